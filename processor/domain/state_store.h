@@ -1,0 +1,53 @@
+#pragma once
+
+#include <optional>
+#include <string_view>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "case.pb.h"
+
+namespace ccstream::domain {
+
+// Read/write access to one task's state: live contacts, complaint cases, customer records and
+// pending timers. Implemented by tests/support's InMemoryStore and by state/ (RocksDB plus an
+// overlay collecting one batch's mutations). The engine borrows it for one call; the caller owns
+// it. Not thread-safe.
+class StateStore {
+ public:
+  virtual ~StateStore() = default;
+
+  virtual absl::StatusOr<std::optional<v1::ContactState>> GetContact(
+      std::string_view contact_id) = 0;
+  virtual absl::Status PutContact(const v1::ContactState& contact) = 0;
+  // Puts a contact the caller no longer needs: a store that keeps messages may take it without
+  // a copy. The argument is left valid but unspecified. Defaults to the const& overload.
+  virtual absl::Status PutContact(v1::ContactState&& contact) {
+    return PutContact(static_cast<const v1::ContactState&>(contact));
+  }
+  virtual absl::Status DeleteContact(std::string_view contact_id) = 0;
+
+  virtual absl::StatusOr<std::optional<v1::ComplaintCase>> GetCase(std::string_view case_id) = 0;
+  virtual absl::Status PutCase(const v1::ComplaintCase& c) = 0;
+  // As PutContact(ContactState&&).
+  virtual absl::Status PutCase(v1::ComplaintCase&& c) {
+    return PutCase(static_cast<const v1::ComplaintCase&>(c));
+  }
+  virtual absl::Status DeleteCase(std::string_view case_id) = 0;
+
+  virtual absl::StatusOr<std::optional<v1::CustomerState>> GetCustomer(
+      std::string_view customer_key) = 0;
+  virtual absl::Status PutCustomer(const v1::CustomerState& customer) = 0;
+  // As PutContact(ContactState&&).
+  virtual absl::Status PutCustomer(v1::CustomerState&& customer) {
+    return PutCustomer(static_cast<const v1::CustomerState&>(customer));
+  }
+  virtual absl::Status DeleteCustomer(std::string_view customer_key) = 0;
+
+  // Timers are ordered by (due_ms, timer_id); the runtime's timer wheel reads them back.
+  // Putting a timer with the same (due_ms, timer_id) twice keeps one.
+  virtual absl::Status PutTimer(const v1::Timer& timer) = 0;
+  virtual absl::Status DeleteTimer(const v1::Timer& timer) = 0;
+};
+
+}  // namespace ccstream::domain

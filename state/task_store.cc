@@ -1,0 +1,188 @@
+#include "state/task_store.h"
+
+#include <filesystem>
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "rocksdb/cache.h"
+#include "rocksdb/db.h"
+#include "rocksdb/filter_policy.h"
+#include "rocksdb/options.h"
+#include "rocksdb/table.h"
+#include "rocksdb/write_batch.h"
+
+namespace ccstream::state {
+namespace {
+
+constexpr char kInputOffsetKey[] = "input_offset";
+constexpr char kChangelogOffsetKey[] = "changelog_offset";
+constexpr char kSchemaKey[] = "schema_version";
+constexpr char kSchemaVersion[] = "1";
+
+absl::Status FromRocks(const rocksdb::Status& status, std::string_view what) {
+  if (status.ok()) return absl::OkStatus();
+  return absl::InternalError(absl::StrCat("RocksDB ", std::string(what), ": ", status.ToString()));
+}
+
+}  // namespace
+
+std::string_view FamilyName(Family family) {
+  switch (family) {
+    case Family::kContacts:
+      return "contacts";
+    case Family::kCases:
+      return "cases";
+    case Family::kCustomers:
+      return "customers";
+    case Family::kTimers:
+      return "timers";
+    case Family::kMeta:
+      return "meta";
+  }
+  return "unknown";
+}
+
+std::string TimerKey(int64_t due_ms, std::string_view timer_id) {
+  const uint64_t biased = static_cast<uint64_t>(due_ms) ^ (uint64_t{1} << 63);
+  std::string key(8, '\0');
+  for (int i = 0; i < 8; ++i) key[i] = static_cast<char>((biased >> (56 - 8 * i)) & 0xff);
+  key.append(timer_id.data(), timer_id.size());
+  return key;
+}
+
+int64_t TimerKeyDue(std::string_view key) {
+  uint64_t biased = 0;
+  for (int i = 0; i < 8 && i < static_cast<int>(key.size()); ++i) {
+    biased = (biased << 8) | static_cast<unsigned char>(key[i]);
+  }
+  return static_cast<int64_t>(biased ^ (uint64_t{1} << 63));
+}
+
+absl::StatusOr<std::unique_ptr<TaskStore>> TaskStore::Open(const std::string& path,
+                                                           const TaskStoreOptions& options) {
+  std::error_code ec;
+  if (!options.read_only) std::filesystem::create_directories(path, ec);
+  if (ec) return absl::UnavailableError(absl::StrCat(path, ": cannot create: ", ec.message()));
+
+  rocksdb::BlockBasedTableOptions table;
+  table.block_cache = rocksdb::NewLRUCache(options.block_cache_bytes);
+  table.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10));
+  rocksdb::ColumnFamilyOptions family_options;
+  family_options.write_buffer_size = options.write_buffer_bytes;
+  family_options.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table));
+  family_options.compression = rocksdb::kLZ4Compression;
+
+  rocksdb::DBOptions db_options;
+  db_options.create_if_missing = true;
+  db_options.create_missing_column_families = true;
+  db_options.max_background_jobs = 2;
+  db_options.keep_log_file_num = 2;
+  db_options.max_total_wal_size = 64u << 20;
+
+  std::vector<rocksdb::ColumnFamilyDescriptor> descriptors = {
+      {rocksdb::kDefaultColumnFamilyName, family_options}};
+  for (int f = 0; f < kFamilyCount; ++f) {
+    descriptors.emplace_back(std::string(FamilyName(static_cast<Family>(f))), family_options);
+  }
+  std::unique_ptr<TaskStore> store(new TaskStore());
+  store->path_ = path;
+  store->sync_writes_ = options.sync_writes;
+  rocksdb::DB* db = nullptr;
+  std::vector<rocksdb::ColumnFamilyHandle*> handles;
+  const rocksdb::Status opened =
+      options.read_only ? rocksdb::DB::OpenForReadOnly(db_options, path, descriptors, &handles, &db)
+                        : rocksdb::DB::Open(db_options, path, descriptors, &handles, &db);
+  if (absl::Status s = FromRocks(opened, absl::StrCat("open ", path)); !s.ok()) return s;
+  store->db_.reset(db);
+  store->handles_ = std::move(handles);
+
+  for (auto [key, target] : {std::pair{kInputOffsetKey, &store->offsets_.input},
+                             std::pair{kChangelogOffsetKey, &store->offsets_.changelog}}) {
+    auto value = store->Get(Family::kMeta, key);
+    if (!value.ok()) return value.status();
+    if (*value && !absl::SimpleAtoi(**value, target)) {
+      return absl::DataLossError(absl::StrCat(path, ": corrupt ", key, " '", **value, "'"));
+    }
+  }
+  auto schema = store->Get(Family::kMeta, kSchemaKey);
+  if (!schema.ok()) return schema.status();
+  if (*schema && **schema != kSchemaVersion) {
+    return absl::FailedPreconditionError(
+        absl::StrCat(path, ": schema version ", **schema, ", this build reads ", kSchemaVersion));
+  }
+  return store;
+}
+
+TaskStore::~TaskStore() {
+  if (db_) {
+    for (rocksdb::ColumnFamilyHandle* handle : handles_) db_->DestroyColumnFamilyHandle(handle);
+    db_->Close();
+  }
+}
+
+absl::StatusOr<std::optional<std::string>> TaskStore::Get(Family family,
+                                                          std::string_view key) const {
+  std::string value;
+  const rocksdb::Status status =
+      db_->Get(rocksdb::ReadOptions(), handles_[static_cast<int>(family) + 1],
+               rocksdb::Slice(key.data(), key.size()), &value);
+  if (status.IsNotFound()) return std::nullopt;
+  if (absl::Status s = FromRocks(status, "get"); !s.ok()) return s;
+  return value;
+}
+
+absl::Status TaskStore::Write(const std::vector<Mutation>& mutations, const Offsets& offsets) {
+  rocksdb::WriteBatch batch;
+  for (const Mutation& m : mutations) {
+    rocksdb::ColumnFamilyHandle* handle = handles_[static_cast<int>(m.family) + 1];
+    const rocksdb::Slice key(m.key.data(), m.key.size());
+    rocksdb::Status status = m.value ? batch.Put(handle, key, *m.value) : batch.Delete(handle, key);
+    if (absl::Status s = FromRocks(status, "batch"); !s.ok()) return s;
+  }
+  rocksdb::ColumnFamilyHandle* meta = handles_[static_cast<int>(Family::kMeta) + 1];
+  (void)batch.Put(meta, kInputOffsetKey, std::to_string(offsets.input));
+  (void)batch.Put(meta, kChangelogOffsetKey, std::to_string(offsets.changelog));
+  (void)batch.Put(meta, kSchemaKey, kSchemaVersion);
+  rocksdb::WriteOptions write_options;
+  write_options.sync = sync_writes_;
+  if (absl::Status s = FromRocks(db_->Write(write_options, &batch), "write"); !s.ok()) return s;
+  offsets_ = offsets;
+  return absl::OkStatus();
+}
+
+absl::Status TaskStore::Scan(
+    Family family, std::string_view from,
+    const std::function<bool(std::string_view, std::string_view)>& visit) const {
+  std::unique_ptr<rocksdb::Iterator> it(
+      db_->NewIterator(rocksdb::ReadOptions(), handles_[static_cast<int>(family) + 1]));
+  for (it->Seek(rocksdb::Slice(from.data(), from.size())); it->Valid(); it->Next()) {
+    if (!visit(std::string_view(it->key().data(), it->key().size()),
+               std::string_view(it->value().data(), it->value().size()))) {
+      break;
+    }
+  }
+  return FromRocks(it->status(), "scan");
+}
+
+int64_t TaskStore::EstimateKeys(Family family) const {
+  uint64_t keys = 0;
+  if (!db_->GetIntProperty(handles_[static_cast<int>(family) + 1], "rocksdb.estimate-num-keys",
+                           &keys)) {
+    return 0;
+  }
+  return static_cast<int64_t>(keys);
+}
+
+absl::Status TaskStore::Clear() {
+  rocksdb::WriteBatch batch;
+  for (int f = 0; f < kFamilyCount; ++f) {
+    if (static_cast<Family>(f) == Family::kMeta) continue;
+    std::unique_ptr<rocksdb::Iterator> it(
+        db_->NewIterator(rocksdb::ReadOptions(), handles_[f + 1]));
+    for (it->SeekToFirst(); it->Valid(); it->Next()) (void)batch.Delete(handles_[f + 1], it->key());
+    if (absl::Status s = FromRocks(it->status(), "clear"); !s.ok()) return s;
+  }
+  return FromRocks(db_->Write(rocksdb::WriteOptions(), &batch), "clear");
+}
+
+}  // namespace ccstream::state

@@ -1,0 +1,95 @@
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+
+namespace rocksdb {
+class DB;
+class ColumnFamilyHandle;
+}  // namespace rocksdb
+
+namespace ccstream::state {
+
+// The column families of a task's store (see README.md for the key encoding of each).
+enum class Family : int { kContacts = 0, kCases = 1, kCustomers = 2, kTimers = 3, kMeta = 4 };
+inline constexpr int kFamilyCount = 5;
+std::string_view FamilyName(Family family);
+
+// One change of a batch: a put (value set) or a delete (value empty optional).
+struct Mutation {
+  Family family;
+  std::string key;
+  std::optional<std::string> value;
+};
+
+// Offsets kept beside the state, written in the same WriteBatch as the changes they cover.
+struct Offsets {
+  // Next input offset to read for this task's partition; -1 when never committed.
+  int64_t input = -1;
+  // Next changelog offset to restore from for this task's changelog partition; -1 when none.
+  int64_t changelog = -1;
+};
+
+// Tuning of a task store. Defaults suit a contact centre of a few hundred thousand live keys
+// per task on a small machine.
+struct TaskStoreOptions {
+  // Shared block cache across the task's families, in bytes. Default: 32 MiB.
+  size_t block_cache_bytes = 32u << 20;
+  // Memtable size per family before a flush, in bytes. Default: 16 MiB.
+  size_t write_buffer_bytes = 16u << 20;
+  // fsync the WAL on every batch (survives an OS crash, not only a process crash). Default: false.
+  bool sync_writes = false;
+  // Open for reading only, alongside a running service that holds the store. Default: false.
+  bool read_only = false;
+};
+
+// The RocksDB store of one task (one input partition): column families contacts, cases,
+// customers, timers and meta, and the offsets kept beside the state. Every batch is written
+// with one WriteBatch. Owned by the task; not thread-safe for writes (one writer), reads may run
+// concurrently with writes.
+class TaskStore {
+ public:
+  static absl::StatusOr<std::unique_ptr<TaskStore>> Open(const std::string& path,
+                                                         const TaskStoreOptions& options = {});
+  ~TaskStore();
+
+  absl::StatusOr<std::optional<std::string>> Get(Family family, std::string_view key) const;
+  // Writes the mutations and the offsets atomically.
+  absl::Status Write(const std::vector<Mutation>& mutations, const Offsets& offsets);
+  // The offsets last written (or -1/-1 for a new store).
+  const Offsets& offsets() const { return offsets_; }
+  // Visits the keys of `family` in order, starting at `from` (inclusive); stops when `visit`
+  // returns false.
+  absl::Status Scan(
+      Family family, std::string_view from,
+      const std::function<bool(std::string_view key, std::string_view value)>& visit) const;
+  // RocksDB's estimate of the number of keys in `family` (cheap; exact after compaction).
+  int64_t EstimateKeys(Family family) const;
+  // Deletes every key of the data families (not meta): used before a full restore.
+  absl::Status Clear();
+  const std::string& path() const { return path_; }
+
+ private:
+  TaskStore() = default;
+  std::string path_;
+  std::unique_ptr<rocksdb::DB> db_;
+  std::vector<rocksdb::ColumnFamilyHandle*> handles_;
+  Offsets offsets_;
+  bool sync_writes_ = false;
+};
+
+// Key of a timer in the timers family: the due time as 8 bytes big-endian (offset so that
+// negative times sort first), then the timer id, so that keys sort by (due, id).
+std::string TimerKey(int64_t due_ms, std::string_view timer_id);
+// The due time encoded at the front of a timer key.
+int64_t TimerKeyDue(std::string_view key);
+
+}  // namespace ccstream::state

@@ -1,0 +1,118 @@
+#include "state/task_store.h"
+
+#include <filesystem>
+#include <fstream>
+#include <map>
+
+#include "gtest/gtest.h"
+
+namespace ccstream::state {
+namespace {
+
+class TaskStoreTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = std::filesystem::path(::testing::TempDir()) /
+           ("task_store_" + std::to_string(::getpid()) + "_" +
+            ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    std::filesystem::remove_all(dir_);
+  }
+  void TearDown() override { std::filesystem::remove_all(dir_); }
+  std::string dir_;
+};
+
+TEST_F(TaskStoreTest, NewStoreHasNoOffsets) {
+  auto store = TaskStore::Open(dir_);
+  ASSERT_TRUE(store.ok()) << store.status();
+  EXPECT_EQ((*store)->offsets().input, -1);
+  EXPECT_EQ((*store)->offsets().changelog, -1);
+  auto missing = (*store)->Get(Family::kCases, "nope");
+  ASSERT_TRUE(missing.ok());
+  EXPECT_FALSE(missing->has_value());
+}
+
+TEST_F(TaskStoreTest, BatchAndOffsetsSurviveReopen) {
+  {
+    auto store = TaskStore::Open(dir_);
+    ASSERT_TRUE(store.ok());
+    ASSERT_TRUE((*store)
+                    ->Write({{Family::kCases, "case-1", "v1"},
+                             {Family::kContacts, "contact-1", "c1"},
+                             {Family::kCustomers, "cust", "x"}},
+                            {41, 7})
+                    .ok());
+    ASSERT_TRUE((*store)->Write({{Family::kCustomers, "cust", std::nullopt}}, {42, 9}).ok());
+  }
+  auto store = TaskStore::Open(dir_);
+  ASSERT_TRUE(store.ok()) << store.status();
+  EXPECT_EQ((*store)->offsets().input, 42);
+  EXPECT_EQ((*store)->offsets().changelog, 9);
+  EXPECT_EQ(*(*store)->Get(Family::kCases, "case-1").value(), "v1");
+  EXPECT_EQ(*(*store)->Get(Family::kContacts, "contact-1").value(), "c1");
+  EXPECT_FALSE((*store)->Get(Family::kCustomers, "cust").value().has_value());
+  // Families are separate key spaces.
+  EXPECT_FALSE((*store)->Get(Family::kContacts, "case-1").value().has_value());
+}
+
+TEST_F(TaskStoreTest, TimerKeysSortByDueThenId) {
+  auto store = TaskStore::Open(dir_);
+  ASSERT_TRUE(store.ok());
+  const std::vector<std::pair<int64_t, std::string>> timers = {{1'700'000'000'500, "b"},
+                                                               {1'700'000'000'000, "z"},
+                                                               {-5, "neg"},
+                                                               {1'700'000'000'500, "a"},
+                                                               {0, "zero"}};
+  std::vector<Mutation> batch;
+  batch.reserve(timers.size());
+  for (const auto& [due, id] : timers) batch.push_back({Family::kTimers, TimerKey(due, id), id});
+  ASSERT_TRUE((*store)->Write(batch, {1, 1}).ok());
+  std::vector<std::pair<int64_t, std::string>> seen;
+  ASSERT_TRUE((*store)
+                  ->Scan(Family::kTimers, "",
+                         [&](std::string_view key, std::string_view value) {
+                           seen.emplace_back(TimerKeyDue(key), std::string(value));
+                           return true;
+                         })
+                  .ok());
+  const std::vector<std::pair<int64_t, std::string>> want = {{-5, "neg"},
+                                                             {0, "zero"},
+                                                             {1'700'000'000'000, "z"},
+                                                             {1'700'000'000'500, "a"},
+                                                             {1'700'000'000'500, "b"}};
+  EXPECT_EQ(seen, want);
+  // A scan from a due time starts there and can stop early.
+  seen.clear();
+  ASSERT_TRUE((*store)
+                  ->Scan(Family::kTimers, TimerKey(1, ""),
+                         [&](std::string_view key, std::string_view value) {
+                           seen.emplace_back(TimerKeyDue(key), std::string(value));
+                           return seen.size() < 2;
+                         })
+                  .ok());
+  ASSERT_EQ(seen.size(), 2u);
+  EXPECT_EQ(seen[0].second, "z");
+  EXPECT_EQ(seen[1].second, "a");
+}
+
+TEST_F(TaskStoreTest, ClearRemovesDataButKeepsOffsets) {
+  auto store = TaskStore::Open(dir_);
+  ASSERT_TRUE(store.ok());
+  ASSERT_TRUE(
+      (*store)->Write({{Family::kCases, "k", "v"}, {Family::kTimers, "t", "v"}}, {5, 6}).ok());
+  ASSERT_TRUE((*store)->Clear().ok());
+  EXPECT_FALSE((*store)->Get(Family::kCases, "k").value().has_value());
+  EXPECT_FALSE((*store)->Get(Family::kTimers, "t").value().has_value());
+  EXPECT_EQ((*store)->offsets().input, 5);
+}
+
+TEST_F(TaskStoreTest, OpeningAPathThatIsAFileFailsWithItsName) {
+  std::filesystem::create_directories(std::filesystem::path(dir_).parent_path());
+  { std::ofstream(dir_) << "not a directory"; }
+  auto store = TaskStore::Open(dir_);
+  ASSERT_FALSE(store.ok());
+  EXPECT_NE(store.status().message().find(dir_), std::string::npos) << store.status();
+  std::filesystem::remove(dir_);
+}
+
+}  // namespace
+}  // namespace ccstream::state

@@ -68,17 +68,28 @@ Verdict CheckPayload(const v1::ContactEvent& event) {
 
 std::string_view RefusalReasonName(RefusalReason reason) {
   switch (reason) {
-    case RefusalReason::kNone: return "none";
-    case RefusalReason::kOversized: return "oversized";
-    case RefusalReason::kUndecodable: return "undecodable";
-    case RefusalReason::kMissingEventId: return "missing_event_id";
-    case RefusalReason::kMissingContactId: return "missing_contact_id";
-    case RefusalReason::kMissingCustomerId: return "missing_customer_id";
-    case RefusalReason::kMissingEventTime: return "missing_event_time";
-    case RefusalReason::kEventTimeTooOld: return "event_time_too_old";
-    case RefusalReason::kEventTimeInFuture: return "event_time_in_future";
-    case RefusalReason::kUnknownPayload: return "unknown_payload";
-    case RefusalReason::kInvalidField: return "invalid_field";
+    case RefusalReason::kNone:
+      return "none";
+    case RefusalReason::kOversized:
+      return "oversized";
+    case RefusalReason::kUndecodable:
+      return "undecodable";
+    case RefusalReason::kMissingEventId:
+      return "missing_event_id";
+    case RefusalReason::kMissingContactId:
+      return "missing_contact_id";
+    case RefusalReason::kMissingCustomerId:
+      return "missing_customer_id";
+    case RefusalReason::kMissingEventTime:
+      return "missing_event_time";
+    case RefusalReason::kEventTimeTooOld:
+      return "event_time_too_old";
+    case RefusalReason::kEventTimeInFuture:
+      return "event_time_in_future";
+    case RefusalReason::kUnknownPayload:
+      return "unknown_payload";
+    case RefusalReason::kInvalidField:
+      return "invalid_field";
   }
   return "unknown";
 }
@@ -108,8 +119,8 @@ Verdict Validate(const v1::ContactEvent& event, int64_t now_ms, const Validation
     return Refuse(RefusalReason::kInvalidField,
                   absl::StrCat("channel ", event.channel(), " is unknown"));
   }
-  const bool staff_or_admin = event.has_case_action() || event.has_erasure_request() ||
-                              event.has_complaint_lodged();
+  const bool staff_or_admin =
+      event.has_case_action() || event.has_erasure_request() || event.has_complaint_lodged();
   if (event.channel() == v1::CHANNEL_UNSPECIFIED && !staff_or_admin) {
     return Refuse(RefusalReason::kInvalidField, "channel is not set");
   }

@@ -12,16 +12,16 @@ namespace ccstream::ingest {
 // `ccstream.reason` header of the dead letter; the names never change once published.
 enum class RefusalReason {
   kNone = 0,
-  kOversized,         // record larger than validation.max_message_bytes
-  kUndecodable,       // not a serialized ContactEvent
+  kOversized,    // record larger than validation.max_message_bytes
+  kUndecodable,  // not a serialized ContactEvent
   kMissingEventId,
   kMissingContactId,
   kMissingCustomerId,
   kMissingEventTime,
-  kEventTimeTooOld,   // before 2000-01-01T00:00:00Z
-  kEventTimeInFuture, // further ahead of the processor clock than the configured skew
-  kUnknownPayload,    // no payload this version knows (e.g. a newer producer's)
-  kInvalidField,      // an enum value outside its range, CSAT outside 1..5, sentiment outside -1..1 …
+  kEventTimeTooOld,    // before 2000-01-01T00:00:00Z
+  kEventTimeInFuture,  // further ahead of the processor clock than the configured skew
+  kUnknownPayload,     // no payload this version knows (e.g. a newer producer's)
+  kInvalidField,  // an enum value outside its range, CSAT outside 1..5, sentiment outside -1..1 …
 };
 
 // The stable label of a reason, e.g. "missing_event_id".

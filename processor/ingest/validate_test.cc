@@ -68,8 +68,7 @@ INSTANTIATE_TEST_SUITE_P(
         Case{"unknown_channel", [](auto& e) { e.set_channel(static_cast<v1::Channel>(42)); },
              RefusalReason::kInvalidField},
         Case{"unset_channel_on_contact_event",
-             [](auto& e) { e.set_channel(v1::CHANNEL_UNSPECIFIED); },
-             RefusalReason::kInvalidField},
+             [](auto& e) { e.set_channel(v1::CHANNEL_UNSPECIFIED); }, RefusalReason::kInvalidField},
         Case{"unset_channel_on_case_action",
              [](auto& e) {
                e.set_channel(v1::CHANNEL_UNSPECIFIED);

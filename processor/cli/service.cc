@@ -1,0 +1,131 @@
+#include "processor/cli/service.h"
+
+#include <csignal>
+#include <cstdio>
+#include <fstream>
+#include <thread>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "processor/cli/engine_handler.h"
+#include "processor/runtime/log.h"
+#include "prometheus/exposer.h"
+#include "prometheus/text_serializer.h"
+
+namespace ccstream::cli {
+namespace {
+
+std::atomic<bool>* g_stop_flag = nullptr;
+
+void OnStopSignal(int) {
+  if (g_stop_flag == nullptr) return;
+  if (g_stop_flag->exchange(true)) std::_Exit(130);
+}
+
+}  // namespace
+
+void InstallStopSignals(std::atomic<bool>* flag) {
+  g_stop_flag = flag;
+  struct sigaction action = {};
+  action.sa_handler = OnStopSignal;
+  sigemptyset(&action.sa_mask);
+  sigaction(SIGTERM, &action, nullptr);
+  sigaction(SIGINT, &action, nullptr);
+}
+
+absl::Status WriteFile(const std::string& path, const std::string& text) {
+  std::ofstream out(path, std::ios::binary | std::ios::trunc);
+  out << text;
+  out.close();
+  if (!out) return absl::UnavailableError(absl::StrCat(path, ": cannot write"));
+  return absl::OkStatus();
+}
+
+std::string ServiceReport::ToJson() const {
+  return absl::StrFormat(
+      "{\"events\": %d, \"dead_letters\": %d, \"alerts\": %d, \"cases_opened\": %d, "
+      "\"records\": %d, \"batches\": %d, \"aborts\": %d, \"seconds\": %.3f}",
+      events, dead_letters, alerts, cases_opened, records, batches, aborts, seconds);
+}
+
+absl::StatusOr<std::unique_ptr<Service>> Service::Create(const v1::ProcessorConfig& config,
+                                                         ServiceOptions options) {
+  std::unique_ptr<Service> service(new Service());
+  service->config_ = config;
+  service->options_ = options;
+  service->registry_ = std::make_shared<prometheus::Registry>();
+  service->probe_ = std::make_unique<runtime::PipelineProbe>(*service->registry_);
+  auto handler = MakeEngineHandler(config, *service->registry_);
+  if (!handler.ok()) return handler.status();
+  service->handler_ = std::move(*handler);
+  if (options.serve_metrics && config.http().port() != 0) {
+    const std::string address =
+        absl::StrCat(config.http().bind_address(), ":", config.http().port());
+    try {
+      service->exposer_ = std::make_unique<prometheus::Exposer>(address);
+    } catch (const std::exception& e) {
+      return absl::UnavailableError(
+          absl::StrCat("cannot serve metrics on ", address, ": ", e.what()));
+    }
+    service->exposer_->RegisterCollectable(service->registry_);
+    runtime::LogInfo(absl::StrCat("serving /metrics on http://", address, "/metrics"));
+  }
+  auto pipeline =
+      runtime::Pipeline::Create(config, *service->handler_, *service->probe_, options.pipeline);
+  if (!pipeline.ok()) return pipeline.status();
+  service->pipeline_ = std::move(*pipeline);
+  return service;
+}
+
+Service::~Service() = default;
+
+absl::Status Service::Run(const std::atomic<bool>& stop) {
+  const auto started = std::chrono::steady_clock::now();
+  std::atomic<bool> done{false};
+  std::thread status;
+  if (options_.status_line) {
+    status = std::thread([&] {
+      int64_t last = 0;
+      while (!done.load()) {
+        for (int i = 0; i < 10 && !done.load(); ++i) {
+          std::this_thread::sleep_for(std::chrono::milliseconds(100));
+        }
+        if (done.load()) break;
+        const ServiceReport r = Report();
+        std::printf(
+            "status: events=%lld (+%lld/s) dead_letters=%lld alerts=%lld cases_opened=%lld "
+            "batches=%lld\n",
+            static_cast<long long>(r.events), static_cast<long long>(r.events - last),
+            static_cast<long long>(r.dead_letters), static_cast<long long>(r.alerts),
+            static_cast<long long>(r.cases_opened), static_cast<long long>(r.batches));
+        std::fflush(stdout);
+        last = r.events;
+      }
+    });
+  }
+  absl::Status result = pipeline_->Run(stop);
+  done = true;
+  if (status.joinable()) status.join();
+  seconds_ = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  return result;
+}
+
+ServiceReport Service::Report() const {
+  const runtime::PipelineStats& s = pipeline_->stats();
+  ServiceReport report;
+  report.records = s.records.load();
+  report.events = s.events.load();
+  report.dead_letters = s.dead_letters.load();
+  report.alerts = s.alerts.load();
+  report.batches = s.batches.load();
+  report.aborts = s.aborts.load();
+  report.cases_opened = CasesOpened(*handler_);
+  report.seconds = seconds_;
+  return report;
+}
+
+std::string Service::MetricsText() const {
+  return prometheus::TextSerializer().Serialize(registry_->Collect());
+}
+
+}  // namespace ccstream::cli

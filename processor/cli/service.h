@@ -1,0 +1,73 @@
+#pragma once
+
+#include <atomic>
+#include <memory>
+#include <string>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "config.pb.h"
+#include "processor/runtime/pipeline.h"
+#include "prometheus/registry.h"
+
+namespace prometheus {
+class Exposer;
+}
+
+namespace ccstream::cli {
+
+// How a command runs the service around the pipeline.
+struct ServiceOptions {
+  // Serve /metrics on the configured http.bind_address:http.port. Default: true.
+  bool serve_metrics = true;
+  // Print a one-line status to stdout every second. Default: false.
+  bool status_line = false;
+  // Pipeline clock and drain settings. Default: wall clock, run until stopped.
+  runtime::PipelineOptions pipeline;
+};
+
+// Final figures of a run, printed as the last line of `demo` and `replay --embedded`.
+struct ServiceReport {
+  int64_t records = 0;
+  int64_t events = 0;
+  int64_t dead_letters = 0;
+  int64_t alerts = 0;
+  int64_t cases_opened = 0;
+  int64_t batches = 0;
+  int64_t aborts = 0;
+  double seconds = 0;
+  std::string ToJson() const;
+};
+
+// The running service: metrics registry and HTTP exposer, the event handler (the domain
+// engine) and the pipeline. Owned by one command; Run is called from one thread.
+class Service {
+ public:
+  static absl::StatusOr<std::unique_ptr<Service>> Create(const v1::ProcessorConfig& config,
+                                                         ServiceOptions options);
+  ~Service();
+  // Runs until `stop` (SIGTERM) or drained; returns the pipeline's status.
+  absl::Status Run(const std::atomic<bool>& stop);
+  ServiceReport Report() const;
+  // The Prometheus text exposition of every metric right now.
+  std::string MetricsText() const;
+
+ private:
+  Service() = default;
+  v1::ProcessorConfig config_;
+  ServiceOptions options_;
+  std::shared_ptr<prometheus::Registry> registry_;
+  std::unique_ptr<prometheus::Exposer> exposer_;
+  std::unique_ptr<runtime::PipelineProbe> probe_;
+  std::unique_ptr<runtime::EventHandler> handler_;
+  std::unique_ptr<runtime::Pipeline> pipeline_;
+  double seconds_ = 0;
+};
+
+// Sets `flag` on SIGTERM and SIGINT (a second signal exits at once).
+void InstallStopSignals(std::atomic<bool>* flag);
+
+// Writes `text` to `path`; an error naming the file on failure.
+absl::Status WriteFile(const std::string& path, const std::string& text);
+
+}  // namespace ccstream::cli

@@ -1,0 +1,96 @@
+#pragma once
+
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "config.pb.h"
+#include "librdkafka/rdkafkacpp.h"
+
+struct rd_kafka_s;
+struct rd_kafka_mock_cluster_s;
+
+namespace ccstream::kafka {
+
+using Properties = std::map<std::string, std::string>;
+
+// Builds a librdkafka configuration; an unknown property or bad value is an error naming it.
+absl::StatusOr<std::unique_ptr<RdKafka::Conf>> MakeConf(const Properties& properties);
+
+// The consumer properties ccstream runs with (group, cooperative-sticky assignment, manual
+// offsets, read_committed, static membership when configured), with the user's extra
+// consumer_properties applied last.
+Properties ConsumerProperties(const v1::KafkaConfig& kafka);
+
+// The producer properties: idempotent; transactional (transactional.id) when `transactional`.
+Properties ProducerProperties(const v1::KafkaConfig& kafka, bool transactional);
+
+// The transactional.id of this instance: stable across restarts so that a restarted instance
+// fences its own zombie: "<group_id>-<group_instance_id>" or "<group_id>-<client_id>-<host>".
+std::string TransactionalId(const v1::KafkaConfig& kafka);
+
+// Asks the brokers for metadata; an error when none answers within `timeout_ms`
+// ("cannot reach Kafka at HOST:PORT within N ms: …"). Never hangs longer than the timeout.
+absl::Status CheckReachable(const v1::KafkaConfig& kafka, int timeout_ms);
+
+// Number of partitions of `topic`, or an error when it does not exist.
+absl::StatusOr<int> PartitionCount(const v1::KafkaConfig& kafka, const std::string& topic,
+                                   int timeout_ms);
+
+// Creates `topic` with `partitions` partitions (replication 1) and topic configs; OK when it
+// already exists with that name.
+absl::Status CreateTopic(const v1::KafkaConfig& kafka, const std::string& topic, int partitions,
+                         const Properties& configs, int timeout_ms);
+
+// A record to produce.
+struct Record {
+  std::string topic;
+  std::string key;
+  std::string value;
+  std::vector<std::pair<std::string, std::string>> headers;
+  int32_t partition = -1;  // -1: by key
+};
+
+// An in-process Kafka cluster (librdkafka's mock cluster) for the embedded demo and replays.
+// It does not implement transactional offsets or fencing: the embedded mode therefore runs
+// AT_LEAST_ONCE. Owned by the command that starts it; not thread-safe.
+class EmbeddedCluster {
+ public:
+  struct Topic {
+    std::string name;
+    int partitions = 1;
+  };
+  static absl::StatusOr<std::unique_ptr<EmbeddedCluster>> Start(const std::vector<Topic>& topics);
+  ~EmbeddedCluster();
+  const std::string& bootstrap_servers() const { return bootstrap_; }
+
+ private:
+  EmbeddedCluster() = default;
+  ::rd_kafka_s* handle_ = nullptr;
+  ::rd_kafka_mock_cluster_s* cluster_ = nullptr;
+  std::string bootstrap_;
+};
+
+// Produces records and waits for their delivery (used by `gen`, `replay` and tests).
+// Not thread-safe.
+class SimpleProducer {
+ public:
+  static absl::StatusOr<std::unique_ptr<SimpleProducer>> Create(const Properties& properties);
+  ~SimpleProducer();
+  // Queues one record (retrying while the local queue is full).
+  absl::Status Produce(const Record& record);
+  // Waits until every queued record is delivered or failed; an error if any failed.
+  absl::Status Flush(int timeout_ms);
+  int64_t delivered() const;
+
+ private:
+  class DeliveryReport;
+  SimpleProducer() = default;
+  std::unique_ptr<DeliveryReport> report_;
+  std::unique_ptr<RdKafka::Producer> producer_;
+};
+
+}  // namespace ccstream::kafka

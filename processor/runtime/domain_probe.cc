@@ -1,0 +1,171 @@
+#include "processor/runtime/domain_probe.h"
+
+#include "case.pb.h"
+
+namespace ccstream::runtime {
+namespace {
+
+constexpr size_t kMaxDistinctLabels = 256;
+
+// Bucket bounds suited to contact-centre waits and handle times, in seconds.
+const prometheus::Histogram::BucketBoundaries kWaitBuckets = {5,  10,  15,  20,  30,  45,  60,
+                                                              90, 120, 180, 300, 600, 1200};
+const prometheus::Histogram::BucketBoundaries kHandleBuckets = {30,  60,  120,  180,  300, 450,
+                                                                600, 900, 1200, 1800, 3600};
+
+template <typename B>
+auto& Build(B builder, prometheus::Registry& registry, const char* name, const char* help) {
+  return builder.Name(name).Help(help).Register(registry);
+}
+
+std::string ChannelLabel(v1::Channel channel) {
+  return channel == v1::CHANNEL_UNSPECIFIED ? "none" : v1::Channel_Name(channel);
+}
+
+}  // namespace
+
+DomainProbe::DomainProbe(prometheus::Registry& r, const v1::DomainConfig& config)
+    : offered_(Build(prometheus::BuildCounter(), r, "ccstream_contacts_offered_total",
+                     "Contacts offered (entered a queue), by queue and channel.")),
+      answered_(Build(prometheus::BuildCounter(), r, "ccstream_contacts_answered_total",
+                      "Contacts answered by an agent, by queue and channel.")),
+      within_threshold_(Build(prometheus::BuildCounter(), r,
+                              "ccstream_contacts_answered_within_threshold_total",
+                              "Contacts answered within the service-level threshold.")),
+      abandoned_(Build(prometheus::BuildCounter(), r, "ccstream_contacts_abandoned_total",
+                       "Contacts abandoned while waiting, by queue and channel.")),
+      wait_(Build(prometheus::BuildHistogram(), r, "ccstream_contact_wait_seconds",
+                  "Queue wait of answered contacts, in seconds.")),
+      handle_(Build(prometheus::BuildHistogram(), r, "ccstream_contact_handle_seconds",
+                    "Handle time from answer to end, hold included, in seconds.")),
+      repeat_(Build(prometheus::BuildCounter(), r, "ccstream_repeat_contacts_total",
+                    "Contacts from a customer who had another contact within the window.")),
+      csat_(Build(prometheus::BuildCounter(), r, "ccstream_csat_responses_total",
+                  "Survey answers, by queue, channel and CSAT score 1..5.")),
+      live_breaches_(Build(prometheus::BuildCounter(), r, "ccstream_live_sla_breaches_total",
+                           "Live-contact clocks that passed their limit, by clock.")),
+      cases_opened_(Build(prometheus::BuildCounter(), r, "ccstream_cases_opened_total",
+                          "Complaint cases opened, by category.")),
+      cases_open_(Build(prometheus::BuildGauge(), r, "ccstream_cases_open",
+                        "Complaint cases open now, by severity and category (this instance).")),
+      transitions_(Build(prometheus::BuildCounter(), r, "ccstream_case_transitions_total",
+                         "Case lifecycle transitions applied, by target state.")),
+      invalid_transitions_(Build(prometheus::BuildCounter(), r,
+                                 "ccstream_invalid_transitions_total",
+                                 "Staff actions refused as invalid transitions.")
+                               .Add({})),
+      escalations_(Build(prometheus::BuildCounter(), r, "ccstream_escalations_total",
+                         "Escalation alerts, once per cue behind each.")),
+      sla_warnings_(Build(prometheus::BuildCounter(), r, "ccstream_sla_warnings_total",
+                          "SLA warnings raised, by milestone.")),
+      sla_breaches_(Build(prometheus::BuildCounter(), r, "ccstream_sla_breaches_total",
+                          "SLA breaches raised, by milestone.")),
+      restore_records_(Build(prometheus::BuildCounter(), r, "ccstream_restore_records_total",
+                             "Changelog records applied while restoring task state.")
+                           .Add({})),
+      restore_seconds_(Build(prometheus::BuildGauge(), r, "ccstream_restore_last_seconds",
+                             "Duration of the latest restore of tasks from the changelog.")
+                           .Add({})),
+      timers_fired_(Build(prometheus::BuildCounter(), r, "ccstream_timers_fired_total",
+                          "Timers (SLA milestones, live clocks, expiries) fired.")
+                        .Add({})),
+      timers_pending_(Build(prometheus::BuildGauge(), r, "ccstream_timers_pending",
+                            "Timers pending in this instance's tasks (RocksDB estimate).")
+                          .Add({})),
+      erasures_(Build(prometheus::BuildCounter(), r, "ccstream_erasures_total",
+                      "Erasure requests carried out.")
+                    .Add({})) {
+  for (const v1::QueueConfig& queue : config.queues()) known_queues_.insert(queue.name());
+}
+
+std::string DomainProbe::QueueLabel(const std::string& queue) {
+  if (queue.empty()) return "none";
+  if (!known_queues_.empty()) return known_queues_.contains(queue) ? queue : "other";
+  if (seen_queues_.contains(queue)) return queue;
+  if (seen_queues_.size() >= kMaxDistinctLabels) return "other";
+  seen_queues_.insert(queue);
+  return queue;
+}
+
+std::string DomainProbe::CategoryLabel(const std::string& category) {
+  if (category.empty()) return "none";
+  if (seen_categories_.contains(category)) return category;
+  if (seen_categories_.size() >= kMaxDistinctLabels) return "other";
+  seen_categories_.insert(category);
+  return category;
+}
+
+void DomainProbe::Record(const domain::Outcome& o) {
+  using K = domain::OutcomeKind;
+  auto contact_labels = [&]() -> std::map<std::string, std::string> {
+    return {{"queue", QueueLabel(o.queue)}, {"channel", ChannelLabel(o.channel)}};
+  };
+  switch (o.kind) {
+    case K::kContactOffered:
+      offered_.Add(contact_labels()).Increment();
+      break;
+    case K::kContactAnswered:
+      answered_.Add(contact_labels()).Increment();
+      break;
+    case K::kAnsweredWithinThreshold:
+      within_threshold_.Add(contact_labels()).Increment();
+      break;
+    case K::kContactAbandoned:
+      abandoned_.Add(contact_labels()).Increment();
+      break;
+    case K::kWaitTime:
+      wait_.Add(contact_labels(), kWaitBuckets).Observe(o.value);
+      break;
+    case K::kHandleTime:
+      handle_.Add(contact_labels(), kHandleBuckets).Observe(o.value);
+      break;
+    case K::kRepeatContact:
+      repeat_.Add(contact_labels()).Increment();
+      break;
+    case K::kCsatResponse: {
+      auto labels = contact_labels();
+      labels["score"] = std::to_string(o.score);
+      csat_.Add(labels).Increment();
+      break;
+    }
+    case K::kLiveSlaBreach:
+      live_breaches_.Add({{"clock", o.milestone}}).Increment();
+      break;
+    case K::kCaseOpened:
+      cases_opened_.Add({{"category", CategoryLabel(o.category)}}).Increment();
+      break;
+    case K::kOpenCasesDelta:
+      cases_open_
+          .Add({{"severity", v1::Severity_Name(o.severity)},
+                {"category", CategoryLabel(o.category)}})
+          .Increment(o.delta);
+      break;
+    case K::kCaseTransition:
+      transitions_.Add({{"to", v1::CaseState_Name(o.state)}}).Increment();
+      break;
+    case K::kInvalidTransition:
+      invalid_transitions_.Increment();
+      break;
+    case K::kEscalation:
+      escalations_.Add({{"cue", o.cue}}).Increment();
+      break;
+    case K::kSlaWarning:
+      sla_warnings_.Add({{"milestone", o.milestone}}).Increment();
+      break;
+    case K::kSlaBreach:
+      sla_breaches_.Add({{"milestone", o.milestone}}).Increment();
+      break;
+    case K::kErasure:
+      erasures_.Increment();
+      break;
+    default:
+      break;
+  }
+}
+
+void DomainProbe::Restored(int32_t, int64_t records, double seconds) {
+  restore_records_.Increment(static_cast<double>(records));
+  restore_seconds_.Set(seconds);
+}
+
+}  // namespace ccstream::runtime

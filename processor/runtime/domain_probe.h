@@ -1,0 +1,62 @@
+#pragma once
+
+#include <map>
+#include <mutex>
+#include <set>
+#include <string>
+
+#include "domain_config.pb.h"
+#include "processor/domain/outcomes.h"
+#include "processor/runtime/task_manager.h"
+#include "prometheus/counter.h"
+#include "prometheus/family.h"
+#include "prometheus/gauge.h"
+#include "prometheus/histogram.h"
+#include "prometheus/registry.h"
+
+namespace ccstream::runtime {
+
+// Turns the engine's outcomes into Prometheus metrics: contact-centre KPIs per queue and
+// channel, case counts by category and severity, transitions, escalations by cue, SLA warnings
+// and breaches by milestone, restores. Label values are bounded: queues outside the configured
+// list (or beyond 256 distinct ones when no list is configured) are reported as "other".
+// Called from the pipeline's thread; prometheus metrics are safe to scrape concurrently.
+class DomainProbe : public OutcomeSink {
+ public:
+  DomainProbe(prometheus::Registry& registry, const v1::DomainConfig& config);
+  void Record(const domain::Outcome& outcome) override;
+  void Restored(int32_t partition, int64_t records, double seconds) override;
+  void TimerFired() override { timers_fired_.Increment(); }
+  void TimersPending(int64_t count) override { timers_pending_.Set(static_cast<double>(count)); }
+
+ private:
+  std::string QueueLabel(const std::string& queue);
+  std::string CategoryLabel(const std::string& category);
+
+  std::set<std::string> known_queues_;
+  std::set<std::string> seen_queues_;
+  std::set<std::string> seen_categories_;
+  prometheus::Family<prometheus::Counter>& offered_;
+  prometheus::Family<prometheus::Counter>& answered_;
+  prometheus::Family<prometheus::Counter>& within_threshold_;
+  prometheus::Family<prometheus::Counter>& abandoned_;
+  prometheus::Family<prometheus::Histogram>& wait_;
+  prometheus::Family<prometheus::Histogram>& handle_;
+  prometheus::Family<prometheus::Counter>& repeat_;
+  prometheus::Family<prometheus::Counter>& csat_;
+  prometheus::Family<prometheus::Counter>& live_breaches_;
+  prometheus::Family<prometheus::Counter>& cases_opened_;
+  prometheus::Family<prometheus::Gauge>& cases_open_;
+  prometheus::Family<prometheus::Counter>& transitions_;
+  prometheus::Counter& invalid_transitions_;
+  prometheus::Family<prometheus::Counter>& escalations_;
+  prometheus::Family<prometheus::Counter>& sla_warnings_;
+  prometheus::Family<prometheus::Counter>& sla_breaches_;
+  prometheus::Counter& restore_records_;
+  prometheus::Gauge& restore_seconds_;
+  prometheus::Counter& timers_fired_;
+  prometheus::Gauge& timers_pending_;
+  prometheus::Counter& erasures_;
+};
+
+}  // namespace ccstream::runtime

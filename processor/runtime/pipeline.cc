@@ -1,0 +1,462 @@
+#include "processor/runtime/pipeline.h"
+
+#include <chrono>
+#include <thread>
+
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "processor/kafka/kafka.h"
+#include "processor/runtime/log.h"
+
+namespace ccstream::runtime {
+namespace {
+
+constexpr int kTxnTimeoutMs = 30'000;
+
+int64_t WallNowMs() { return absl::ToUnixMillis(absl::Now()); }
+
+// Owns a vector of TopicPartition pointers.
+struct PartitionList {
+  std::vector<RdKafka::TopicPartition*> list;
+  ~PartitionList() { RdKafka::TopicPartition::destroy(list); }
+};
+
+std::string ErrorText(RdKafka::Error* error) { return error == nullptr ? "" : error->str(); }
+
+}  // namespace
+
+// Forwards librdkafka's rebalance events to the pipeline (called on the pipeline's thread,
+// inside consume()).
+class Pipeline::Rebalancer : public RdKafka::RebalanceCb {
+ public:
+  explicit Rebalancer(Pipeline& pipeline) : pipeline_(pipeline) {}
+  void rebalance_cb(RdKafka::KafkaConsumer* consumer, RdKafka::ErrorCode err,
+                    std::vector<RdKafka::TopicPartition*>& partitions) override {
+    if (err == RdKafka::ERR__ASSIGN_PARTITIONS) {
+      std::unique_ptr<RdKafka::Error> error(consumer->incremental_assign(partitions));
+      if (error) {
+        pipeline_.fatal_ = absl::InternalError(absl::StrCat("assign: ", error->str()));
+        return;
+      }
+      pipeline_.OnAssign(partitions);
+    } else if (err == RdKafka::ERR__REVOKE_PARTITIONS) {
+      pipeline_.OnRevoke(partitions, consumer->assignment_lost());
+      std::unique_ptr<RdKafka::Error> error(consumer->incremental_unassign(partitions));
+      if (error) pipeline_.fatal_ = absl::InternalError(absl::StrCat("unassign: ", error->str()));
+    } else {
+      pipeline_.fatal_ =
+          absl::InternalError(absl::StrCat("rebalance failed: ", RdKafka::err2str(err)));
+    }
+  }
+
+ private:
+  Pipeline& pipeline_;
+};
+
+// Counts failed deliveries (AT_LEAST_ONCE mode checks it before committing offsets).
+class Pipeline::DeliveryTracker : public RdKafka::DeliveryReportCb {
+ public:
+  explicit DeliveryTracker(std::string changelog_topic)
+      : changelog_topic_(std::move(changelog_topic)) {}
+  void dr_cb(RdKafka::Message& message) override {
+    if (message.err() != RdKafka::ERR_NO_ERROR) {
+      ++failed;
+      last_error = message.errstr();
+      return;
+    }
+    if (message.topic_name() == changelog_topic_) {
+      int64_t& next = changelog_next[message.partition()];
+      next = std::max(next, message.offset() + 1);
+    }
+  }
+  int64_t failed = 0;
+  std::string last_error;
+  std::map<int32_t, int64_t> changelog_next;  // of the batch being committed
+
+ private:
+  const std::string changelog_topic_;
+};
+
+Pipeline::Pipeline(const v1::ProcessorConfig& config, EventHandler& handler, PipelineProbe& probe,
+                   PipelineOptions options)
+    : config_(config),
+      handler_(handler),
+      probe_(probe),
+      options_(options),
+      transactional_(config.processing().guarantee() == v1::ProcessingConfig::EXACTLY_ONCE),
+      limits_{config.validation().max_future_skew_ms(), config.validation().max_message_bytes()} {}
+
+Pipeline::~Pipeline() {
+  if (consumer_) consumer_->close();
+  if (producer_) producer_->flush(5000);
+}
+
+absl::StatusOr<std::unique_ptr<Pipeline>> Pipeline::Create(const v1::ProcessorConfig& config,
+                                                           EventHandler& handler,
+                                                           PipelineProbe& probe,
+                                                           PipelineOptions options) {
+  std::unique_ptr<Pipeline> pipeline(new Pipeline(config, handler, probe, options));
+  if (absl::Status status = pipeline->Init(); !status.ok()) return status;
+  return pipeline;
+}
+
+absl::Status Pipeline::Init() {
+  std::string error;
+  delivery_ = std::make_unique<DeliveryTracker>(config_.kafka().changelog_topic());
+  auto producer_conf = kafka::MakeConf(kafka::ProducerProperties(config_.kafka(), transactional_));
+  if (!producer_conf.ok()) return producer_conf.status();
+  (*producer_conf)->set("dr_cb", delivery_.get(), error);
+  producer_.reset(RdKafka::Producer::create(producer_conf->get(), error));
+  if (!producer_) return absl::InternalError(absl::StrCat("cannot create producer: ", error));
+  if (transactional_) {
+    std::unique_ptr<RdKafka::Error> init(producer_->init_transactions(kTxnTimeoutMs));
+    if (init) {
+      return absl::UnavailableError(absl::StrCat("init_transactions: ", init->str()));
+    }
+  }
+  rebalancer_ = std::make_unique<Rebalancer>(*this);
+  auto consumer_conf = kafka::MakeConf(kafka::ConsumerProperties(config_.kafka()));
+  if (!consumer_conf.ok()) return consumer_conf.status();
+  (*consumer_conf)->set("rebalance_cb", rebalancer_.get(), error);
+  consumer_.reset(RdKafka::KafkaConsumer::create(consumer_conf->get(), error));
+  if (!consumer_) return absl::InternalError(absl::StrCat("cannot create consumer: ", error));
+  const RdKafka::ErrorCode code = consumer_->subscribe({config_.kafka().input_topic()});
+  if (code != RdKafka::ERR_NO_ERROR) {
+    return absl::InternalError(absl::StrCat("subscribe: ", RdKafka::err2str(code)));
+  }
+  return absl::OkStatus();
+}
+
+void Pipeline::OnAssign(const std::vector<RdKafka::TopicPartition*>& partitions) {
+  std::vector<int32_t> ids;
+  for (const RdKafka::TopicPartition* tp : partitions) {
+    assigned_.insert(tp->partition());
+    at_end_.erase(tp->partition());
+    ids.push_back(tp->partition());
+  }
+  probe_.PartitionsAssigned(static_cast<int>(assigned_.size()));
+  LogInfo(absl::StrCat("assigned ", ids.size(), " partition(s); now ", assigned_.size()));
+  if (absl::Status status = handler_.OnAssigned(ids); !status.ok()) fatal_ = status;
+}
+
+void Pipeline::OnRevoke(const std::vector<RdKafka::TopicPartition*>& partitions, bool lost) {
+  if (lost) {
+    if (in_transaction_) {
+      if (absl::Status status = AbortAndRewind("partitions lost"); !status.ok()) fatal_ = status;
+    }
+  } else if (absl::Status status = CommitBatch(); !status.ok()) {
+    fatal_ = status;
+  }
+  std::vector<int32_t> ids;
+  for (const RdKafka::TopicPartition* tp : partitions) {
+    assigned_.erase(tp->partition());
+    at_end_.erase(tp->partition());
+    stream_time_.erase(tp->partition());
+    probe_.ConsumerLag(tp->partition(), -1);
+    ids.push_back(tp->partition());
+  }
+  probe_.PartitionsAssigned(static_cast<int>(assigned_.size()));
+  LogInfo(absl::StrCat(lost ? "lost " : "revoked ", ids.size(), " partition(s)"));
+  handler_.OnRevoked(ids, lost);
+}
+
+absl::Status Pipeline::EnsureTransaction() {
+  if (!transactional_ || in_transaction_) return absl::OkStatus();
+  std::unique_ptr<RdKafka::Error> error(producer_->begin_transaction());
+  if (error) return absl::InternalError(absl::StrCat("begin_transaction: ", error->str()));
+  in_transaction_ = true;
+  return absl::OkStatus();
+}
+
+absl::Status Pipeline::Produce(const std::string& topic, const std::string& key,
+                               const std::string& value, RdKafka::Headers* headers) {
+  for (;;) {
+    const RdKafka::ErrorCode code = producer_->produce(
+        topic, RdKafka::Topic::PARTITION_UA, RdKafka::Producer::RK_MSG_COPY,
+        const_cast<char*>(value.data()), value.size(), key.data(), key.size(), 0, headers, nullptr);
+    if (code == RdKafka::ERR_NO_ERROR) {
+      produced_ = true;
+      return absl::OkStatus();
+    }
+    if (code == RdKafka::ERR__QUEUE_FULL) {
+      producer_->poll(10);
+      continue;
+    }
+    delete headers;
+    return absl::InternalError(absl::StrCat("produce to ", topic, ": ", RdKafka::err2str(code)));
+  }
+}
+
+int64_t Pipeline::ClockFor(int32_t partition) const {
+  if (config_.processing().clock() == v1::ProcessingConfig::WALL_CLOCK) return WallNowMs();
+  const auto it = stream_time_.find(partition);
+  return it == stream_time_.end() ? 0 : it->second;
+}
+
+absl::Status Pipeline::PublishAlerts(HandlerOutput& out) {
+  for (const v1::Alert& alert : out.alerts) {
+    const std::string& key = alert.case_id().empty() ? alert.contact_id() : alert.case_id();
+    RdKafka::Headers* headers = RdKafka::Headers::create();
+    headers->add("ccstream.alert_id", alert.alert_id());
+    headers->add("ccstream.kind", v1::AlertKind_Name(alert.kind()));
+    if (absl::Status s =
+            Produce(config_.kafka().alerts_topic(), key, alert.SerializeAsString(), headers);
+        !s.ok()) {
+      return s;
+    }
+    probe_.AlertPublished(alert.kind());
+    ++stats_.alerts;
+  }
+  out.alerts.clear();
+  return absl::OkStatus();
+}
+
+absl::Status Pipeline::HandleRecord(RdKafka::Message& message) {
+  if (absl::Status s = EnsureTransaction(); !s.ok()) return s;
+  const int32_t partition = message.partition();
+  batch_start_.try_emplace(partition, message.offset());
+  batch_next_[partition] = message.offset() + 1;
+  at_end_.erase(partition);
+  ++stats_.records;
+
+  const std::string_view bytes(static_cast<const char*>(message.payload()), message.len());
+  const ingest::Verdict verdict = ingest::DecodeAndValidate(bytes, WallNowMs(), limits_, &event_);
+  if (!verdict.ok()) {
+    RdKafka::Headers* headers = RdKafka::Headers::create();
+    if (RdKafka::Headers* original = message.headers(); original != nullptr) {
+      for (const RdKafka::Headers::Header& h : original->get_all()) {
+        headers->add(h.key(), h.value(), h.value_size());
+      }
+    }
+    headers->add("ccstream.reason", std::string(ingest::RefusalReasonName(verdict.reason)));
+    headers->add("ccstream.detail", verdict.detail);
+    headers->add("ccstream.source.topic", message.topic_name());
+    headers->add("ccstream.source.partition", std::to_string(partition));
+    headers->add("ccstream.source.offset", std::to_string(message.offset()));
+    const std::string key = message.key() != nullptr ? *message.key() : std::string();
+    if (absl::Status s =
+            Produce(config_.kafka().dead_letter_topic(), key, std::string(bytes), headers);
+        !s.ok()) {
+      return s;
+    }
+    probe_.DeadLettered(verdict.reason);
+    ++stats_.dead_letters;
+    return absl::OkStatus();
+  }
+  int64_t& stream_time = stream_time_[partition];
+  stream_time = std::max(stream_time, event_.event_time_ms());
+  HandlerOutput out;
+  if (absl::Status s = handler_.OnEvent(partition, event_, ClockFor(partition), out); !s.ok()) {
+    return s;
+  }
+  probe_.EventProcessed();
+  ++stats_.events;
+  return PublishAlerts(out);
+}
+
+void Pipeline::RecordLag() {
+  PartitionList positions;
+  for (const int32_t partition : assigned_) {
+    positions.list.push_back(
+        RdKafka::TopicPartition::create(config_.kafka().input_topic(), partition));
+  }
+  if (positions.list.empty() || consumer_->position(positions.list) != RdKafka::ERR_NO_ERROR) {
+    return;
+  }
+  for (const RdKafka::TopicPartition* tp : positions.list) {
+    int64_t low = 0, high = 0;
+    if (tp->offset() < 0 ||
+        consumer_->get_watermark_offsets(tp->topic(), tp->partition(), &low, &high) !=
+            RdKafka::ERR_NO_ERROR ||
+        high < 0) {
+      continue;
+    }
+    probe_.ConsumerLag(tp->partition(), std::max<int64_t>(0, high - tp->offset()));
+  }
+}
+
+absl::Status Pipeline::Tick() {
+  if (const auto now = std::chrono::steady_clock::now(); now >= next_lag_sample_) {
+    RecordLag();
+    next_lag_sample_ = now + std::chrono::seconds(1);
+  }
+  for (const int32_t partition : assigned_) {
+    HandlerOutput out;
+    if (absl::Status s = handler_.OnTick(partition, ClockFor(partition), out); !s.ok()) return s;
+    if (!out.alerts.empty()) {
+      if (absl::Status s = EnsureTransaction(); !s.ok()) return s;
+      if (absl::Status s = PublishAlerts(out); !s.ok()) return s;
+    }
+  }
+  return absl::OkStatus();
+}
+
+absl::Status Pipeline::AbortAndRewind(const std::string& why) {
+  LogWarning(absl::StrCat("aborting batch: ", why));
+  if (transactional_ && in_transaction_) {
+    std::unique_ptr<RdKafka::Error> error(producer_->abort_transaction(kTxnTimeoutMs));
+    if (error) return absl::InternalError(absl::StrCat("abort_transaction: ", error->str()));
+    in_transaction_ = false;
+  }
+  for (const auto& [partition, offset] : batch_start_) {
+    if (!assigned_.contains(partition)) continue;
+    std::unique_ptr<RdKafka::TopicPartition> tp(
+        RdKafka::TopicPartition::create(config_.kafka().input_topic(), partition, offset));
+    const RdKafka::ErrorCode code = consumer_->seek(*tp, 5000);
+    if (code != RdKafka::ERR_NO_ERROR) {
+      return absl::InternalError(
+          absl::StrCat("rewind partition ", partition, ": ", RdKafka::err2str(code)));
+    }
+  }
+  batch_start_.clear();
+  batch_next_.clear();
+  delivery_->changelog_next.clear();
+  produced_ = false;
+  handler_.OnAborted();
+  probe_.TransactionAborted();
+  ++stats_.aborts;
+  return absl::OkStatus();
+}
+
+absl::Status Pipeline::ProduceChangelog() {
+  std::vector<ChangelogRecord> records;
+  if (absl::Status s = handler_.CollectChangelog(records); !s.ok()) return s;
+  if (records.empty()) return absl::OkStatus();
+  if (absl::Status s = EnsureTransaction(); !s.ok()) return s;
+  const std::string& topic = config_.kafka().changelog_topic();
+  for (const ChangelogRecord& record : records) {
+    for (;;) {
+      const RdKafka::ErrorCode code =
+          producer_->produce(topic, record.partition, RdKafka::Producer::RK_MSG_COPY,
+                             record.value ? const_cast<char*>(record.value->data()) : nullptr,
+                             record.value ? record.value->size() : 0, record.key.data(),
+                             record.key.size(), 0, nullptr, nullptr);
+      if (code == RdKafka::ERR_NO_ERROR) break;
+      if (code != RdKafka::ERR__QUEUE_FULL) {
+        return absl::InternalError(
+            absl::StrCat("produce to ", topic, ": ", RdKafka::err2str(code)));
+      }
+      producer_->poll(10);
+    }
+  }
+  produced_ = true;
+  return absl::OkStatus();
+}
+
+absl::Status Pipeline::CommitBatch() {
+  if (absl::Status s = ProduceChangelog(); !s.ok()) return s;
+  if (batch_next_.empty() && !in_transaction_ && !produced_) return absl::OkStatus();
+  const auto started = std::chrono::steady_clock::now();
+  PartitionList offsets;
+  for (const auto& [partition, next] : batch_next_) {
+    offsets.list.push_back(
+        RdKafka::TopicPartition::create(config_.kafka().input_topic(), partition, next));
+  }
+  if (transactional_) {
+    for (int attempt = 0;; ++attempt) {
+      std::unique_ptr<RdKafka::Error> error;
+      if (!offsets.list.empty()) {
+        std::unique_ptr<RdKafka::ConsumerGroupMetadata> group(consumer_->groupMetadata());
+        error.reset(
+            producer_->send_offsets_to_transaction(offsets.list, group.get(), kTxnTimeoutMs));
+      }
+      if (!error) error.reset(producer_->commit_transaction(kTxnTimeoutMs));
+      if (!error) break;
+      if (error->is_fatal()) {
+        return absl::AbortedError(
+            absl::StrCat("transaction failed fatally (fenced?): ", error->str()));
+      }
+      if (error->txn_requires_abort()) return AbortAndRewind(ErrorText(error.get()));
+      if (!error->is_retriable() || attempt >= 10) {
+        return absl::InternalError(absl::StrCat("commit_transaction: ", error->str()));
+      }
+      LogWarning(absl::StrCat("commit retry: ", error->str()));
+    }
+    in_transaction_ = false;
+  } else {
+    while (producer_->outq_len() > 0) producer_->flush(1000);
+    if (delivery_->failed > 0) {
+      const std::string why = absl::StrCat(
+          delivery_->failed, " output record(s) not delivered: ", delivery_->last_error);
+      delivery_->failed = 0;
+      return AbortAndRewind(why);
+    }
+    if (!offsets.list.empty()) {
+      for (int attempt = 0;; ++attempt) {
+        const RdKafka::ErrorCode code = consumer_->commitSync(offsets.list);
+        if (code == RdKafka::ERR_NO_ERROR) break;
+        if (attempt >= 10) {
+          return absl::UnavailableError(absl::StrCat("commit offsets: ", RdKafka::err2str(code)));
+        }
+        LogWarning(absl::StrCat("offset commit retry: ", RdKafka::err2str(code)));
+        std::this_thread::sleep_for(std::chrono::milliseconds(500));
+      }
+    }
+  }
+  std::map<int32_t, CommittedOffsets> committed;
+  for (const auto& [partition, next] : batch_next_) committed[partition].input_next = next;
+  for (const auto& [partition, next] : delivery_->changelog_next) {
+    committed[partition].changelog_next = next;
+  }
+  delivery_->changelog_next.clear();
+  batch_start_.clear();
+  batch_next_.clear();
+  produced_ = false;
+  if (absl::Status s = handler_.OnCommitted(committed); !s.ok()) return s;
+  probe_.BatchCommitted(
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
+  ++stats_.batches;
+  return absl::OkStatus();
+}
+
+bool Pipeline::Drained() const {
+  if (options_.drain_when == nullptr || !options_.drain_when->load()) return false;
+  if (assigned_.empty() || !batch_next_.empty()) return false;
+  for (const int32_t partition : assigned_) {
+    if (!at_end_.contains(partition)) return false;
+  }
+  return true;
+}
+
+absl::Status Pipeline::Run(const std::atomic<bool>& stop) {
+  const auto interval = std::chrono::milliseconds(config_.processing().commit_interval_ms());
+  const uint32_t max_batch = config_.processing().max_batch_events();
+  const int poll_ms = static_cast<int>(config_.processing().poll_timeout_ms());
+  while (!stop.load()) {
+    const auto batch_started = std::chrono::steady_clock::now();
+    uint32_t in_batch = 0;
+    while (!stop.load() && in_batch < max_batch &&
+           std::chrono::steady_clock::now() - batch_started < interval) {
+      std::unique_ptr<RdKafka::Message> message(consumer_->consume(poll_ms));
+      if (!fatal_.ok()) return fatal_;
+      switch (message->err()) {
+        case RdKafka::ERR_NO_ERROR:
+          if (absl::Status s = HandleRecord(*message); !s.ok()) return s;
+          ++in_batch;
+          break;
+        case RdKafka::ERR__PARTITION_EOF:
+          at_end_.insert(message->partition());
+          break;
+        case RdKafka::ERR__TIMED_OUT:
+          break;
+        default:
+          if (message->err() == RdKafka::ERR__FATAL) {
+            return absl::InternalError(absl::StrCat("consumer: ", message->errstr()));
+          }
+          LogWarning(absl::StrCat("consumer: ", message->errstr()));
+          break;
+      }
+      if (Drained()) break;
+    }
+    if (absl::Status s = Tick(); !s.ok()) return s;
+    if (absl::Status s = CommitBatch(); !s.ok()) return s;
+    if (!fatal_.ok()) return fatal_;
+    if (Drained()) break;
+  }
+  if (absl::Status s = CommitBatch(); !s.ok()) return s;
+  consumer_->close();
+  if (!fatal_.ok()) return fatal_;
+  return absl::OkStatus();
+}
+
+}  // namespace ccstream::runtime

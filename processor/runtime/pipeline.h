@@ -1,0 +1,165 @@
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <optional>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "alert.pb.h"
+#include "config.pb.h"
+#include "events.pb.h"
+#include "librdkafka/rdkafkacpp.h"
+#include "processor/ingest/validate.h"
+#include "processor/runtime/probe.h"
+
+namespace ccstream::runtime {
+
+// What one event or tick produced for the output topics.
+struct HandlerOutput {
+  std::vector<v1::Alert> alerts;
+};
+
+// One state change for the changelog topic: key, and value (nullopt = tombstone), on the
+// changelog partition of the task's input partition.
+struct ChangelogRecord {
+  int32_t partition = 0;
+  std::string key;
+  std::optional<std::string> value;
+};
+
+// Offsets of one committed batch for one task: the next input offset and, when the batch wrote
+// to the changelog, the changelog offset after its last record (-1 when it wrote none).
+struct CommittedOffsets {
+  int64_t input_next = -1;
+  int64_t changelog_next = -1;
+};
+
+// Receives the valid events of the input partitions, in partition order, and the clock ticks
+// that let it fire timers. Implemented by the engine adapter (and by test recorders). Called
+// only from the pipeline's thread.
+class EventHandler {
+ public:
+  virtual ~EventHandler() = default;
+  virtual absl::Status OnEvent(int32_t partition, const v1::ContactEvent& event, int64_t now_ms,
+                               HandlerOutput& out) = 0;
+  // Called about every commit interval for each assigned partition with its clock.
+  virtual absl::Status OnTick(int32_t partition, int64_t now_ms, HandlerOutput& out) {
+    (void)partition, (void)now_ms, (void)out;
+    return absl::OkStatus();
+  }
+  // New partitions: open (and restore) their state before any of their events arrive.
+  virtual absl::Status OnAssigned(const std::vector<int32_t>& partitions) {
+    (void)partitions;
+    return absl::OkStatus();
+  }
+  // `lost`: the partitions were taken away without a chance to commit.
+  virtual void OnRevoked(const std::vector<int32_t>& partitions, bool lost) {
+    (void)partitions, (void)lost;
+  }
+  // Before a batch commits: the batch's state changes, to go into the same transaction.
+  virtual absl::Status CollectChangelog(std::vector<ChangelogRecord>& out) {
+    (void)out;
+    return absl::OkStatus();
+  }
+  // After the batch committed in Kafka: make its state durable locally with these offsets
+  // (partitions without input records in the batch have input_next = -1).
+  virtual absl::Status OnCommitted(const std::map<int32_t, CommittedOffsets>& offsets) {
+    (void)offsets;
+    return absl::OkStatus();
+  }
+  // The batch was aborted: forget its state changes.
+  virtual void OnAborted() {}
+};
+
+struct PipelineOptions {
+  // When set, Run returns once this flag is true and every assigned partition has been read to
+  // its end (used by embedded replays and the demo). Default: nullptr (run until stopped).
+  const std::atomic<bool>* drain_when = nullptr;
+};
+
+// Totals since start; read by the commands for their status lines and final report.
+struct PipelineStats {
+  std::atomic<int64_t> records{0};
+  std::atomic<int64_t> events{0};
+  std::atomic<int64_t> dead_letters{0};
+  std::atomic<int64_t> alerts{0};
+  std::atomic<int64_t> batches{0};
+  std::atomic<int64_t> aborts{0};
+};
+
+// The service loop: consumes `kafka.input_topic` in group `kafka.group_id` (cooperative-sticky,
+// read_committed), decodes and validates each record, hands valid events to the handler, sends
+// refused records to the dead-letter topic with their original bytes and the reason in headers,
+// publishes the handler's alerts, and commits per batch (commit interval or batch size,
+// whichever first). EXACTLY_ONCE: one Kafka transaction per batch holds the dead letters, the
+// alerts and the input offsets. AT_LEAST_ONCE: outputs are flushed, then offsets committed.
+// Owned by one command; Run is called from one thread.
+class Pipeline {
+ public:
+  static absl::StatusOr<std::unique_ptr<Pipeline>> Create(const v1::ProcessorConfig& config,
+                                                          EventHandler& handler,
+                                                          PipelineProbe& probe,
+                                                          PipelineOptions options = {});
+  ~Pipeline();
+
+  // Runs until `stop` becomes true (then finishes the batch in flight, commits and returns OK),
+  // until drained (see PipelineOptions), or until a fatal error, which is returned.
+  absl::Status Run(const std::atomic<bool>& stop);
+
+  const PipelineStats& stats() const { return stats_; }
+
+ private:
+  class Rebalancer;
+  class DeliveryTracker;
+  Pipeline(const v1::ProcessorConfig& config, EventHandler& handler, PipelineProbe& probe,
+           PipelineOptions options);
+  absl::Status Init();
+  absl::Status HandleRecord(RdKafka::Message& message);
+  absl::Status Produce(const std::string& topic, const std::string& key, const std::string& value,
+                       RdKafka::Headers* headers);
+  absl::Status PublishAlerts(HandlerOutput& out);
+  absl::Status EnsureTransaction();
+  absl::Status ProduceChangelog();
+  absl::Status CommitBatch();
+  absl::Status AbortAndRewind(const std::string& why);
+  absl::Status Tick();
+  // Samples the consumer lag of every assigned partition into the probe.
+  void RecordLag();
+  int64_t ClockFor(int32_t partition) const;
+  bool Drained() const;
+  void OnAssign(const std::vector<RdKafka::TopicPartition*>& partitions);
+  void OnRevoke(const std::vector<RdKafka::TopicPartition*>& partitions, bool lost);
+
+  const v1::ProcessorConfig config_;
+  EventHandler& handler_;
+  PipelineProbe& probe_;
+  const PipelineOptions options_;
+  const bool transactional_;
+  const ingest::ValidationLimits limits_;
+
+  std::unique_ptr<DeliveryTracker> delivery_;
+  std::unique_ptr<Rebalancer> rebalancer_;
+  std::unique_ptr<RdKafka::KafkaConsumer> consumer_;
+  std::unique_ptr<RdKafka::Producer> producer_;
+
+  bool in_transaction_ = false;
+  bool produced_ = false;                   // outputs produced since the last commit
+  std::map<int32_t, int64_t> batch_start_;  // partition → first offset of the batch
+  std::map<int32_t, int64_t> batch_next_;   // partition → offset after the last record handled
+  std::set<int32_t> assigned_;
+  std::set<int32_t> at_end_;
+  std::map<int32_t, int64_t> stream_time_;  // partition → largest event time seen
+  absl::Status fatal_;
+  std::chrono::steady_clock::time_point next_lag_sample_;
+  PipelineStats stats_;
+  v1::ContactEvent event_;  // reused decode buffer
+};
+
+}  // namespace ccstream::runtime

@@ -1,0 +1,83 @@
+#include "processor/runtime/probe.h"
+
+#include <string>
+
+namespace ccstream::runtime {
+
+PipelineProbe::PipelineProbe(prometheus::Registry& registry) {
+  events_processed_ = &prometheus::BuildCounter()
+                           .Name("ccstream_events_processed_total")
+                           .Help("Valid input events handed to the engine.")
+                           .Register(registry)
+                           .Add({});
+  auto& dead = prometheus::BuildCounter()
+                   .Name("ccstream_events_dead_lettered_total")
+                   .Help("Input records refused and sent to the dead-letter topic, by reason.")
+                   .Register(registry);
+  for (size_t r = 1; r < dead_lettered_.size(); ++r) {
+    dead_lettered_[r] = &dead.Add({{"reason", std::string(ingest::RefusalReasonName(
+                                                  static_cast<ingest::RefusalReason>(r)))}});
+  }
+  dead_lettered_[0] = dead_lettered_[1];
+  alerts_family_ = &prometheus::BuildCounter()
+                        .Name("ccstream_alerts_published_total")
+                        .Help("Alerts published to the alerts topic, by kind.")
+                        .Register(registry);
+  for (int kind = v1::AlertKind_MIN; kind <= v1::AlertKind_MAX; ++kind) {
+    if (!v1::AlertKind_IsValid(kind) || kind == v1::ALERT_KIND_UNSPECIFIED) continue;
+    alerts_by_kind_[kind] =
+        &alerts_family_->Add({{"kind", v1::AlertKind_Name(static_cast<v1::AlertKind>(kind))}});
+  }
+  batches_committed_ = &prometheus::BuildCounter()
+                            .Name("ccstream_batches_committed_total")
+                            .Help("Batches whose effects and input offsets were committed.")
+                            .Register(registry)
+                            .Add({});
+  commit_seconds_ =
+      &prometheus::BuildHistogram()
+           .Name("ccstream_batch_commit_seconds")
+           .Help("Time to commit one batch (transaction or offset commit).")
+           .Register(registry)
+           .Add({}, prometheus::Histogram::BucketBoundaries{0.001, 0.0025, 0.005, 0.01, 0.025, 0.05,
+                                                            0.1, 0.25, 0.5, 1, 2.5, 5});
+  aborts_ = &prometheus::BuildCounter()
+                 .Name("ccstream_transaction_aborts_total")
+                 .Help("Batches aborted and rewound to the last committed offsets.")
+                 .Register(registry)
+                 .Add({});
+  lag_family_ = &prometheus::BuildGauge()
+                     .Name("ccstream_consumer_lag")
+                     .Help("Input records not yet read, per assigned partition.")
+                     .Register(registry);
+  assigned_ = &prometheus::BuildGauge()
+                   .Name("ccstream_assigned_partitions")
+                   .Help("Input partitions currently assigned to this instance.")
+                   .Register(registry)
+                   .Add({});
+}
+
+void PipelineProbe::ConsumerLag(int32_t partition, int64_t lag) {
+  auto it = lag_.find(partition);
+  if (lag < 0) {
+    if (it != lag_.end()) {
+      lag_family_->Remove(it->second);
+      lag_.erase(it);
+    }
+    return;
+  }
+  if (it == lag_.end()) {
+    it = lag_.emplace(partition, &lag_family_->Add({{"partition", std::to_string(partition)}}))
+             .first;
+  }
+  it->second->Set(static_cast<double>(lag));
+}
+
+void PipelineProbe::AlertPublished(v1::AlertKind kind) {
+  const int index = static_cast<int>(kind);
+  if (index > 0 && index < static_cast<int>(alerts_by_kind_.size()) &&
+      alerts_by_kind_[index] != nullptr) {
+    alerts_by_kind_[index]->Increment();
+  }
+}
+
+}  // namespace ccstream::runtime

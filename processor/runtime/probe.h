@@ -1,0 +1,54 @@
+#pragma once
+
+#include <array>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+
+#include "alert.pb.h"
+#include "processor/ingest/validate.h"
+#include "prometheus/counter.h"
+#include "prometheus/gauge.h"
+#include "prometheus/histogram.h"
+#include "prometheus/registry.h"
+
+namespace ccstream::runtime {
+
+// Records the pipeline's metrics (events, dead letters, alerts, commits, aborts) in a
+// prometheus registry. The pipeline calls it; nothing else in the pipeline knows about
+// prometheus. Counters are atomic, so it is safe to call from the pipeline thread while the
+// HTTP thread scrapes. Owned by the command that runs the pipeline.
+class PipelineProbe {
+ public:
+  explicit PipelineProbe(prometheus::Registry& registry);
+
+  void EventProcessed() { events_processed_->Increment(); }
+  void DeadLettered(ingest::RefusalReason reason) {
+    dead_lettered_[static_cast<size_t>(reason)]->Increment();
+  }
+  void AlertPublished(v1::AlertKind kind);
+  void BatchCommitted(double seconds) {
+    batches_committed_->Increment();
+    commit_seconds_->Observe(seconds);
+  }
+  void TransactionAborted() { aborts_->Increment(); }
+  void PartitionsAssigned(int count) { assigned_->Set(count); }
+  // Records still to read on `partition` (high watermark minus position); -1 forgets it.
+  void ConsumerLag(int32_t partition, int64_t lag);
+
+ private:
+  prometheus::Counter* events_processed_;
+  std::array<prometheus::Counter*, static_cast<size_t>(ingest::RefusalReason::kInvalidField) + 1>
+      dead_lettered_{};
+  prometheus::Family<prometheus::Counter>* alerts_family_;
+  std::array<prometheus::Counter*, 16> alerts_by_kind_{};
+  prometheus::Counter* batches_committed_;
+  prometheus::Histogram* commit_seconds_;
+  prometheus::Counter* aborts_;
+  prometheus::Gauge* assigned_;
+  prometheus::Family<prometheus::Gauge>* lag_family_;
+  std::map<int32_t, prometheus::Gauge*> lag_;
+};
+
+}  // namespace ccstream::runtime

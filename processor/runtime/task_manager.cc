@@ -1,0 +1,265 @@
+#include "processor/runtime/task_manager.h"
+
+#include <chrono>
+
+#include "absl/strings/str_cat.h"
+#include "librdkafka/rdkafkacpp.h"
+#include "processor/kafka/kafka.h"
+#include "processor/runtime/log.h"
+
+namespace ccstream::runtime {
+namespace {
+
+constexpr size_t kRestoreBatch = 10'000;
+constexpr size_t kTimersPerRound = 1'000;
+constexpr int kTimerRounds = 20;
+
+}  // namespace
+
+TaskManager::TaskManager(const v1::ProcessorConfig& config,
+                         std::shared_ptr<const domain::Engine> engine, OutcomeSink& sink)
+    : config_(config), engine_(std::move(engine)), sink_(sink) {}
+
+TaskManager::~TaskManager() = default;
+
+std::string TaskManager::TaskPath(int32_t partition) const {
+  return absl::StrCat(config_.state().dir(), "/", config_.kafka().group_id(), "/",
+                      config_.kafka().input_topic(), "-", partition);
+}
+
+state::TaskState* TaskManager::task(int32_t partition) {
+  auto it = tasks_.find(partition);
+  return it == tasks_.end() ? nullptr : it->second.get();
+}
+
+void TaskManager::Deliver(domain::Effects& effects, HandlerOutput& out) {
+  for (const domain::Outcome& outcome : effects.outcomes) {
+    if (outcome.kind == domain::OutcomeKind::kCaseOpened) ++cases_opened_;
+    sink_.Record(outcome);
+  }
+  for (v1::Alert& alert : effects.alerts) out.alerts.push_back(std::move(alert));
+}
+
+absl::Status TaskManager::OnEvent(int32_t partition, const v1::ContactEvent& event, int64_t now_ms,
+                                  HandlerOutput& out) {
+  state::TaskState* state = task(partition);
+  if (state == nullptr) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("event for partition ", partition, " which has no task"));
+  }
+  if (config_.processing().clock() == v1::ProcessingConfig::EVENT_TIME) {
+    // Timers due before this event fire first, whatever the batch boundaries.
+    if (absl::Status s = FireDue(*state, event.event_time_ms() - 1, out); !s.ok()) return s;
+  }
+  auto effects = engine_->OnEvent(event, now_ms, *state);
+  if (!effects.ok()) return effects.status();
+  Deliver(*effects, out);
+  return absl::OkStatus();
+}
+
+absl::Status TaskManager::OnTick(int32_t partition, int64_t now_ms, HandlerOutput& out) {
+  state::TaskState* state = task(partition);
+  if (state == nullptr || now_ms <= 0) return absl::OkStatus();
+  if (const auto now = std::chrono::steady_clock::now(); now >= next_timer_sample_) {
+    int64_t pending = 0;
+    for (const auto& [id, task] : tasks_)
+      pending += task->store().EstimateKeys(state::Family::kTimers);
+    sink_.TimersPending(pending);
+    next_timer_sample_ = now + std::chrono::seconds(1);
+  }
+  // On event time, a timer due exactly at the latest event time waits for a later event, so
+  // that the outcome does not depend on where a batch ends.
+  const bool event_time = config_.processing().clock() == v1::ProcessingConfig::EVENT_TIME;
+  return FireDue(*state, event_time ? now_ms - 1 : now_ms, out);
+}
+
+absl::Status TaskManager::FireDue(state::TaskState& task, int64_t due_until_ms,
+                                  HandlerOutput& out) {
+  state::TaskState* state = &task;
+  auto next = state->NextDue();
+  if (!next.ok()) return next.status();
+  if (!next->has_value() || **next > due_until_ms) return absl::OkStatus();
+  for (int round = 0; round < kTimerRounds; ++round) {
+    auto due = state->DueTimers(due_until_ms, kTimersPerRound);
+    if (!due.ok()) return due.status();
+    if (due->empty()) break;
+    for (const v1::Timer& timer : *due) {
+      auto effects = engine_->OnTimer(timer, due_until_ms, *state);
+      if (!effects.ok()) return effects.status();
+      sink_.TimerFired();
+      // The engine deletes the timers it handles; make sure a stale one cannot spin.
+      if (absl::Status s = state->DeleteTimer(timer); !s.ok()) return s;
+      Deliver(*effects, out);
+    }
+  }
+  return absl::OkStatus();
+}
+
+absl::Status TaskManager::OnAssigned(const std::vector<int32_t>& partitions) {
+  std::map<int32_t, std::unique_ptr<state::TaskState>> opened;
+  std::map<int32_t, state::TaskState*> to_restore;
+  for (const int32_t partition : partitions) {
+    auto store = state::TaskStore::Open(TaskPath(partition));
+    if (!store.ok()) return store.status();
+    auto state = std::make_unique<state::TaskState>(std::move(*store));
+    to_restore[partition] = state.get();
+    opened[partition] = std::move(state);
+  }
+  if (absl::Status s = Restore(to_restore); !s.ok()) return s;
+  for (auto& [partition, state] : opened) tasks_[partition] = std::move(state);
+  return absl::OkStatus();
+}
+
+void TaskManager::OnRevoked(const std::vector<int32_t>& partitions, bool lost) {
+  for (const int32_t partition : partitions) {
+    auto it = tasks_.find(partition);
+    if (it == tasks_.end()) continue;
+    if (lost) it->second->Discard();
+    tasks_.erase(it);  // closes the store; it stays on disk for a later assignment
+  }
+}
+
+absl::Status TaskManager::CollectChangelog(std::vector<ChangelogRecord>& out) {
+  for (const auto& [partition, state] : tasks_) {
+    for (state::Mutation& m : state->PendingMutations()) {
+      out.push_back({partition, state::ChangelogKey(m.family, m.key), std::move(m.value)});
+    }
+  }
+  return absl::OkStatus();
+}
+
+absl::Status TaskManager::OnCommitted(const std::map<int32_t, CommittedOffsets>& offsets) {
+  for (const auto& [partition, state] : tasks_) {
+    const auto it = offsets.find(partition);
+    if (!state->HasPendingChanges() && it == offsets.end()) continue;
+    state::Offsets next = state->store().offsets();
+    if (it != offsets.end()) {
+      if (it->second.input_next >= 0) next.input = it->second.input_next;
+      if (it->second.changelog_next >= 0) next.changelog = it->second.changelog_next;
+    }
+    if (absl::Status s = state->Commit(next); !s.ok()) return s;
+  }
+  return absl::OkStatus();
+}
+
+void TaskManager::OnAborted() {
+  for (const auto& [partition, state] : tasks_) state->Discard();
+}
+
+absl::Status TaskManager::Restore(const std::map<int32_t, state::TaskState*>& tasks) {
+  if (tasks.empty()) return absl::OkStatus();
+  const auto started = std::chrono::steady_clock::now();
+  const std::string& topic = config_.kafka().changelog_topic();
+  auto conf = kafka::MakeConf({{"bootstrap.servers", config_.kafka().bootstrap_servers()},
+                               {"group.id", absl::StrCat(config_.kafka().group_id(), "-restore")},
+                               {"enable.auto.commit", "false"},
+                               {"isolation.level", "read_committed"},
+                               {"enable.partition.eof", "true"},
+                               {"auto.offset.reset", "earliest"},
+                               {"fetch.max.bytes", "67108864"},
+                               {"max.partition.fetch.bytes", "16777216"}});
+  if (!conf.ok()) return conf.status();
+  std::string error;
+  std::unique_ptr<RdKafka::KafkaConsumer> consumer(
+      RdKafka::KafkaConsumer::create(conf->get(), error));
+  if (!consumer) return absl::InternalError(absl::StrCat("restore consumer: ", error));
+
+  // Which tasks have changelog records past their stored offset.
+  struct Progress {
+    state::TaskState* task;
+    int64_t next;
+    int64_t applied = 0;
+    std::vector<state::Mutation> batch;
+  };
+  std::map<int32_t, Progress> pending;
+  std::vector<RdKafka::TopicPartition*> assignment;
+  for (const auto& [partition, task] : tasks) {
+    const int64_t from = std::max<int64_t>(task->store().offsets().changelog, 0);
+    int64_t low = 0, high = 0;
+    const RdKafka::ErrorCode code =
+        consumer->query_watermark_offsets(topic, partition, &low, &high, 10'000);
+    if (code != RdKafka::ERR_NO_ERROR) {
+      RdKafka::TopicPartition::destroy(assignment);
+      return absl::UnavailableError(
+          absl::StrCat("changelog ", topic, "[", partition, "]: ", RdKafka::err2str(code)));
+    }
+    int64_t start = from;
+    if (from > high) {
+      // The changelog is shorter than what this store has seen: the topic was recreated or
+      // belongs to another cluster. The local copy cannot be trusted; rebuild it.
+      LogWarning(absl::StrCat("task ", partition, ": stored changelog offset ", from,
+                              " is past the end of ", topic, " (", high,
+                              "); rebuilding the store from the changelog"));
+      if (absl::Status s = task->store().Clear(); !s.ok()) {
+        RdKafka::TopicPartition::destroy(assignment);
+        return s;
+      }
+      if (absl::Status s = task->store().Write({}, {-1, -1}); !s.ok()) {
+        RdKafka::TopicPartition::destroy(assignment);
+        return s;
+      }
+      start = 0;
+    }
+    if (start >= high) continue;
+    pending.emplace(partition, Progress{task, task->store().offsets().changelog, 0, {}});
+    assignment.push_back(RdKafka::TopicPartition::create(topic, partition, start));
+  }
+  absl::Status status = absl::OkStatus();
+  if (!assignment.empty()) {
+    if (RdKafka::ErrorCode code = consumer->assign(assignment); code != RdKafka::ERR_NO_ERROR) {
+      status = absl::InternalError(absl::StrCat("restore assign: ", RdKafka::err2str(code)));
+    }
+  }
+  RdKafka::TopicPartition::destroy(assignment);
+
+  auto flush = [](Progress& p) -> absl::Status {
+    if (p.batch.empty()) return absl::OkStatus();
+    state::Offsets offsets = p.task->store().offsets();
+    offsets.changelog = p.next;
+    absl::Status s = p.task->store().Write(p.batch, offsets);
+    p.batch.clear();
+    return s;
+  };
+  size_t finished = 0;
+  int64_t total = 0;
+  while (status.ok() && finished < pending.size()) {
+    std::unique_ptr<RdKafka::Message> m(consumer->consume(1000));
+    if (m->err() == RdKafka::ERR__TIMED_OUT) continue;
+    auto it = pending.find(m->partition());
+    if (m->err() == RdKafka::ERR__PARTITION_EOF) {
+      if (it != pending.end()) {
+        status = flush(it->second);
+        ++finished;
+      }
+      continue;
+    }
+    if (m->err() != RdKafka::ERR_NO_ERROR) {
+      status = absl::UnavailableError(absl::StrCat("restore ", topic, ": ", m->errstr()));
+      break;
+    }
+    if (it == pending.end()) continue;
+    auto key = state::ParseChangelogKey(m->key() ? *m->key() : std::string());
+    if (!key.ok()) {
+      status = key.status();
+      break;
+    }
+    std::optional<std::string> value;
+    if (m->payload() != nullptr) value.emplace(static_cast<const char*>(m->payload()), m->len());
+    Progress& p = it->second;
+    p.batch.push_back({key->first, std::move(key->second), std::move(value)});
+    p.next = m->offset() + 1;
+    ++p.applied;
+    ++total;
+    if (p.batch.size() >= kRestoreBatch) status = flush(p);
+  }
+  consumer->close();
+  if (!status.ok()) return status;
+  const double seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  for (const auto& [partition, p] : pending) sink_.Restored(partition, p.applied, seconds);
+  LogInfo(absl::StrCat("restored ", tasks.size(), " task(s): ", total, " changelog records in ",
+                       static_cast<int64_t>(seconds * 1000), " ms"));
+  return absl::OkStatus();
+}
+
+}  // namespace ccstream::runtime

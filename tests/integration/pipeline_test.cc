@@ -1,0 +1,242 @@
+// The foundation's promise against a real broker: every good event reaches the engine exactly
+// once, every bad record lands in the dead-letter topic with its reason and original bytes,
+// and a restart resumes after the last committed offset.
+#include <atomic>
+#include <chrono>
+#include <map>
+#include <random>
+#include <set>
+#include <string>
+#include <thread>
+
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "gtest/gtest.h"
+#include "librdkafka/rdkafkacpp.h"
+#include "processor/ingest/validate.h"
+#include "processor/kafka/kafka.h"
+#include "processor/runtime/pipeline.h"
+#include "prometheus/registry.h"
+#include "tests/kafka/broker_env.h"
+
+namespace ccstream {
+namespace {
+
+using runtime::HandlerOutput;
+
+// Records every event the pipeline hands over.
+class RecordingHandler : public runtime::EventHandler {
+ public:
+  absl::Status OnEvent(int32_t, const v1::ContactEvent& event, int64_t, HandlerOutput&) override {
+    ++seen[event.event_id()];
+    ++total;
+    return absl::OkStatus();
+  }
+  std::map<std::string, int> seen;
+  std::atomic<int64_t> total{0};
+};
+
+int64_t NowMs() { return absl::ToUnixMillis(absl::Now()); }
+
+v1::ContactEvent GoodEvent(int i) {
+  v1::ContactEvent e;
+  e.set_event_id(absl::StrCat("ev-", i));
+  e.set_contact_id(absl::StrCat("contact-", i / 4));
+  e.set_customer_id(absl::StrCat("cust-", i % 97));
+  e.set_channel(v1::CHAT);
+  e.set_queue("billing");
+  e.set_event_time_ms(NowMs() - 600'000 + i % 100'000);
+  auto* turn = e.mutable_turn();
+  turn->set_speaker(v1::CUSTOMER);
+  turn->set_text("where is my refund?");
+  return e;
+}
+
+// A bad record of kind `k` and the reason the pipeline must give.
+std::pair<std::string, std::string> BadRecord(int k, int i) {
+  v1::ContactEvent e = GoodEvent(1'000'000 + i);
+  switch (k) {
+    case 0:
+      return {std::string("\x08\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\x01", 12), "undecodable"};
+    case 1:
+      e.clear_event_id();
+      return {e.SerializeAsString(), "missing_event_id"};
+    case 2:
+      e.clear_contact_id();
+      return {e.SerializeAsString(), "missing_contact_id"};
+    case 3:
+      e.clear_customer_id();
+      return {e.SerializeAsString(), "missing_customer_id"};
+    case 4:
+      e.clear_event_time_ms();
+      return {e.SerializeAsString(), "missing_event_time"};
+    case 5:
+      e.set_event_time_ms(915'148'800'000);
+      return {e.SerializeAsString(), "event_time_too_old"};
+    case 6:
+      e.set_event_time_ms(NowMs() + 86'400'000);
+      return {e.SerializeAsString(), "event_time_in_future"};
+    case 7:
+      e.clear_payload();
+      return {e.SerializeAsString(), "unknown_payload"};
+    case 8:
+      e.mutable_turn()->set_text(std::string((1 << 20) + 10, 'x'));
+      return {e.SerializeAsString(), "oversized"};
+    default:
+      e.mutable_survey()->set_csat(9);
+      return {e.SerializeAsString(), "invalid_field"};
+  }
+}
+
+class PipelineIntegrationTest : public ::testing::TestWithParam<v1::ProcessingConfig::Guarantee> {
+ protected:
+  void SetUp() override {
+    const std::string run =
+        absl::StrCat(v1::ProcessingConfig::Guarantee_Name(GetParam()), "-", NowMs());
+    auto* kafka = config_.mutable_kafka();
+    kafka->set_bootstrap_servers(TestBootstrapServers());
+    kafka->set_input_topic(absl::StrCat("it-events-", run));
+    kafka->set_alerts_topic(absl::StrCat("it-alerts-", run));
+    kafka->set_dead_letter_topic(absl::StrCat("it-dead-", run));
+    kafka->set_group_id(absl::StrCat("it-group-", run));
+    kafka->set_group_instance_id("");
+    kafka->set_client_id(absl::StrCat("it-", run));
+    config_.mutable_processing()->set_guarantee(GetParam());
+    const kafka::Properties big = {{"max.message.bytes", "16777216"}};
+    ASSERT_TRUE(kafka::CreateTopic(*kafka, kafka->input_topic(), 4, big, 30'000).ok());
+    ASSERT_TRUE(kafka::CreateTopic(*kafka, kafka->alerts_topic(), 2, {}, 30'000).ok());
+    ASSERT_TRUE(kafka::CreateTopic(*kafka, kafka->dead_letter_topic(), 1, big, 30'000).ok());
+  }
+
+  void Produce(const std::vector<kafka::Record>& records) {
+    auto producer = kafka::SimpleProducer::Create(
+        kafka::ProducerProperties(config_.kafka(), /*transactional=*/false));
+    ASSERT_TRUE(producer.ok()) << producer.status();
+    for (const kafka::Record& r : records) ASSERT_TRUE((*producer)->Produce(r).ok());
+    ASSERT_TRUE((*producer)->Flush(60'000).ok());
+  }
+
+  // Runs a pipeline until `want_events` events and `want_dead` dead letters were handled.
+  void RunUntil(RecordingHandler& handler, int64_t want_events, int64_t want_dead) {
+    prometheus::Registry registry;
+    runtime::PipelineProbe probe(registry);
+    auto pipeline = runtime::Pipeline::Create(config_, handler, probe);
+    ASSERT_TRUE(pipeline.ok()) << pipeline.status();
+    std::atomic<bool> stop{false};
+    absl::Status result;
+    std::thread runner([&] { result = (*pipeline)->Run(stop); });
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(180);
+    while (std::chrono::steady_clock::now() < deadline &&
+           (handler.total.load() < want_events ||
+            (*pipeline)->stats().dead_letters.load() < want_dead)) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+    // Give a duplicate, if the pipeline were to deliver one, the chance to show up.
+    std::this_thread::sleep_for(std::chrono::milliseconds(500));
+    stop = true;
+    runner.join();
+    EXPECT_TRUE(result.ok()) << result;
+    EXPECT_EQ((*pipeline)->stats().dead_letters.load(), want_dead);
+  }
+
+  v1::ProcessorConfig config_;
+};
+
+TEST_P(PipelineIntegrationTest, GoodEventsOnceBadOnesDeadLetteredRestartResumes) {
+  constexpr int kTotal = 10'000;
+  constexpr int kBad = 100;
+  std::mt19937 rng(42);
+  std::set<int> bad_positions;
+  while (bad_positions.size() < kBad) bad_positions.insert(static_cast<int>(rng() % kTotal));
+
+  std::vector<kafka::Record> records;
+  std::set<std::string> good_ids;
+  std::map<std::string, std::string> bad_reason_by_key;  // key → reason
+  std::map<std::string, std::string> bad_bytes_by_key;
+  int bad_index = 0;
+  for (int i = 0; i < kTotal; ++i) {
+    if (bad_positions.contains(i)) {
+      auto [bytes, reason] = BadRecord(bad_index % 10, bad_index);
+      const std::string key = absl::StrCat("bad-", bad_index++);
+      bad_reason_by_key[key] = reason;
+      bad_bytes_by_key[key] = bytes;
+      records.push_back({config_.kafka().input_topic(), key, bytes, {}, -1});
+      continue;
+    }
+    v1::ContactEvent e = GoodEvent(i);
+    good_ids.insert(e.event_id());
+    records.push_back(
+        {config_.kafka().input_topic(), e.customer_id(), e.SerializeAsString(), {}, -1});
+  }
+  Produce(records);
+
+  RecordingHandler first;
+  RunUntil(first, kTotal - kBad, kBad);
+  ASSERT_EQ(first.seen.size(), good_ids.size());
+  for (const std::string& id : good_ids) {
+    ASSERT_EQ(first.seen[id], 1) << "event " << id << " reached the engine " << first.seen[id]
+                                 << " times";
+  }
+
+  // The dead letters, read as a read_committed consumer would.
+  auto conf = kafka::MakeConf({{"bootstrap.servers", config_.kafka().bootstrap_servers()},
+                               {"group.id", absl::StrCat(config_.kafka().group_id(), "-reader")},
+                               {"auto.offset.reset", "earliest"},
+                               {"isolation.level", "read_committed"},
+                               {"enable.partition.eof", "true"},
+                               {"max.partition.fetch.bytes", "16777216"},
+                               {"fetch.max.bytes", "67108864"},
+                               {"receive.message.max.bytes", "100000000"}});
+  ASSERT_TRUE(conf.ok());
+  std::string error;
+  std::unique_ptr<RdKafka::KafkaConsumer> reader(
+      RdKafka::KafkaConsumer::create(conf->get(), error));
+  ASSERT_TRUE(reader) << error;
+  ASSERT_EQ(reader->subscribe({config_.kafka().dead_letter_topic()}), RdKafka::ERR_NO_ERROR);
+  std::map<std::string, std::string> dead_reason_by_key;
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+  bool at_end = false;
+  while (!at_end && std::chrono::steady_clock::now() < deadline) {
+    std::unique_ptr<RdKafka::Message> m(reader->consume(500));
+    if (m->err() == RdKafka::ERR__PARTITION_EOF && dead_reason_by_key.size() >= kBad) at_end = true;
+    if (m->err() != RdKafka::ERR_NO_ERROR) continue;
+    const std::string key = *m->key();
+    RdKafka::Headers::Header reason = m->headers()->get_last("ccstream.reason");
+    ASSERT_EQ(reason.err(), RdKafka::ERR_NO_ERROR) << "dead letter without a reason header";
+    ASSERT_FALSE(m->headers()->get_last("ccstream.detail").err());
+    EXPECT_EQ(std::string(static_cast<const char*>(m->payload()), m->len()), bad_bytes_by_key[key])
+        << "dead letter " << key << " does not carry the original bytes";
+    ASSERT_FALSE(dead_reason_by_key.contains(key)) << "dead letter " << key << " twice";
+    dead_reason_by_key[key] =
+        std::string(static_cast<const char*>(reason.value()), reason.value_size());
+  }
+  reader->close();
+  EXPECT_EQ(dead_reason_by_key, bad_reason_by_key);
+
+  // A restart resumes after the last committed offset: only the new events arrive.
+  std::vector<kafka::Record> more;
+  std::set<std::string> new_ids;
+  for (int i = kTotal; i < kTotal + 500; ++i) {
+    v1::ContactEvent e = GoodEvent(i);
+    new_ids.insert(e.event_id());
+    more.push_back({config_.kafka().input_topic(), e.customer_id(), e.SerializeAsString(), {}, -1});
+  }
+  Produce(more);
+  RecordingHandler second;
+  RunUntil(second, 500, 0);
+  EXPECT_EQ(second.seen.size(), new_ids.size());
+  for (const auto& [id, count] : second.seen) {
+    EXPECT_TRUE(new_ids.contains(id)) << "restart re-delivered " << id;
+    EXPECT_EQ(count, 1) << id;
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(Guarantees, PipelineIntegrationTest,
+                         ::testing::Values(v1::ProcessingConfig::EXACTLY_ONCE,
+                                           v1::ProcessingConfig::AT_LEAST_ONCE),
+                         [](const auto& info) {
+                           return v1::ProcessingConfig::Guarantee_Name(info.param);
+                         });
+
+}  // namespace
+}  // namespace ccstream

@@ -103,17 +103,7 @@ absl::StatusOr<std::unique_ptr<Pipeline>> Pipeline::Create(const v1::ProcessorCo
 absl::Status Pipeline::Init() {
   std::string error;
   delivery_ = std::make_unique<DeliveryTracker>(config_.kafka().changelog_topic());
-  auto producer_conf = kafka::MakeConf(kafka::ProducerProperties(config_.kafka(), transactional_));
-  if (!producer_conf.ok()) return producer_conf.status();
-  (*producer_conf)->set("dr_cb", delivery_.get(), error);
-  producer_.reset(RdKafka::Producer::create(producer_conf->get(), error));
-  if (!producer_) return absl::InternalError(absl::StrCat("cannot create producer: ", error));
-  if (transactional_) {
-    std::unique_ptr<RdKafka::Error> init(producer_->init_transactions(kTxnTimeoutMs));
-    if (init) {
-      return absl::UnavailableError(absl::StrCat("init_transactions: ", init->str()));
-    }
-  }
+  if (absl::Status s = CreateProducer(/*attempts=*/2); !s.ok()) return s;
   rebalancer_ = std::make_unique<Rebalancer>(*this);
   auto consumer_conf = kafka::MakeConf(kafka::ConsumerProperties(config_.kafka()));
   if (!consumer_conf.ok()) return consumer_conf.status();
@@ -125,6 +115,37 @@ absl::Status Pipeline::Init() {
     return absl::InternalError(absl::StrCat("subscribe: ", RdKafka::err2str(code)));
   }
   return absl::OkStatus();
+}
+
+absl::Status Pipeline::CreateProducer(int attempts) {
+  std::string error;
+  auto conf = kafka::MakeConf(kafka::ProducerProperties(config_.kafka(), transactional_));
+  if (!conf.ok()) return conf.status();
+  (*conf)->set("dr_cb", delivery_.get(), error);
+  producer_.reset(RdKafka::Producer::create(conf->get(), error));
+  if (!producer_) return absl::InternalError(absl::StrCat("cannot create producer: ", error));
+  if (!transactional_) return absl::OkStatus();
+  // Registers the transactional id: fences an earlier producer with the same id and aborts
+  // its open transaction. Retried while the transaction coordinator is unreachable.
+  for (int attempt = 1;; ++attempt) {
+    std::unique_ptr<RdKafka::Error> init(producer_->init_transactions(kTxnTimeoutMs));
+    if (!init) return absl::OkStatus();
+    if (init->is_fatal() || !init->is_retriable() || attempt >= attempts ||
+        (stop_ != nullptr && stop_->load())) {
+      return absl::UnavailableError(absl::StrCat("init_transactions: ", init->str()));
+    }
+    LogWarning(absl::StrCat("init_transactions (attempt ", attempt, "): ", init->str()));
+  }
+}
+
+absl::Status Pipeline::FatalProducerError(const std::string& what) const {
+  std::string reason;
+  if (producer_->fatal_error(reason) != RdKafka::ERR_NO_ERROR) {
+    return absl::AbortedError(absl::StrCat(what, ": the producer failed fatally: ", reason,
+                                           " (fenced by another instance with the same "
+                                           "transactional id?)"));
+  }
+  return absl::AbortedError(absl::StrCat(what, ": the producer failed fatally"));
 }
 
 void Pipeline::OnAssign(const std::vector<RdKafka::TopicPartition*>& partitions) {
@@ -140,7 +161,10 @@ void Pipeline::OnAssign(const std::vector<RdKafka::TopicPartition*>& partitions)
 }
 
 void Pipeline::OnRevoke(const std::vector<RdKafka::TopicPartition*>& partitions, bool lost) {
-  if (lost) {
+  if (failed_) {
+    // The pipeline already stopped on an error: nothing of the batch may be committed.
+    handler_.OnAborted();
+  } else if (lost) {
     if (in_transaction_) {
       if (absl::Status status = AbortAndRewind("partitions lost"); !status.ok()) fatal_ = status;
     }
@@ -183,6 +207,7 @@ absl::Status Pipeline::Produce(const std::string& topic, const std::string& key,
       continue;
     }
     delete headers;
+    if (code == RdKafka::ERR__FATAL) return FatalProducerError(absl::StrCat("produce to ", topic));
     return absl::InternalError(absl::StrCat("produce to ", topic, ": ", RdKafka::err2str(code)));
   }
 }
@@ -294,9 +319,20 @@ absl::Status Pipeline::Tick() {
 absl::Status Pipeline::AbortAndRewind(const std::string& why) {
   LogWarning(absl::StrCat("aborting batch: ", why));
   if (transactional_ && in_transaction_) {
-    std::unique_ptr<RdKafka::Error> error(producer_->abort_transaction(kTxnTimeoutMs));
-    if (error) return absl::InternalError(absl::StrCat("abort_transaction: ", error->str()));
     in_transaction_ = false;
+    // Drop what is still queued and serve its delivery reports, so that the abort does not wait
+    // for records that cannot be delivered (e.g. while the brokers are away).
+    producer_->purge(RdKafka::Producer::PURGE_QUEUE | RdKafka::Producer::PURGE_INFLIGHT);
+    for (int i = 0; i < 50 && producer_->outq_len() > 0; ++i) producer_->poll(100);
+    delivery_->failed = 0;
+    std::unique_ptr<RdKafka::Error> error(producer_->abort_transaction(kTxnTimeoutMs));
+    if (error && error->is_fatal()) return FatalProducerError("abort_transaction");
+    if (error) {
+      // The producer is in a state it cannot leave by itself: start a new one with the same
+      // transactional id, which aborts the open transaction on the coordinator.
+      LogWarning(absl::StrCat("abort_transaction: ", error->str(), "; recreating the producer"));
+      if (absl::Status s = CreateProducer(/*attempts=*/60); !s.ok()) return s;
+    }
   }
   for (const auto& [partition, offset] : batch_start_) {
     if (!assigned_.contains(partition)) continue;
@@ -332,6 +368,9 @@ absl::Status Pipeline::ProduceChangelog() {
                              record.value ? record.value->size() : 0, record.key.data(),
                              record.key.size(), 0, nullptr, nullptr);
       if (code == RdKafka::ERR_NO_ERROR) break;
+      if (code == RdKafka::ERR__FATAL) {
+        return FatalProducerError(absl::StrCat("produce to ", topic));
+      }
       if (code != RdKafka::ERR__QUEUE_FULL) {
         return absl::InternalError(
             absl::StrCat("produce to ", topic, ": ", RdKafka::err2str(code)));
@@ -362,13 +401,9 @@ absl::Status Pipeline::CommitBatch() {
       }
       if (!error) error.reset(producer_->commit_transaction(kTxnTimeoutMs));
       if (!error) break;
-      if (error->is_fatal()) {
-        return absl::AbortedError(
-            absl::StrCat("transaction failed fatally (fenced?): ", error->str()));
-      }
-      if (error->txn_requires_abort()) return AbortAndRewind(ErrorText(error.get()));
-      if (!error->is_retriable() || attempt >= 10) {
-        return absl::InternalError(absl::StrCat("commit_transaction: ", error->str()));
+      if (error->is_fatal()) return FatalProducerError("commit_transaction");
+      if (error->txn_requires_abort() || !error->is_retriable() || attempt >= 10) {
+        return AbortAndRewind(ErrorText(error.get()));
       }
       LogWarning(absl::StrCat("commit retry: ", error->str()));
     }
@@ -419,6 +454,13 @@ bool Pipeline::Drained() const {
 }
 
 absl::Status Pipeline::Run(const std::atomic<bool>& stop) {
+  stop_ = &stop;
+  absl::Status status = RunLoop(stop);
+  if (!status.ok()) failed_ = true;
+  return status;
+}
+
+absl::Status Pipeline::RunLoop(const std::atomic<bool>& stop) {
   const auto interval = std::chrono::milliseconds(config_.processing().commit_interval_ms());
   const uint32_t max_batch = config_.processing().max_batch_events();
   const int poll_ms = static_cast<int>(config_.processing().poll_timeout_ms());

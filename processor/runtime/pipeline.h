@@ -121,6 +121,12 @@ class Pipeline {
   Pipeline(const v1::ProcessorConfig& config, EventHandler& handler, PipelineProbe& probe,
            PipelineOptions options);
   absl::Status Init();
+  absl::Status RunLoop(const std::atomic<bool>& stop);
+  // (Re)creates the producer; in EXACTLY_ONCE also init_transactions, tried up to `attempts`
+  // times while the coordinator is unreachable.
+  absl::Status CreateProducer(int attempts);
+  // The error for a producer that failed fatally (typically fenced), with librdkafka's reason.
+  absl::Status FatalProducerError(const std::string& what) const;
   absl::Status HandleRecord(RdKafka::Message& message);
   absl::Status Produce(const std::string& topic, const std::string& key, const std::string& value,
                        RdKafka::Headers* headers);
@@ -150,6 +156,8 @@ class Pipeline {
   std::unique_ptr<RdKafka::Producer> producer_;
 
   bool in_transaction_ = false;
+  bool failed_ = false;  // Run returned an error: commit nothing more
+  const std::atomic<bool>* stop_ = nullptr;
   bool produced_ = false;                   // outputs produced since the last commit
   std::map<int32_t, int64_t> batch_start_;  // partition → first offset of the batch
   std::map<int32_t, int64_t> batch_next_;   // partition → offset after the last record handled

@@ -19,10 +19,10 @@
 namespace ccstream::domain {
 namespace {
 
-#define CC_RETURN_IF_ERROR(expr)         \
-  do {                                   \
-    const absl::Status status_ = (expr); \
-    if (!status_.ok()) return status_;   \
+#define CC_RETURN_IF_ERROR(expr)       \
+  do {                                 \
+    absl::Status status_ = (expr);     \
+    if (!status_.ok()) return status_; \
   } while (0)
 
 using google::protobuf::RepeatedPtrField;

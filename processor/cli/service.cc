@@ -3,6 +3,7 @@
 #include <csignal>
 #include <cstdio>
 #include <fstream>
+#include <optional>
 #include <thread>
 
 #include "absl/strings/str_cat.h"
@@ -44,8 +45,8 @@ absl::Status WriteFile(const std::string& path, const std::string& text) {
 std::string ServiceReport::ToJson() const {
   return absl::StrFormat(
       "{\"events\": %d, \"dead_letters\": %d, \"alerts\": %d, \"cases_opened\": %d, "
-      "\"records\": %d, \"batches\": %d, \"aborts\": %d, \"seconds\": %.3f}",
-      events, dead_letters, alerts, cases_opened, records, batches, aborts, seconds);
+      "\"records\": %d, \"batches\": %d, \"aborts\": %d, \"rejoins\": %d, \"seconds\": %.3f}",
+      events, dead_letters, alerts, cases_opened, records, batches, aborts, rejoins, seconds);
 }
 
 absl::StatusOr<std::unique_ptr<Service>> Service::Create(const v1::ProcessorConfig& config,
@@ -70,11 +71,28 @@ absl::StatusOr<std::unique_ptr<Service>> Service::Create(const v1::ProcessorConf
     service->exposer_->RegisterCollectable(service->registry_);
     runtime::LogInfo(absl::StrCat("serving /metrics on http://", address, "/metrics"));
   }
-  auto pipeline =
-      runtime::Pipeline::Create(config, *service->handler_, *service->probe_, options.pipeline);
+  service->options_.pipeline.stats = &service->stats_;
+  auto pipeline = runtime::Pipeline::Create(config, *service->handler_, *service->probe_,
+                                            service->options_.pipeline);
   if (!pipeline.ok()) return pipeline.status();
   service->pipeline_ = std::move(*pipeline);
   return service;
+}
+
+absl::Status Service::Rejoin(const std::atomic<bool>& stop) {
+  pipeline_.reset();  // closes the clients and drops the tasks as lost
+  absl::Status last;
+  for (int attempt = 1; attempt <= 10 && !stop.load(); ++attempt) {
+    auto pipeline = runtime::Pipeline::Create(config_, *handler_, *probe_, options_.pipeline);
+    if (pipeline.ok()) {
+      pipeline_ = std::move(*pipeline);
+      return absl::OkStatus();
+    }
+    last = pipeline.status();
+    runtime::LogWarning(absl::StrCat("rejoin (attempt ", attempt, "): ", last.message()));
+    std::this_thread::sleep_for(std::chrono::seconds(std::min(attempt, 5)));
+  }
+  return last.ok() ? absl::CancelledError("stopped while rejoining") : last;
 }
 
 Service::~Service() = default;
@@ -103,7 +121,30 @@ absl::Status Service::Run(const std::atomic<bool>& stop) {
       }
     });
   }
-  absl::Status result = pipeline_->Run(stop);
+  absl::Status result;
+  std::optional<std::chrono::steady_clock::time_point> last_rejoin;
+  for (;;) {
+    result = pipeline_->Run(stop);
+    if (result.ok() || stop.load() || !options_.rejoin_on_fatal ||
+        !runtime::IsFatalKafkaError(result)) {
+      break;
+    }
+    const auto now = std::chrono::steady_clock::now();
+    if (last_rejoin && now - *last_rejoin < std::chrono::seconds(options_.rejoin_window_s)) {
+      runtime::LogError(absl::StrCat("fatal again within ", options_.rejoin_window_s,
+                                     " s of rejoining; is another instance running with the "
+                                     "same identity? giving up"));
+      break;
+    }
+    runtime::LogWarning(
+        absl::StrCat("dropping all tasks and rejoining the group after: ", result.message()));
+    last_rejoin = now;
+    ++rejoins_;
+    if (absl::Status s = Rejoin(stop); !s.ok()) {
+      result = s;
+      break;
+    }
+  }
   done = true;
   if (status.joinable()) status.join();
   seconds_ = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
@@ -111,7 +152,7 @@ absl::Status Service::Run(const std::atomic<bool>& stop) {
 }
 
 ServiceReport Service::Report() const {
-  const runtime::PipelineStats& s = pipeline_->stats();
+  const runtime::PipelineStats& s = stats_;
   ServiceReport report;
   report.records = s.records.load();
   report.events = s.events.load();
@@ -119,6 +160,7 @@ ServiceReport Service::Report() const {
   report.alerts = s.alerts.load();
   report.batches = s.batches.load();
   report.aborts = s.aborts.load();
+  report.rejoins = rejoins_.load();
   report.cases_opened = CasesOpened(*handler_);
   report.seconds = seconds_;
   return report;

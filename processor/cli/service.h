@@ -24,6 +24,11 @@ struct ServiceOptions {
   bool status_line = false;
   // Pipeline clock and drain settings. Default: wall clock, run until stopped.
   runtime::PipelineOptions pipeline;
+  // After a fatal Kafka error (fenced, or librdkafka failed fatally) drop the tasks and rejoin
+  // the group with new clients; a second fatal error within `rejoin_window_s` of a rejoin ends
+  // the run with that error (two live instances share one identity). Default: true, 300 s.
+  bool rejoin_on_fatal = true;
+  int rejoin_window_s = 300;
 };
 
 // Final figures of a run, printed as the last line of `demo` and `replay --embedded`.
@@ -35,6 +40,7 @@ struct ServiceReport {
   int64_t cases_opened = 0;
   int64_t batches = 0;
   int64_t aborts = 0;
+  int64_t rejoins = 0;  // after fatal Kafka errors
   double seconds = 0;
   std::string ToJson() const;
 };
@@ -46,7 +52,8 @@ class Service {
   static absl::StatusOr<std::unique_ptr<Service>> Create(const v1::ProcessorConfig& config,
                                                          ServiceOptions options);
   ~Service();
-  // Runs until `stop` (SIGTERM) or drained; returns the pipeline's status.
+  // Runs until `stop` (SIGTERM) or drained; returns the pipeline's status. Rejoins after a fatal
+  // Kafka error as ServiceOptions says.
   absl::Status Run(const std::atomic<bool>& stop);
   ServiceReport Report() const;
   // The Prometheus text exposition of every metric right now.
@@ -61,6 +68,10 @@ class Service {
   std::unique_ptr<runtime::PipelineProbe> probe_;
   std::unique_ptr<runtime::EventHandler> handler_;
   std::unique_ptr<runtime::Pipeline> pipeline_;
+  // Replaces the failed pipeline with a new one (new clients, tasks reopened on assignment).
+  absl::Status Rejoin(const std::atomic<bool>& stop);
+  runtime::PipelineStats stats_;  // across the pipelines of this run
+  std::atomic<int64_t> rejoins_{0};
   double seconds_ = 0;
 };
 

@@ -84,12 +84,22 @@ Pipeline::Pipeline(const v1::ProcessorConfig& config, EventHandler& handler, Pip
       probe_(probe),
       options_(options),
       transactional_(config.processing().guarantee() == v1::ProcessingConfig::EXACTLY_ONCE),
-      limits_{config.validation().max_future_skew_ms(), config.validation().max_message_bytes()} {}
+      limits_{config.validation().max_future_skew_ms(), config.validation().max_message_bytes()},
+      stats_(options.stats != nullptr ? options.stats : &own_stats_) {}
 
 Pipeline::~Pipeline() {
   if (consumer_) consumer_->close();
-  if (producer_) producer_->flush(5000);
+  if (failed_ && !assigned_.empty()) {
+    // A consumer that failed fatally does not call the rebalance callback on close: drop the
+    // tasks here, their batch in flight discarded, as a lost assignment.
+    handler_.OnAborted();
+    handler_.OnRevoked(std::vector<int32_t>(assigned_.begin(), assigned_.end()), /*lost=*/true);
+    assigned_.clear();
+  }
+  if (producer_) producer_->flush(failed_ ? 0 : 5000);
 }
+
+bool IsFatalKafkaError(const absl::Status& status) { return absl::IsAborted(status); }
 
 absl::StatusOr<std::unique_ptr<Pipeline>> Pipeline::Create(const v1::ProcessorConfig& config,
                                                            EventHandler& handler,
@@ -146,6 +156,12 @@ absl::Status Pipeline::FatalProducerError(const std::string& what) const {
                                            "transactional id?)"));
   }
   return absl::AbortedError(absl::StrCat(what, ": the producer failed fatally"));
+}
+
+absl::Status Pipeline::ConsumerFatalError() const {
+  std::string reason;
+  if (consumer_->fatal_error(reason) == RdKafka::ERR_NO_ERROR) return absl::OkStatus();
+  return absl::AbortedError(absl::StrCat("consumer: ", reason));
 }
 
 void Pipeline::OnAssign(const std::vector<RdKafka::TopicPartition*>& partitions) {
@@ -230,7 +246,7 @@ absl::Status Pipeline::PublishAlerts(HandlerOutput& out) {
       return s;
     }
     probe_.AlertPublished(alert.kind());
-    ++stats_.alerts;
+    ++stats_->alerts;
   }
   out.alerts.clear();
   return absl::OkStatus();
@@ -242,7 +258,7 @@ absl::Status Pipeline::HandleRecord(RdKafka::Message& message) {
   batch_start_.try_emplace(partition, message.offset());
   batch_next_[partition] = message.offset() + 1;
   at_end_.erase(partition);
-  ++stats_.records;
+  ++stats_->records;
 
   const std::string_view bytes(static_cast<const char*>(message.payload()), message.len());
   const ingest::Verdict verdict = ingest::DecodeAndValidate(bytes, WallNowMs(), limits_, &event_);
@@ -265,7 +281,7 @@ absl::Status Pipeline::HandleRecord(RdKafka::Message& message) {
       return s;
     }
     probe_.DeadLettered(verdict.reason);
-    ++stats_.dead_letters;
+    ++stats_->dead_letters;
     return absl::OkStatus();
   }
   int64_t& stream_time = stream_time_[partition];
@@ -275,7 +291,7 @@ absl::Status Pipeline::HandleRecord(RdKafka::Message& message) {
     return s;
   }
   probe_.EventProcessed();
-  ++stats_.events;
+  ++stats_->events;
   return PublishAlerts(out);
 }
 
@@ -340,6 +356,8 @@ absl::Status Pipeline::AbortAndRewind(const std::string& why) {
         RdKafka::TopicPartition::create(config_.kafka().input_topic(), partition, offset));
     const RdKafka::ErrorCode code = consumer_->seek(*tp, 5000);
     if (code != RdKafka::ERR_NO_ERROR) {
+      // A fenced static member's consumer fails fatally; the caller may rejoin.
+      if (absl::Status fatal = ConsumerFatalError(); !fatal.ok()) return fatal;
       return absl::InternalError(
           absl::StrCat("rewind partition ", partition, ": ", RdKafka::err2str(code)));
     }
@@ -350,7 +368,7 @@ absl::Status Pipeline::AbortAndRewind(const std::string& why) {
   produced_ = false;
   handler_.OnAborted();
   probe_.TransactionAborted();
-  ++stats_.aborts;
+  ++stats_->aborts;
   return absl::OkStatus();
 }
 
@@ -403,6 +421,7 @@ absl::Status Pipeline::CommitBatch() {
       if (!error) break;
       if (error->is_fatal()) return FatalProducerError("commit_transaction");
       if (error->txn_requires_abort() || !error->is_retriable() || attempt >= 10) {
+        if (absl::Status fatal = ConsumerFatalError(); !fatal.ok()) return fatal;
         return AbortAndRewind(ErrorText(error.get()));
       }
       LogWarning(absl::StrCat("commit retry: ", error->str()));
@@ -440,7 +459,7 @@ absl::Status Pipeline::CommitBatch() {
   if (absl::Status s = handler_.OnCommitted(committed); !s.ok()) return s;
   probe_.BatchCommitted(
       std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
-  ++stats_.batches;
+  ++stats_->batches;
   return absl::OkStatus();
 }
 
@@ -483,7 +502,8 @@ absl::Status Pipeline::RunLoop(const std::atomic<bool>& stop) {
           break;
         default:
           if (message->err() == RdKafka::ERR__FATAL) {
-            return absl::InternalError(absl::StrCat("consumer: ", message->errstr()));
+            if (absl::Status fatal = ConsumerFatalError(); !fatal.ok()) return fatal;
+            return absl::AbortedError(absl::StrCat("consumer: ", message->errstr()));
           }
           LogWarning(absl::StrCat("consumer: ", message->errstr()));
           break;

@@ -78,12 +78,6 @@ class EventHandler {
   virtual void OnAborted() {}
 };
 
-struct PipelineOptions {
-  // When set, Run returns once this flag is true and every assigned partition has been read to
-  // its end (used by embedded replays and the demo). Default: nullptr (run until stopped).
-  const std::atomic<bool>* drain_when = nullptr;
-};
-
 // Totals since start; read by the commands for their status lines and final report.
 struct PipelineStats {
   std::atomic<int64_t> records{0};
@@ -94,6 +88,15 @@ struct PipelineStats {
   std::atomic<int64_t> aborts{0};
 };
 
+struct PipelineOptions {
+  // When set, Run returns once this flag is true and every assigned partition has been read to
+  // its end (used by embedded replays and the demo). Default: nullptr (run until stopped).
+  const std::atomic<bool>* drain_when = nullptr;
+  // Where the totals are counted; a service that replaces its pipeline after a fatal error keeps
+  // one set of totals across pipelines. Default: nullptr (the pipeline's own).
+  PipelineStats* stats = nullptr;
+};
+
 // The service loop: consumes `kafka.input_topic` in group `kafka.group_id` (cooperative-sticky,
 // read_committed), decodes and validates each record, hands valid events to the handler, sends
 // refused records to the dead-letter topic with their original bytes and the reason in headers,
@@ -101,6 +104,10 @@ struct PipelineStats {
 // whichever first). EXACTLY_ONCE: one Kafka transaction per batch holds the dead letters, the
 // alerts and the input offsets. AT_LEAST_ONCE: outputs are flushed, then offsets committed.
 // Owned by one command; Run is called from one thread.
+// True for the errors after which the pipeline's Kafka clients cannot go on (fencing, fatal
+// librdkafka errors); a new pipeline, with new clients, can rejoin the group.
+bool IsFatalKafkaError(const absl::Status& status);
+
 class Pipeline {
  public:
   static absl::StatusOr<std::unique_ptr<Pipeline>> Create(const v1::ProcessorConfig& config,
@@ -110,10 +117,14 @@ class Pipeline {
   ~Pipeline();
 
   // Runs until `stop` becomes true (then finishes the batch in flight, commits and returns OK),
-  // until drained (see PipelineOptions), or until a fatal error, which is returned.
+  // until drained (see PipelineOptions), or until an error, which is returned. A fatal Kafka
+  // error (the producer or the static consumer was fenced, or librdkafka failed fatally) is
+  // returned as ABORTED: the pipeline cannot go on, but a new one may rejoin (see
+  // IsFatalKafkaError). Destroying a pipeline that failed discards the batch in flight and drops
+  // its tasks as lost, so that a new pipeline can open their stores again.
   absl::Status Run(const std::atomic<bool>& stop);
 
-  const PipelineStats& stats() const { return stats_; }
+  const PipelineStats& stats() const { return *stats_; }
 
  private:
   class Rebalancer;
@@ -127,6 +138,9 @@ class Pipeline {
   absl::Status CreateProducer(int attempts);
   // The error for a producer that failed fatally (typically fenced), with librdkafka's reason.
   absl::Status FatalProducerError(const std::string& what) const;
+  // ABORTED with librdkafka's reason when the consumer failed fatally (e.g. a fenced static
+  // member), else OK.
+  absl::Status ConsumerFatalError() const;
   absl::Status HandleRecord(RdKafka::Message& message);
   absl::Status Produce(const std::string& topic, const std::string& key, const std::string& value,
                        RdKafka::Headers* headers);
@@ -166,7 +180,8 @@ class Pipeline {
   std::map<int32_t, int64_t> stream_time_;  // partition → largest event time seen
   absl::Status fatal_;
   std::chrono::steady_clock::time_point next_lag_sample_;
-  PipelineStats stats_;
+  PipelineStats own_stats_;
+  PipelineStats* stats_;
   v1::ContactEvent event_;  // reused decode buffer
 };
 

@@ -15,6 +15,12 @@
 //     Produces one ContactEvent with a `complaint_lodged` payload (key = the customer id) and
 //     waits for its delivery. Exit 0 when delivered.
 //
+//   fault_tool steal --bootstrap B --topic T --group G --instance I [--timeout-s S]
+//     Joins group G on T as a static member with group.instance.id I (cooperative-sticky, no
+//     offset commits), waits for its assignment, and closes without leaving: the running member
+//     with the same instance id is fenced (FENCED_INSTANCE_ID) at its next request. Exit 0 once
+//     assigned, 1 when not assigned within the timeout (default 60 s).
+//
 // A test tool: single-threaded, no state between calls.
 #include <openssl/evp.h>
 
@@ -259,20 +265,65 @@ int Complaint(const Args& args) {
   return 0;
 }
 
+class AssignLogger : public RdKafka::RebalanceCb {
+ public:
+  void rebalance_cb(RdKafka::KafkaConsumer* consumer, RdKafka::ErrorCode err,
+                    std::vector<RdKafka::TopicPartition*>& partitions) override {
+    std::unique_ptr<RdKafka::Error> error(err == RdKafka::ERR__ASSIGN_PARTITIONS
+                                              ? consumer->incremental_assign(partitions)
+                                              : consumer->incremental_unassign(partitions));
+    if (error) Die("rebalance: " + error->str());
+    if (err == RdKafka::ERR__ASSIGN_PARTITIONS) assigned += static_cast<int>(partitions.size());
+  }
+  int assigned = 0;
+};
+
+int Steal(const Args& args) {
+  const int timeout_s = std::stoi(args.Get("timeout-s", "60"));
+  auto conf = ConsumerConf(args.Get("bootstrap"));
+  AssignLogger rebalance;
+  std::string error;
+  if (conf->set("group.id", args.Get("group"), error) != RdKafka::Conf::CONF_OK ||
+      conf->set("group.instance.id", args.Get("instance"), error) != RdKafka::Conf::CONF_OK ||
+      conf->set("partition.assignment.strategy", "cooperative-sticky", error) !=
+          RdKafka::Conf::CONF_OK ||
+      conf->set("rebalance_cb", &rebalance, error) != RdKafka::Conf::CONF_OK) {
+    Die(error);
+  }
+  std::unique_ptr<RdKafka::KafkaConsumer> consumer(
+      RdKafka::KafkaConsumer::create(conf.get(), error));
+  if (!consumer) Die("consumer: " + error);
+  if (consumer->subscribe({args.Get("topic")}) != RdKafka::ERR_NO_ERROR) Die("subscribe failed");
+  const int64_t deadline = NowMs() + timeout_s * 1000LL;
+  while (rebalance.assigned == 0) {
+    if (NowMs() > deadline) {
+      std::fprintf(stderr, "fault_tool: no assignment within %d s\n", timeout_s);
+      return 1;
+    }
+    std::unique_ptr<RdKafka::Message> m(consumer->consume(100));
+    // Records are not processed and no offset is committed: the tool only takes the identity.
+  }
+  std::fprintf(stderr, "fault_tool: assigned %d partition(s) as %s\n", rebalance.assigned,
+               args.Get("instance").c_str());
+  consumer->close();  // a static member does not leave the group on close
+  return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
   Args args;
   if (argc < 2 || !ParseArgs(argc, argv, args) || args.Get("bootstrap").empty() ||
       args.Get("topic").empty()) {
-    std::fprintf(stderr,
-                 "usage: fault_tool dump|watch|complaint --bootstrap B --topic T [options]\n");
+    std::fprintf(
+        stderr, "usage: fault_tool dump|watch|complaint|steal --bootstrap B --topic T [options]\n");
     return 2;
   }
   const std::string command = argv[1];
   if (command == "dump") return Dump(args);
   if (command == "watch") return Watch(args);
   if (command == "complaint") return Complaint(args);
+  if (command == "steal") return Steal(args);
   std::fprintf(stderr, "fault_tool: unknown command %s\n", command.c_str());
   return 2;
 }

@@ -9,7 +9,8 @@ PACKAGES=(
   clang-format clang-tidy
   # libraries
   librdkafka-dev libprotobuf-dev protobuf-compiler libprotoc-dev librocksdb-dev
-  prometheus-cpp-dev libre2-dev libabsl-dev libssl-dev nlohmann-json3-dev tzdata kafkacat
+  prometheus-cpp-dev libcivetweb-dev libre2-dev libabsl-dev libssl-dev nlohmann-json3-dev tzdata
+  kafkacat
   # tests and benchmarks
   libgtest-dev libgmock-dev googletest libbenchmark-dev
   # the real Kafka broker (Java) and the Kafka Streams peer

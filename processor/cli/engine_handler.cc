@@ -8,12 +8,49 @@
 namespace ccstream::cli {
 namespace {
 
+// Forwards outcomes to the probe and, when asked, keeps the subjects that moved on in the open
+// batch.
+class OutcomeRecorder : public runtime::OutcomeSink {
+ public:
+  OutcomeRecorder(runtime::DomainProbe& probe, bool follow_moves)
+      : probe_(probe), follow_moves_(follow_moves) {}
+  void Record(const domain::Outcome& outcome) override {
+    probe_.Record(outcome);
+    if (!follow_moves_) return;
+    switch (outcome.kind) {
+      case domain::OutcomeKind::kCaseTransition:
+      case domain::OutcomeKind::kSlaMet:
+      case domain::OutcomeKind::kSlaMissed:
+      case domain::OutcomeKind::kCaseClosed:
+      case domain::OutcomeKind::kContactEnded:
+        batch.push_back({outcome.subject, outcome.at_ms});
+        break;
+      default:
+        break;
+    }
+  }
+  void Restored(int32_t partition, int64_t records, double seconds) override {
+    probe_.Restored(partition, records, seconds);
+  }
+  void TimerFired() override { probe_.TimerFired(); }
+  void TimersPending(int64_t count) override { probe_.TimersPending(count); }
+
+  std::vector<notify::MovedOn> batch;      // the open batch
+  std::vector<notify::MovedOn> committed;  // committed, not yet taken
+
+ private:
+  runtime::DomainProbe& probe_;
+  const bool follow_moves_;
+};
+
 // The engine's tasks together with the probe that records their outcomes.
 class EngineHandler : public runtime::EventHandler {
  public:
   EngineHandler(const v1::ProcessorConfig& config, std::shared_ptr<const domain::Engine> engine,
-                prometheus::Registry& registry)
-      : probe_(registry, config.domain()), tasks_(config, std::move(engine), probe_) {}
+                prometheus::Registry& registry, bool follow_moves)
+      : probe_(registry, config.domain()),
+        recorder_(probe_, follow_moves),
+        tasks_(config, std::move(engine), recorder_) {}
 
   absl::Status OnEvent(int32_t partition, const v1::ContactEvent& event, int64_t now_ms,
                        runtime::HandlerOutput& out) override {
@@ -32,31 +69,44 @@ class EngineHandler : public runtime::EventHandler {
     return tasks_.CollectChangelog(out);
   }
   absl::Status OnCommitted(const std::map<int32_t, runtime::CommittedOffsets>& offsets) override {
-    return tasks_.OnCommitted(offsets);
+    absl::Status status = tasks_.OnCommitted(offsets);
+    recorder_.committed.insert(recorder_.committed.end(), recorder_.batch.begin(),
+                               recorder_.batch.end());
+    recorder_.batch.clear();
+    return status;
   }
-  void OnAborted() override { tasks_.OnAborted(); }
+  void OnAborted() override {
+    tasks_.OnAborted();
+    recorder_.batch.clear();
+  }
 
   int64_t cases_opened() const { return tasks_.cases_opened(); }
+  std::vector<notify::MovedOn> TakeMovedOn() { return std::exchange(recorder_.committed, {}); }
 
  private:
   runtime::DomainProbe probe_;
+  OutcomeRecorder recorder_;
   runtime::TaskManager tasks_;
 };
 
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<runtime::EventHandler>> MakeEngineHandler(
-    const v1::ProcessorConfig& config, prometheus::Registry& registry) {
+    const v1::ProcessorConfig& config, prometheus::Registry& registry, bool follow_moves) {
   auto engine = domain::Engine::Create(config.domain());
   if (!engine.ok()) {
     return absl::InvalidArgumentError(
         absl::StrCat("domain configuration: ", engine.status().message()));
   }
-  return std::make_unique<EngineHandler>(config, std::move(*engine), registry);
+  return std::make_unique<EngineHandler>(config, std::move(*engine), registry, follow_moves);
 }
 
 int64_t CasesOpened(const runtime::EventHandler& handler) {
   return static_cast<const EngineHandler&>(handler).cases_opened();
+}
+
+std::vector<notify::MovedOn> TakeMovedOn(runtime::EventHandler& handler) {
+  return static_cast<EngineHandler&>(handler).TakeMovedOn();
 }
 
 }  // namespace ccstream::cli

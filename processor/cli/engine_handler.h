@@ -1,18 +1,26 @@
 #pragma once
 
 #include <memory>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "config.pb.h"
+#include "processor/notify/alertmanager.h"
 #include "processor/runtime/pipeline.h"
 #include "prometheus/registry.h"
 
 namespace ccstream::cli {
 
 // Builds the handler that runs the domain engine on each task's events, recording the
-// engine's outcomes in metrics registered on `registry`.
+// engine's outcomes in metrics registered on `registry`. With `follow_moves`, it also keeps the
+// cases and contacts that moved on in each committed batch (see TakeMovedOn).
 absl::StatusOr<std::unique_ptr<runtime::EventHandler>> MakeEngineHandler(
-    const v1::ProcessorConfig& config, prometheus::Registry& registry);
+    const v1::ProcessorConfig& config, prometheus::Registry& registry, bool follow_moves = false);
+
+// The cases (state change, milestone completed, closed) and contacts (ended) that moved on in
+// the batches committed since the last call, for a handler made with `follow_moves`. Call on the
+// pipeline's thread.
+std::vector<notify::MovedOn> TakeMovedOn(runtime::EventHandler& handler);
 
 // Complaint cases opened so far by a handler made by MakeEngineHandler.
 int64_t CasesOpened(const runtime::EventHandler& handler);

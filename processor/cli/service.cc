@@ -9,8 +9,9 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "processor/cli/engine_handler.h"
+#include "processor/http/server.h"
+#include "processor/notify/alertmanager.h"
 #include "processor/runtime/log.h"
-#include "prometheus/exposer.h"
 #include "prometheus/text_serializer.h"
 
 namespace ccstream::cli {
@@ -56,20 +57,22 @@ absl::StatusOr<std::unique_ptr<Service>> Service::Create(const v1::ProcessorConf
   service->options_ = options;
   service->registry_ = std::make_shared<prometheus::Registry>();
   service->probe_ = std::make_unique<runtime::PipelineProbe>(*service->registry_);
-  auto handler = MakeEngineHandler(config, *service->registry_);
+  const bool alertmanager = !config.alertmanager().url().empty();
+  auto handler = MakeEngineHandler(config, *service->registry_, /*follow_moves=*/alertmanager);
   if (!handler.ok()) return handler.status();
   service->handler_ = std::move(*handler);
   if (options.serve_metrics && config.http().port() != 0) {
-    const std::string address =
-        absl::StrCat(config.http().bind_address(), ":", config.http().port());
-    try {
-      service->exposer_ = std::make_unique<prometheus::Exposer>(address);
-    } catch (const std::exception& e) {
-      return absl::UnavailableError(
-          absl::StrCat("cannot serve metrics on ", address, ": ", e.what()));
-    }
-    service->exposer_->RegisterCollectable(service->registry_);
-    runtime::LogInfo(absl::StrCat("serving /metrics on http://", address, "/metrics"));
+    if (absl::Status s = service->StartHttp(); !s.ok()) return s;
+  }
+  if (alertmanager) {
+    service->alertmanager_ =
+        std::make_unique<notify::AlertmanagerSink>(config.alertmanager(), *service->registry_);
+    Service* self = service.get();
+    service->options_.pipeline.on_committed_alerts = [self](const std::vector<v1::Alert>& a) {
+      self->alertmanager_->Committed(a, TakeMovedOn(*self->handler_));
+    };
+    runtime::LogInfo(absl::StrCat("posting SLA breaches and escalations to ",
+                                  config.alertmanager().url(), "/api/v2/alerts"));
   }
   service->options_.pipeline.stats = &service->stats_;
   auto pipeline = runtime::Pipeline::Create(config, *service->handler_, *service->probe_,
@@ -80,12 +83,15 @@ absl::StatusOr<std::unique_ptr<Service>> Service::Create(const v1::ProcessorConf
 }
 
 absl::Status Service::Rejoin(const std::atomic<bool>& stop) {
+  rejoining_ = true;
+  stats_.joined = false;
   pipeline_.reset();  // closes the clients and drops the tasks as lost
   absl::Status last;
   for (int attempt = 1; attempt <= 10 && !stop.load(); ++attempt) {
     auto pipeline = runtime::Pipeline::Create(config_, *handler_, *probe_, options_.pipeline);
     if (pipeline.ok()) {
       pipeline_ = std::move(*pipeline);
+      rejoining_ = false;
       return absl::OkStatus();
     }
     last = pipeline.status();
@@ -95,7 +101,67 @@ absl::Status Service::Rejoin(const std::atomic<bool>& stop) {
   return last.ok() ? absl::CancelledError("stopped while rejoining") : last;
 }
 
-Service::~Service() = default;
+absl::Status Service::StartHttp() {
+  http::ServerOptions options;
+  options.bind_address = config_.http().bind_address();
+  options.port = static_cast<int>(config_.http().port());
+  if (const std::string& file = config_.http().auth_token_file(); !file.empty()) {
+    std::ifstream in(file, std::ios::binary);
+    std::string token((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    while (!token.empty() && (token.back() == '\n' || token.back() == '\r')) token.pop_back();
+    if (!in.good() && !in.eof()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("http.auth_token_file ", file, ": cannot read"));
+    }
+    if (token.size() < 16) {
+      return absl::InvalidArgumentError(absl::StrCat("http.auth_token_file ", file,
+                                                     ": the token must be at least 16 characters"));
+    }
+    options.auth_token = token;
+  }
+  server_ = std::make_unique<http::Server>(options);
+  server_->Handle("/metrics", [this](const http::Request&) {
+    http::Response r = http::Response::Text(MetricsText());
+    r.content_type = "text/plain; version=0.0.4; charset=utf-8";
+    return r;
+  });
+  server_->Handle("/healthz", [](const http::Request&) { return http::Response::Text("ok\n"); });
+  server_->Handle("/readyz", [this](const http::Request&) {
+    const absl::Status ready = Readiness();
+    if (ready.ok()) return http::Response::Text("ready\n");
+    return http::Response::Text(absl::StrCat("not ready: ", ready.message(), "\n"), 503);
+  });
+  if (absl::Status s = server_->Start(); !s.ok()) {
+    return absl::UnavailableError(absl::StrCat("http: ", s.message()));
+  }
+  runtime::LogInfo(absl::StrCat("serving /metrics, /healthz, /readyz on http://",
+                                config_.http().bind_address(), ":", server_->port()));
+  return absl::OkStatus();
+}
+
+int Service::http_port() const { return server_ ? server_->port() : 0; }
+
+absl::Status Service::Readiness() const {
+  if (rejoining_.load()) return absl::UnavailableError("rejoining the group after an error");
+  if (!stats_.joined.load()) return absl::UnavailableError("not yet in the consumer group");
+  if (const int n = stats_.restoring.load(); n > 0) {
+    return absl::UnavailableError(absl::StrCat(n, " partition(s) restoring"));
+  }
+  const int64_t now_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                             std::chrono::steady_clock::now().time_since_epoch())
+                             .count();
+  if (const int64_t age = now_ms - stats_.last_loop_steady_ms.load(); age > 15'000) {
+    return absl::UnavailableError(
+        absl::StrCat("the pipeline loop has not turned for ", age, " ms"));
+  }
+  return absl::OkStatus();
+}
+
+Service::~Service() {
+  server_.reset();    // handlers read the pipeline's figures
+  pipeline_.reset();  // its commit callback feeds the Alertmanager sink
+  alertmanager_.reset();
+}
 
 absl::Status Service::Run(const std::atomic<bool>& stop) {
   const auto started = std::chrono::steady_clock::now();

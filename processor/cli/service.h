@@ -10,15 +10,19 @@
 #include "processor/runtime/pipeline.h"
 #include "prometheus/registry.h"
 
-namespace prometheus {
-class Exposer;
+namespace ccstream::http {
+class Server;
+}
+namespace ccstream::notify {
+class AlertmanagerSink;
 }
 
 namespace ccstream::cli {
 
 // How a command runs the service around the pipeline.
 struct ServiceOptions {
-  // Serve /metrics on the configured http.bind_address:http.port. Default: true.
+  // Serve /metrics, /healthz and /readyz on the configured http.bind_address:http.port.
+  // Default: true.
   bool serve_metrics = true;
   // Print a one-line status to stdout every second. Default: false.
   bool status_line = false;
@@ -58,13 +62,20 @@ class Service {
   ServiceReport Report() const;
   // The Prometheus text exposition of every metric right now.
   std::string MetricsText() const;
+  // Ready to process: the consumer joined the group, every assigned partition is restored, the
+  // pipeline loop turned within the last 15 s and no rejoin is under way. Else the reason.
+  absl::Status Readiness() const;
+  // The port the HTTP server listens on (0 when it does not run).
+  int http_port() const;
 
  private:
   Service() = default;
+  absl::Status StartHttp();
   v1::ProcessorConfig config_;
   ServiceOptions options_;
   std::shared_ptr<prometheus::Registry> registry_;
-  std::unique_ptr<prometheus::Exposer> exposer_;
+  std::unique_ptr<http::Server> server_;
+  std::unique_ptr<notify::AlertmanagerSink> alertmanager_;
   std::unique_ptr<runtime::PipelineProbe> probe_;
   std::unique_ptr<runtime::EventHandler> handler_;
   std::unique_ptr<runtime::Pipeline> pipeline_;
@@ -72,6 +83,7 @@ class Service {
   absl::Status Rejoin(const std::atomic<bool>& stop);
   runtime::PipelineStats stats_;  // across the pipelines of this run
   std::atomic<int64_t> rejoins_{0};
+  std::atomic<bool> rejoining_{false};
   double seconds_ = 0;
 };
 

@@ -112,6 +112,19 @@ std::vector<domain::ConfigProblem> ValidateConfig(const v1::ProcessorConfig& con
           problems);
   Require(!config.state().dir().empty(), "state.dir", "must not be empty", problems);
 
+  const v1::AlertmanagerConfig& am = config.alertmanager();
+  Require(am.url().empty() || am.url().rfind("http://", 0) == 0, "alertmanager.url",
+          absl::StrCat("\"", am.url(), "\" must start with http://"), problems);
+  Require(am.timeout_ms() >= 100 && am.timeout_ms() <= 60'000, "alertmanager.timeout_ms",
+          absl::StrCat(am.timeout_ms(), " is outside 100..60000"), problems);
+  Require(am.resend_interval_s() >= 1 && am.resend_interval_s() <= 3600,
+          "alertmanager.resend_interval_s",
+          absl::StrCat(am.resend_interval_s(), " is outside 1..3600"), problems);
+  Require(am.max_queue() >= 1, "alertmanager.max_queue", "must be at least 1", problems);
+  Require(am.max_active() >= 1, "alertmanager.max_active", "must be at least 1", problems);
+  Require(am.max_backoff_ms() >= 250, "alertmanager.max_backoff_ms", "must be at least 250",
+          problems);
+
   for (domain::ConfigProblem& problem : domain::ValidateDomainConfig(config.domain())) {
     problem.field_path = absl::StrCat("domain.", problem.field_path);
     problems.push_back(std::move(problem));

@@ -225,6 +225,8 @@ Outcome& EngineCall::NewCaseOutcome(OutcomeKind kind, const v1::ComplaintCase& c
   o.category = c.category();
   o.severity = c.severity();
   o.state = c.state();
+  o.subject = c.case_id();
+  o.at_ms = t_ms_;
   return o;
 }
 
@@ -668,6 +670,13 @@ absl::Status EngineCall::EndContact(v1::ContactState* contact, bool abandoned) {
     o.queue = queue;
     o.channel = contact->channel();
     o.value = std::max<int64_t>(0, t_ms_ - contact->answered_ms()) / 1000.0;
+  }
+  {
+    Outcome& ended = NewOutcome(OutcomeKind::kContactEnded);
+    ended.queue = queue;
+    ended.channel = contact->channel();
+    ended.subject = contact->contact_id();
+    ended.at_ms = t_ms_;
   }
   CC_RETURN_IF_ERROR(CancelTimers(contact->mutable_timers(), [](const v1::Timer& t) {
     return t.kind() == v1::CONTACT_LIVE_SLA;

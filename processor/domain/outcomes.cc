@@ -42,6 +42,8 @@ std::string_view OutcomeKindName(OutcomeKind kind) {
       return "case_closed";
     case OutcomeKind::kCaseExpired:
       return "case_expired";
+    case OutcomeKind::kContactEnded:
+      return "contact_ended";
     case OutcomeKind::kOpenCasesDelta:
       return "open_cases_delta";
     case OutcomeKind::kSlaWarning:

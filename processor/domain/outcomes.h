@@ -35,6 +35,7 @@ enum class OutcomeKind {
   kSeverityChanged,    // severity rose from previous_severity to severity
   kCaseClosed,         // a case reached CLOSED
   kCaseExpired,        // a closed case was deleted at the end of its retention
+  kContactEnded,       // a contact ended (answered, abandoned or not); subject = contact id
   kOpenCasesDelta,     // the open-case gauge {severity, category} changes by `delta`
   kSlaWarning,         // milestone reached a warning fraction; fraction set
   kSlaBreach,          // milestone passed its deadline
@@ -66,6 +67,10 @@ struct Outcome {
   int delta = 0;        // kOpenCasesDelta: +1 or -1
   double fraction = 0;  // kSlaWarning: the fraction
   double value = 0;     // seconds, counts (see the kind)
+  // Not a label (never exported as one): the case id of case outcomes and the contact id of
+  // kContactEnded, for sinks that follow one case or contact (the Alertmanager delivery).
+  std::string subject;
+  int64_t at_ms = 0;  // with `subject`: the engine's time of the outcome (event or timer time)
 };
 
 }  // namespace ccstream::domain

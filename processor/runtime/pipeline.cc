@@ -32,6 +32,7 @@ class Pipeline::Rebalancer : public RdKafka::RebalanceCb {
   explicit Rebalancer(Pipeline& pipeline) : pipeline_(pipeline) {}
   void rebalance_cb(RdKafka::KafkaConsumer* consumer, RdKafka::ErrorCode err,
                     std::vector<RdKafka::TopicPartition*>& partitions) override {
+    pipeline_.stats_->joined = true;
     if (err == RdKafka::ERR__ASSIGN_PARTITIONS) {
       std::unique_ptr<RdKafka::Error> error(consumer->incremental_assign(partitions));
       if (error) {
@@ -245,9 +246,8 @@ absl::Status Pipeline::PublishAlerts(HandlerOutput& out) {
         !s.ok()) {
       return s;
     }
-    probe_.AlertPublished(alert.kind());
-    ++stats_->alerts;
   }
+  for (v1::Alert& alert : out.alerts) batch_alerts_.push_back(std::move(alert));
   out.alerts.clear();
   return absl::OkStatus();
 }
@@ -285,6 +285,11 @@ absl::Status Pipeline::HandleRecord(RdKafka::Message& message) {
     return absl::OkStatus();
   }
   int64_t& stream_time = stream_time_[partition];
+  if (event_.event_time_ms() <
+      stream_time - static_cast<int64_t>(config_.processing().late_event_tolerance_ms())) {
+    probe_.LateEvent();
+    ++stats_->late_events;
+  }
   stream_time = std::max(stream_time, event_.event_time_ms());
   HandlerOutput out;
   if (absl::Status s = handler_.OnEvent(partition, event_, ClockFor(partition), out); !s.ok()) {
@@ -364,6 +369,7 @@ absl::Status Pipeline::AbortAndRewind(const std::string& why) {
   }
   batch_start_.clear();
   batch_next_.clear();
+  batch_alerts_.clear();
   delivery_->changelog_next.clear();
   produced_ = false;
   handler_.OnAborted();
@@ -460,6 +466,16 @@ absl::Status Pipeline::CommitBatch() {
   probe_.BatchCommitted(
       std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
   ++stats_->batches;
+  const bool wall_clock = config_.processing().clock() == v1::ProcessingConfig::WALL_CLOCK;
+  const int64_t now_ms = WallNowMs();
+  for (const v1::Alert& alert : batch_alerts_) {
+    probe_.AlertCommitted(
+        alert.kind(),
+        wall_clock ? std::max<int64_t>(0, now_ms - alert.event_time_ms()) / 1e3 : -1.0);
+  }
+  stats_->alerts += static_cast<int64_t>(batch_alerts_.size());
+  if (options_.on_committed_alerts) options_.on_committed_alerts(batch_alerts_);
+  batch_alerts_.clear();
   return absl::OkStatus();
 }
 
@@ -486,6 +502,9 @@ absl::Status Pipeline::RunLoop(const std::atomic<bool>& stop) {
   while (!stop.load()) {
     const auto batch_started = std::chrono::steady_clock::now();
     uint32_t in_batch = 0;
+    stats_->last_loop_steady_ms =
+        std::chrono::duration_cast<std::chrono::milliseconds>(batch_started.time_since_epoch())
+            .count();
     while (!stop.load() && in_batch < max_batch &&
            std::chrono::steady_clock::now() - batch_started < interval) {
       std::unique_ptr<RdKafka::Message> message(consumer_->consume(poll_ms));

@@ -3,6 +3,7 @@
 #include <atomic>
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -86,6 +87,13 @@ struct PipelineStats {
   std::atomic<int64_t> alerts{0};
   std::atomic<int64_t> batches{0};
   std::atomic<int64_t> aborts{0};
+  std::atomic<int64_t> late_events{0};
+  // For the readiness probe: the steady-clock time (ms) of the last loop turn, whether the
+  // consumer has joined the group (a first assignment, possibly empty, was received), and how
+  // many assigned partitions are not yet ready to process (restoring).
+  std::atomic<int64_t> last_loop_steady_ms{0};
+  std::atomic<bool> joined{false};
+  std::atomic<int> restoring{0};
 };
 
 struct PipelineOptions {
@@ -95,6 +103,9 @@ struct PipelineOptions {
   // Where the totals are counted; a service that replaces its pipeline after a fatal error keeps
   // one set of totals across pipelines. Default: nullptr (the pipeline's own).
   PipelineStats* stats = nullptr;
+  // Called on the pipeline's thread after each successful commit with the alerts that batch
+  // published (after EventHandler::OnCommitted); must return quickly. Default: none.
+  std::function<void(const std::vector<v1::Alert>&)> on_committed_alerts;
 };
 
 // The service loop: consumes `kafka.input_topic` in group `kafka.group_id` (cooperative-sticky,
@@ -178,6 +189,7 @@ class Pipeline {
   std::set<int32_t> assigned_;
   std::set<int32_t> at_end_;
   std::map<int32_t, int64_t> stream_time_;  // partition → largest event time seen
+  std::vector<v1::Alert> batch_alerts_;     // published in the open batch
   absl::Status fatal_;
   std::chrono::steady_clock::time_point next_lag_sample_;
   PipelineStats own_stats_;

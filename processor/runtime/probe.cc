@@ -21,12 +21,28 @@ PipelineProbe::PipelineProbe(prometheus::Registry& registry) {
   dead_lettered_[0] = dead_lettered_[1];
   alerts_family_ = &prometheus::BuildCounter()
                         .Name("ccstream_alerts_published_total")
-                        .Help("Alerts published to the alerts topic, by kind.")
+                        .Help("Alerts committed to the alerts topic, by kind.")
                         .Register(registry);
+  auto& latency = prometheus::BuildHistogram()
+                      .Name("ccstream_alert_latency_seconds")
+                      .Help(
+                          "Time from the event time of what raised an alert to the commit that "
+                          "published it, by kind (wall-clock mode only).")
+                      .Register(registry);
+  late_events_ = &prometheus::BuildCounter()
+                      .Name("ccstream_late_events_total")
+                      .Help(
+                          "Events further behind their partition's latest event time than "
+                          "processing.late_event_tolerance_ms (still processed).")
+                      .Register(registry)
+                      .Add({});
   for (int kind = v1::AlertKind_MIN; kind <= v1::AlertKind_MAX; ++kind) {
     if (!v1::AlertKind_IsValid(kind) || kind == v1::ALERT_KIND_UNSPECIFIED) continue;
-    alerts_by_kind_[kind] =
-        &alerts_family_->Add({{"kind", v1::AlertKind_Name(static_cast<v1::AlertKind>(kind))}});
+    const std::string name = v1::AlertKind_Name(static_cast<v1::AlertKind>(kind));
+    alerts_by_kind_[kind] = &alerts_family_->Add({{"kind", name}});
+    latency_by_kind_[kind] = &latency.Add(
+        {{"kind", name}}, prometheus::Histogram::BucketBoundaries{
+                              0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60});
   }
   batches_committed_ = &prometheus::BuildCounter()
                             .Name("ccstream_batches_committed_total")
@@ -72,12 +88,14 @@ void PipelineProbe::ConsumerLag(int32_t partition, int64_t lag) {
   it->second->Set(static_cast<double>(lag));
 }
 
-void PipelineProbe::AlertPublished(v1::AlertKind kind) {
+void PipelineProbe::AlertCommitted(v1::AlertKind kind, double latency_s) {
   const int index = static_cast<int>(kind);
-  if (index > 0 && index < static_cast<int>(alerts_by_kind_.size()) &&
-      alerts_by_kind_[index] != nullptr) {
-    alerts_by_kind_[index]->Increment();
+  if (index <= 0 || index >= static_cast<int>(alerts_by_kind_.size()) ||
+      alerts_by_kind_[index] == nullptr) {
+    return;
   }
+  alerts_by_kind_[index]->Increment();
+  if (latency_s >= 0) latency_by_kind_[index]->Observe(latency_s);
 }
 
 }  // namespace ccstream::runtime

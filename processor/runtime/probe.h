@@ -27,7 +27,11 @@ class PipelineProbe {
   void DeadLettered(ingest::RefusalReason reason) {
     dead_lettered_[static_cast<size_t>(reason)]->Increment();
   }
-  void AlertPublished(v1::AlertKind kind);
+  // An alert was committed (counted by kind); `latency_s` >= 0 (event time → commit, wall
+  // clock only) is observed in ccstream_alert_latency_seconds.
+  void AlertCommitted(v1::AlertKind kind, double latency_s);
+  // An event arrived further behind its partition's stream time than the tolerance.
+  void LateEvent() { late_events_->Increment(); }
   void BatchCommitted(double seconds) {
     batches_committed_->Increment();
     commit_seconds_->Observe(seconds);
@@ -43,6 +47,8 @@ class PipelineProbe {
       dead_lettered_{};
   prometheus::Family<prometheus::Counter>* alerts_family_;
   std::array<prometheus::Counter*, 16> alerts_by_kind_{};
+  std::array<prometheus::Histogram*, 16> latency_by_kind_{};
+  prometheus::Counter* late_events_;
   prometheus::Counter* batches_committed_;
   prometheus::Histogram* commit_seconds_;
   prometheus::Counter* aborts_;

@@ -51,6 +51,12 @@ processing {
   commit_interval_ms: 0
 }
 CFG
+cat >"$work/alertmanager.textproto" <<'CFG'
+domain { pseudonymisation_key: "0123456789abcdef0123" }
+alertmanager {
+  url: "https://am.example:9093"
+}
+CFG
 cat >"$work/domain.textproto" <<'CFG'
 domain {
   pseudonymisation_key: "short"
@@ -64,6 +70,8 @@ expect check_config_syntax 2 'syntax.textproto:3:[0-9]+: .*no_such_field' -- \
   "$bin" check-config "$work/syntax.textproto"
 expect check_config_range 2 'range.textproto:3: processing.commit_interval_ms' -- \
   "$bin" check-config "$work/range.textproto"
+expect check_config_alertmanager 2 'alertmanager.textproto:3: alertmanager.url: .* must start with http://' -- \
+  "$bin" check-config "$work/alertmanager.textproto"
 expect check_config_domain 2 'domain.textproto:2: domain.pseudonymisation_key' -- \
   "$bin" check-config "$work/domain.textproto"
 printf 'a-key-of-at-least-sixteen-bytes\n' >"$work/key"

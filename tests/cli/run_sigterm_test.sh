@@ -60,6 +60,18 @@ except Exception:
 print(int(sum(float(l.split()[-1]) for l in text.splitlines() if l.startswith("ccstream_events_processed_total"))))
 PY
 }
+status_of() { curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$port/$1"; }
+# Health probes: /healthz answers as soon as the server is up; /readyz once the consumer has
+# joined and its partitions are restored.
+ready=""
+for _ in $(seq 1 600); do
+  [ "$(status_of readyz)" = 200 ] && { ready=1; break; }
+  kill -0 "$pid" 2>/dev/null || fail "run exited before it was ready"
+  sleep 0.1
+done
+[ -n "$ready" ] || fail "/readyz did not answer 200 within 60 s: $(curl -s "http://127.0.0.1:$port/readyz")"
+[ "$(status_of healthz)" = 200 ] || fail "/healthz did not answer 200"
+[ "$(status_of nope)" = 404 ] || fail "an unknown path did not answer 404"
 for _ in $(seq 1 1200); do
   [ "$(processed)" -ge 2000 ] && break
   kill -0 "$pid" 2>/dev/null || fail "run exited early"

@@ -11,8 +11,8 @@
 #include "processor/cli/engine_handler.h"
 #include "processor/http/server.h"
 #include "processor/notify/alertmanager.h"
+#include "processor/runtime/exposition.h"
 #include "processor/runtime/log.h"
-#include "prometheus/text_serializer.h"
 
 namespace ccstream::cli {
 namespace {
@@ -232,8 +232,6 @@ ServiceReport Service::Report() const {
   return report;
 }
 
-std::string Service::MetricsText() const {
-  return prometheus::TextSerializer().Serialize(registry_->Collect());
-}
+std::string Service::MetricsText() const { return runtime::SerializeText(registry_->Collect()); }
 
 }  // namespace ccstream::cli

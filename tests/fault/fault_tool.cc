@@ -1,10 +1,12 @@
 // fault_tool: the Kafka side of the fault-injection tests (tests/fault/*.sh).
 //
-//   fault_tool dump --bootstrap B --topic T [--timeout-s S]
+//   fault_tool dump --bootstrap B --topic T [--timeout-s S] [--fields 1]
 //     Reads T to its end as a read_committed consumer (no group) and prints one line per record,
-//     `alert_id<TAB>sha256(value)`, sorted. The alert_id is the header `ccstream.alert_id`, else
-//     the Alert's own field. On stderr: `records=N distinct=M duplicates=D`. Exit 0, or 1 when the
-//     topic cannot be read to its end within the timeout (default 120 s).
+//     `alert_id<TAB>sha256(value)`, sorted; with `--fields 1` instead
+//     `alert_id<TAB>kind<TAB>case_id<TAB>milestone<TAB>contact_id`. The alert_id is the header
+//     `ccstream.alert_id`, else the Alert's own field. On stderr: `records=N distinct=M
+//     duplicates=D`. Exit 0, or 1 when the topic cannot be read to its end within the timeout
+//     (default 120 s).
 //
 //   fault_tool watch --bootstrap B --topic T --count N [--timeout-s S]
 //     Follows T (read_committed, from the beginning) and prints, as each record arrives,
@@ -170,7 +172,12 @@ int Dump(const Args& args) {
         }
         const std::string id = AlertId(*m, alert);
         ++per_id[id];
-        lines.push_back(id + "\t" + Sha256Hex(m->payload(), m->len()));
+        if (args.Get("fields") == "1") {
+          lines.push_back(id + "\t" + ccstream::v1::AlertKind_Name(alert.kind()) + "\t" +
+                          alert.case_id() + "\t" + alert.milestone() + "\t" + alert.contact_id());
+        } else {
+          lines.push_back(id + "\t" + Sha256Hex(m->payload(), m->len()));
+        }
         break;
       }
       case RdKafka::ERR__PARTITION_EOF:

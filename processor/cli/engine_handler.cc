@@ -8,14 +8,15 @@
 namespace ccstream::cli {
 namespace {
 
-// Forwards outcomes to the probe and, when asked, keeps the subjects that moved on in the open
-// batch.
+// Keeps the open batch's outcomes and records them in the probe when the batch commits (an
+// aborted batch is redone, and must not be counted twice); when asked, also keeps the subjects
+// that moved on.
 class OutcomeRecorder : public runtime::OutcomeSink {
  public:
   OutcomeRecorder(runtime::DomainProbe& probe, bool follow_moves)
       : probe_(probe), follow_moves_(follow_moves) {}
   void Record(const domain::Outcome& outcome) override {
-    probe_.Record(outcome);
+    outcomes_.push_back(outcome);
     if (!follow_moves_) return;
     switch (outcome.kind) {
       case domain::OutcomeKind::kCaseTransition:
@@ -35,12 +36,26 @@ class OutcomeRecorder : public runtime::OutcomeSink {
   void TimerFired() override { probe_.TimerFired(); }
   void TimersPending(int64_t count) override { probe_.TimersPending(count); }
 
+  // The batch committed: count its outcomes, keep its moves for TakeMovedOn.
+  void Committed() {
+    for (const domain::Outcome& o : outcomes_) probe_.Record(o);
+    outcomes_.clear();
+    committed.insert(committed.end(), batch.begin(), batch.end());
+    batch.clear();
+  }
+  // The batch was aborted: forget it.
+  void Aborted() {
+    outcomes_.clear();
+    batch.clear();
+  }
+
   std::vector<notify::MovedOn> batch;      // the open batch
   std::vector<notify::MovedOn> committed;  // committed, not yet taken
 
  private:
   runtime::DomainProbe& probe_;
   const bool follow_moves_;
+  std::vector<domain::Outcome> outcomes_;  // of the open batch
 };
 
 // The engine's tasks together with the probe that records their outcomes.
@@ -70,14 +85,12 @@ class EngineHandler : public runtime::EventHandler {
   }
   absl::Status OnCommitted(const std::map<int32_t, runtime::CommittedOffsets>& offsets) override {
     absl::Status status = tasks_.OnCommitted(offsets);
-    recorder_.committed.insert(recorder_.committed.end(), recorder_.batch.begin(),
-                               recorder_.batch.end());
-    recorder_.batch.clear();
+    recorder_.Committed();
     return status;
   }
   void OnAborted() override {
     tasks_.OnAborted();
-    recorder_.batch.clear();
+    recorder_.Aborted();
   }
 
   int64_t cases_opened() const { return tasks_.cases_opened(); }

@@ -1,0 +1,71 @@
+#include "processor/cli/engine_handler.h"
+
+#include <gtest/gtest.h>
+
+#include <filesystem>
+
+#include "processor/kafka/kafka.h"
+#include "tests/support/event_builders.h"
+
+namespace ccstream::cli {
+namespace {
+
+double Sum(prometheus::Registry& registry, const std::string& name) {
+  double sum = 0;
+  for (const auto& family : registry.Collect()) {
+    if (family.name != name) continue;
+    for (const auto& metric : family.metric) sum += metric.counter.value;
+  }
+  return sum;
+}
+
+class EngineHandlerTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto cluster = kafka::EmbeddedCluster::Start({{"in", 1}, {"changelog", 1}});
+    ASSERT_TRUE(cluster.ok()) << cluster.status();
+    cluster_ = std::move(*cluster);
+    dir_ = std::filesystem::temp_directory_path() /
+           ("engine-handler-test-" + std::to_string(::getpid()));
+    std::filesystem::remove_all(dir_);
+    config_.mutable_kafka()->set_bootstrap_servers(cluster_->bootstrap_servers());
+    config_.mutable_kafka()->set_input_topic("in");
+    config_.mutable_kafka()->set_changelog_topic("changelog");
+    config_.mutable_state()->set_dir(dir_.string());
+    config_.mutable_domain()->set_pseudonymisation_key("engine-handler-test-key-0123456789");
+  }
+  void TearDown() override { std::filesystem::remove_all(dir_); }
+
+  std::unique_ptr<kafka::EmbeddedCluster> cluster_;
+  std::filesystem::path dir_;
+  v1::ProcessorConfig config_;
+};
+
+TEST_F(EngineHandlerTest, OutcomesCountOnlyWhenTheirBatchCommits) {
+  prometheus::Registry registry;
+  auto handler = MakeEngineHandler(config_, registry, /*follow_moves=*/true);
+  ASSERT_TRUE(handler.ok()) << handler.status();
+  ASSERT_TRUE((*handler)->OnAssigned({0}).ok());
+  const testing::ContactRef contact;
+  const int64_t t = 1'700'000'000'000;
+  runtime::HandlerOutput out;
+  ASSERT_TRUE((*handler)->OnEvent(0, testing::MakeQueued(contact, t), t, out).ok());
+  EXPECT_EQ(Sum(registry, "ccstream_contacts_offered_total"), 0);  // not yet committed
+  (*handler)->OnAborted();  // the batch is redone: its outcomes must not count
+  ASSERT_TRUE((*handler)->OnEvent(0, testing::MakeQueued(contact, t), t, out).ok());
+  ASSERT_TRUE(
+      (*handler)->OnEvent(0, testing::MakeAbandoned(contact, t + 5000), t + 5000, out).ok());
+  ASSERT_TRUE((*handler)->OnCommitted({{0, {2, -1}}}).ok());
+  EXPECT_EQ(Sum(registry, "ccstream_contacts_offered_total"), 1);
+  EXPECT_EQ(Sum(registry, "ccstream_contacts_abandoned_total"), 1);
+  // The contact ended in the committed batch: it moved on, once.
+  const std::vector<notify::MovedOn> moved = TakeMovedOn(**handler);
+  ASSERT_EQ(moved.size(), 1u);
+  EXPECT_EQ(moved[0].subject, contact.contact_id);
+  EXPECT_EQ(moved[0].at_ms, t + 5000);
+  EXPECT_TRUE(TakeMovedOn(**handler).empty());
+  (*handler)->OnRevoked({0}, /*lost=*/false);
+}
+
+}  // namespace
+}  // namespace ccstream::cli

@@ -4,7 +4,7 @@
 
 namespace ccstream::state {
 
-TaskState::TaskState(std::unique_ptr<TaskStore> store) : store_(std::move(store)) {}
+TaskState::TaskState(std::shared_ptr<TaskStore> store) : store_(std::move(store)) {}
 
 template <typename T>
 absl::StatusOr<std::optional<T>> TaskState::Read(Family family, std::string_view key) const {

@@ -22,7 +22,7 @@ namespace ccstream::state {
 // Owned by the task; not thread-safe.
 class TaskState final : public domain::StateStore {
  public:
-  explicit TaskState(std::unique_ptr<TaskStore> store);
+  explicit TaskState(std::shared_ptr<TaskStore> store);
 
   absl::StatusOr<std::optional<v1::ContactState>> GetContact(std::string_view contact_id) override;
   absl::Status PutContact(const v1::ContactState& contact) override;
@@ -57,13 +57,16 @@ class TaskState final : public domain::StateStore {
 
   TaskStore& store() { return *store_; }
   const TaskStore& store() const { return *store_; }
+  // The store, shared with readers on other threads (the API), which may read it concurrently
+  // with the task's writes; it closes when the task and the last reader let it go.
+  std::shared_ptr<const TaskStore> shared_store() const { return store_; }
 
  private:
   template <typename T>
   absl::StatusOr<std::optional<T>> Read(Family family, std::string_view key) const;
   void Stage(Family family, std::string key, std::optional<std::string> value);
 
-  std::unique_ptr<TaskStore> store_;
+  std::shared_ptr<TaskStore> store_;
   // Orders (family, key) pairs whether the key is held as a string or a string_view.
   struct KeyLess {
     using is_transparent = void;

@@ -1,5 +1,7 @@
 #include "processor/cli/engine_handler.h"
 
+#include <mutex>
+
 #include "absl/strings/str_cat.h"
 #include "processor/domain/engine.h"
 #include "processor/runtime/domain_probe.h"
@@ -13,8 +15,8 @@ namespace {
 // that moved on.
 class OutcomeRecorder : public runtime::OutcomeSink {
  public:
-  OutcomeRecorder(runtime::DomainProbe& probe, bool follow_moves)
-      : probe_(probe), follow_moves_(follow_moves) {}
+  OutcomeRecorder(runtime::DomainProbe& probe, bool follow_moves, api::QueueWindows* queues)
+      : probe_(probe), follow_moves_(follow_moves), queues_(queues) {}
   void Record(const domain::Outcome& outcome) override {
     outcomes_.push_back(outcome);
     if (!follow_moves_) return;
@@ -38,7 +40,10 @@ class OutcomeRecorder : public runtime::OutcomeSink {
 
   // The batch committed: count its outcomes, keep its moves for TakeMovedOn.
   void Committed() {
-    for (const domain::Outcome& o : outcomes_) probe_.Record(o);
+    for (const domain::Outcome& o : outcomes_) {
+      probe_.Record(o);
+      if (queues_ != nullptr) queues_->Record(o);
+    }
     outcomes_.clear();
     committed.insert(committed.end(), batch.begin(), batch.end());
     batch.clear();
@@ -55,16 +60,39 @@ class OutcomeRecorder : public runtime::OutcomeSink {
  private:
   runtime::DomainProbe& probe_;
   const bool follow_moves_;
+  api::QueueWindows* const queues_;
   std::vector<domain::Outcome> outcomes_;  // of the open batch
+};
+
+// The stores of the active tasks, shared with the API's threads. Updated on the pipeline's
+// thread when tasks become active or go; read under the mutex from any thread.
+class TaskStores : public api::StoreSource {
+ public:
+  Stores ActiveStores() const override {
+    std::lock_guard<std::mutex> lock(mu_);
+    return Stores(stores_.begin(), stores_.end());
+  }
+  void Add(int32_t partition, std::shared_ptr<const state::TaskStore> store) {
+    std::lock_guard<std::mutex> lock(mu_);
+    stores_[partition] = std::move(store);
+  }
+  void Remove(int32_t partition) {
+    std::lock_guard<std::mutex> lock(mu_);
+    stores_.erase(partition);
+  }
+
+ private:
+  mutable std::mutex mu_;
+  std::map<int32_t, std::shared_ptr<const state::TaskStore>> stores_;
 };
 
 // The engine's tasks together with the probe that records their outcomes.
 class EngineHandler : public runtime::EventHandler {
  public:
   EngineHandler(const v1::ProcessorConfig& config, std::shared_ptr<const domain::Engine> engine,
-                prometheus::Registry& registry, bool follow_moves)
+                prometheus::Registry& registry, bool follow_moves, api::QueueWindows* queues)
       : probe_(registry, config.domain()),
-        recorder_(probe_, follow_moves),
+        recorder_(probe_, follow_moves, queues),
         tasks_(config, std::move(engine), recorder_) {}
 
   absl::Status OnEvent(int32_t partition, const v1::ContactEvent& event, int64_t now_ms,
@@ -75,9 +103,16 @@ class EngineHandler : public runtime::EventHandler {
     return tasks_.OnTick(partition, now_ms, out);
   }
   absl::Status OnAssigned(const std::vector<int32_t>& partitions) override {
-    return tasks_.OnAssigned(partitions);
+    absl::Status status = tasks_.OnAssigned(partitions);
+    for (const int32_t partition : partitions) {
+      if (state::TaskState* task = tasks_.task(partition); task != nullptr) {
+        stores_.Add(partition, task->shared_store());
+      }
+    }
+    return status;
   }
   void OnRevoked(const std::vector<int32_t>& partitions, bool lost) override {
+    for (const int32_t partition : partitions) stores_.Remove(partition);
     tasks_.OnRevoked(partitions, lost);
   }
   absl::Status CollectChangelog(std::vector<runtime::ChangelogRecord>& out) override {
@@ -95,27 +130,35 @@ class EngineHandler : public runtime::EventHandler {
 
   int64_t cases_opened() const { return tasks_.cases_opened(); }
   std::vector<notify::MovedOn> TakeMovedOn() { return std::exchange(recorder_.committed, {}); }
+  const api::StoreSource& stores() const { return stores_; }
 
  private:
   runtime::DomainProbe probe_;
   OutcomeRecorder recorder_;
+  TaskStores stores_;
   runtime::TaskManager tasks_;
 };
 
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<runtime::EventHandler>> MakeEngineHandler(
-    const v1::ProcessorConfig& config, prometheus::Registry& registry, bool follow_moves) {
+    const v1::ProcessorConfig& config, prometheus::Registry& registry, bool follow_moves,
+    api::QueueWindows* queues) {
   auto engine = domain::Engine::Create(config.domain());
   if (!engine.ok()) {
     return absl::InvalidArgumentError(
         absl::StrCat("domain configuration: ", engine.status().message()));
   }
-  return std::make_unique<EngineHandler>(config, std::move(*engine), registry, follow_moves);
+  return std::make_unique<EngineHandler>(config, std::move(*engine), registry, follow_moves,
+                                         queues);
 }
 
 int64_t CasesOpened(const runtime::EventHandler& handler) {
   return static_cast<const EngineHandler&>(handler).cases_opened();
+}
+
+const api::StoreSource& StoresOf(const runtime::EventHandler& handler) {
+  return static_cast<const EngineHandler&>(handler).stores();
 }
 
 std::vector<notify::MovedOn> TakeMovedOn(runtime::EventHandler& handler) {

@@ -25,6 +25,10 @@ class EngineHandler : public runtime::EventHandler {
   absl::Status OnAssigned(const std::vector<int32_t>& partitions) override {
     return tasks_.OnAssigned(partitions);
   }
+  absl::StatusOr<std::vector<int32_t>> TakeRestored(
+      const std::vector<int32_t>& restoring) override {
+    return tasks_.TakeRestored(restoring);
+  }
   void OnRevoked(const std::vector<int32_t>& partitions, bool lost) override {
     tasks_.OnRevoked(partitions, lost);
   }

@@ -241,11 +241,17 @@ void TaskManager::RestoreLoop() {
     absl::Status status = Restore(run);
     run.tasks.clear();  // closes the stores not handed over (error or stop)
     lock.lock();
+    // The error matters only while some partition of the run is still wanted.
+    const bool wanted =
+        std::any_of(run.remaining.begin(), run.remaining.end(),
+                    [&](int32_t partition) { return !cancelled_.contains(partition); });
     for (const int32_t partition : run.remaining) {
       restoring_.erase(partition);
       cancelled_.erase(partition);
     }
-    if (!status.ok() && !stopping_ && restore_error_.ok()) restore_error_ = std::move(status);
+    if (!status.ok() && wanted && !stopping_ && restore_error_.ok()) {
+      restore_error_ = std::move(status);
+    }
     cv_.notify_all();
   }
 }

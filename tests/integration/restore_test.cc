@@ -1,7 +1,8 @@
 // The background restore against a real broker: while one partition's store is brought up to
 // date from a long changelog, the other partitions are processed and committed; the restoring
-// partition's events reach the engine only after its restore, with the restored state; and a
-// revoke (or shutdown) during a restore cancels it and closes the store.
+// partition's events reach the engine only after its restore, with the restored state; a restore
+// error stops the pipeline; and a revoke (or shutdown) during a restore cancels it and closes the
+// store.
 //
 // Deterministic rather than timed: the TaskManager's restore hook holds partition 0's restore
 // in the middle until the test has seen what it waits for.
@@ -262,6 +263,36 @@ TEST_F(RestoreTest, OtherPartitionsAreProcessedWhileOneRestores) {
   EXPECT_EQ(handler.events1.load(), kEvents);
   EXPECT_EQ(sink_.RestoredRecords(0), std::vector<int64_t>{kChangelog});
   EXPECT_TRUE(sink_.RestoredRecords(1).empty()) << "partition 1 had nothing to restore";
+}
+
+TEST_F(RestoreTest, RestoreErrorStopsThePipeline) {
+  FillChangelog(0, 100);
+  // A changelog record with an empty key cannot be restored.
+  Produce({{config_.kafka().changelog_topic(), "", "junk", {}, 0}});
+  ProduceEvents(1, 5);
+
+  runtime::TaskManager tasks(config_, engine_, sink_);
+  ObservingHandler handler(tasks, 0);
+  prometheus::Registry registry;
+  runtime::PipelineProbe probe(registry);
+  auto pipeline = runtime::Pipeline::Create(config_, handler, probe);
+  ASSERT_TRUE(pipeline.ok()) << pipeline.status();
+  std::atomic<bool> stop{false};
+  std::atomic<bool> returned{false};
+  absl::Status result;
+  std::thread runner([&] {
+    result = (*pipeline)->Run(stop);
+    returned = true;
+  });
+  const bool stopped_by_itself = WaitFor([&] { return returned.load(); }, 120s);
+  stop = true;
+  runner.join();
+  EXPECT_TRUE(stopped_by_itself) << "the pipeline went on after a failed restore";
+  EXPECT_TRUE(absl::IsDataLoss(result)) << result;  // the restore's "changelog key too short"
+  EXPECT_EQ(handler.events0.load(), 0);
+  pipeline->reset();  // drops the tasks as lost
+  EXPECT_EQ(tasks.task(0), nullptr);
+  EXPECT_EQ(tasks.task(1), nullptr);
 }
 
 TEST_F(RestoreTest, RevokeDuringRestoreCancelsItAndClosesTheStore) {

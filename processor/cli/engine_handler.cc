@@ -103,13 +103,20 @@ class EngineHandler : public runtime::EventHandler {
     return tasks_.OnTick(partition, now_ms, out);
   }
   absl::Status OnAssigned(const std::vector<int32_t>& partitions) override {
-    absl::Status status = tasks_.OnAssigned(partitions);
-    for (const int32_t partition : partitions) {
-      if (state::TaskState* task = tasks_.task(partition); task != nullptr) {
-        stores_.Add(partition, task->shared_store());
+    return tasks_.OnAssigned(partitions);
+  }
+  // Restored tasks become active: the API may read their stores from now on.
+  absl::StatusOr<std::vector<int32_t>> TakeRestored(
+      const std::vector<int32_t>& restoring) override {
+    auto ready = tasks_.TakeRestored(restoring);
+    if (ready.ok()) {
+      for (const int32_t partition : *ready) {
+        if (state::TaskState* task = tasks_.task(partition); task != nullptr) {
+          stores_.Add(partition, task->shared_store());
+        }
       }
     }
-    return status;
+    return ready;
   }
   void OnRevoked(const std::vector<int32_t>& partitions, bool lost) override {
     for (const int32_t partition : partitions) stores_.Remove(partition);

@@ -2,7 +2,9 @@
 
 #include <gtest/gtest.h>
 
+#include <chrono>
 #include <filesystem>
+#include <thread>
 
 #include "processor/kafka/kafka.h"
 #include "tests/support/event_builders.h"
@@ -46,6 +48,14 @@ TEST_F(EngineHandlerTest, OutcomesCountOnlyWhenTheirBatchCommits) {
   auto handler = MakeEngineHandler(config_, registry, /*follow_moves=*/true);
   ASSERT_TRUE(handler.ok()) << handler.status();
   ASSERT_TRUE((*handler)->OnAssigned({0}).ok());
+  // The task is restored in the background; it is ready once TakeRestored hands it over.
+  for (int i = 0; i < 200; ++i) {
+    auto ready = (*handler)->TakeRestored({0});
+    ASSERT_TRUE(ready.ok()) << ready.status();
+    if (!ready->empty()) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  EXPECT_EQ(StoresOf(**handler).ActiveStores().size(), 1u);
   const testing::ContactRef contact;
   const int64_t t = 1'700'000'000'000;
   runtime::HandlerOutput out;
@@ -65,6 +75,7 @@ TEST_F(EngineHandlerTest, OutcomesCountOnlyWhenTheirBatchCommits) {
   EXPECT_EQ(moved[0].at_ms, t + 5000);
   EXPECT_TRUE(TakeMovedOn(**handler).empty());
   (*handler)->OnRevoked({0}, /*lost=*/false);
+  EXPECT_TRUE(StoresOf(**handler).ActiveStores().empty());
 }
 
 }  // namespace

@@ -169,12 +169,51 @@ void Pipeline::OnAssign(const std::vector<RdKafka::TopicPartition*>& partitions)
   std::vector<int32_t> ids;
   for (const RdKafka::TopicPartition* tp : partitions) {
     assigned_.insert(tp->partition());
+    restoring_.insert(tp->partition());
     at_end_.erase(tp->partition());
     ids.push_back(tp->partition());
   }
   probe_.PartitionsAssigned(static_cast<int>(assigned_.size()));
+  stats_->restoring = static_cast<int>(restoring_.size());
   LogInfo(absl::StrCat("assigned ", ids.size(), " partition(s); now ", assigned_.size()));
+  if (ids.empty()) return;
+  // Nothing of the new partitions is fetched until their state is restored; resume() then
+  // fetches from the committed offset (no record was delivered, so there is no position yet).
+  // The other partitions go on meanwhile.
+  PartitionList pause;
+  for (const int32_t partition : ids) {
+    pause.list.push_back(RdKafka::TopicPartition::create(config_.kafka().input_topic(), partition));
+  }
+  RdKafka::ErrorCode code = consumer_->pause(pause.list);
+  for (const RdKafka::TopicPartition* tp : pause.list) {
+    if (code == RdKafka::ERR_NO_ERROR) code = tp->err();
+  }
+  if (code != RdKafka::ERR_NO_ERROR) {
+    fatal_ = absl::InternalError(absl::StrCat("pause: ", RdKafka::err2str(code)));
+    return;
+  }
   if (absl::Status status = handler_.OnAssigned(ids); !status.ok()) fatal_ = status;
+}
+
+absl::Status Pipeline::ResumeRestored() {
+  if (restoring_.empty()) return absl::OkStatus();
+  auto ready = handler_.TakeRestored(std::vector<int32_t>(restoring_.begin(), restoring_.end()));
+  if (!ready.ok()) return ready.status();
+  PartitionList resume;
+  for (const int32_t partition : *ready) {
+    if (restoring_.erase(partition) == 0) continue;
+    resume.list.push_back(
+        RdKafka::TopicPartition::create(config_.kafka().input_topic(), partition));
+  }
+  stats_->restoring = static_cast<int>(restoring_.size());
+  if (resume.list.empty()) return absl::OkStatus();
+  if (const RdKafka::ErrorCode code = consumer_->resume(resume.list);
+      code != RdKafka::ERR_NO_ERROR) {
+    return absl::InternalError(absl::StrCat("resume: ", RdKafka::err2str(code)));
+  }
+  LogInfo(absl::StrCat("resumed ", resume.list.size(), " restored partition(s); ",
+                       restoring_.size(), " still restoring"));
+  return absl::OkStatus();
 }
 
 void Pipeline::OnRevoke(const std::vector<RdKafka::TopicPartition*>& partitions, bool lost) {
@@ -191,12 +230,14 @@ void Pipeline::OnRevoke(const std::vector<RdKafka::TopicPartition*>& partitions,
   std::vector<int32_t> ids;
   for (const RdKafka::TopicPartition* tp : partitions) {
     assigned_.erase(tp->partition());
+    restoring_.erase(tp->partition());
     at_end_.erase(tp->partition());
     stream_time_.erase(tp->partition());
     probe_.ConsumerLag(tp->partition(), -1);
     ids.push_back(tp->partition());
   }
   probe_.PartitionsAssigned(static_cast<int>(assigned_.size()));
+  stats_->restoring = static_cast<int>(restoring_.size());
   LogInfo(absl::StrCat(lost ? "lost " : "revoked ", ids.size(), " partition(s)"));
   handler_.OnRevoked(ids, lost);
 }
@@ -253,8 +294,13 @@ absl::Status Pipeline::PublishAlerts(HandlerOutput& out) {
 }
 
 absl::Status Pipeline::HandleRecord(RdKafka::Message& message) {
-  if (absl::Status s = EnsureTransaction(); !s.ok()) return s;
   const int32_t partition = message.partition();
+  if (restoring_.contains(partition)) {
+    // Paused partitions deliver nothing; a record here would reach a task not yet restored.
+    return absl::InternalError(absl::StrCat("record of partition ", partition, " at offset ",
+                                            message.offset(), " delivered while it restores"));
+  }
+  if (absl::Status s = EnsureTransaction(); !s.ok()) return s;
   batch_start_.try_emplace(partition, message.offset());
   batch_next_[partition] = message.offset() + 1;
   at_end_.erase(partition);
@@ -327,6 +373,7 @@ absl::Status Pipeline::Tick() {
     next_lag_sample_ = now + std::chrono::seconds(1);
   }
   for (const int32_t partition : assigned_) {
+    if (restoring_.contains(partition)) continue;  // its task is not ready yet
     HandlerOutput out;
     if (absl::Status s = handler_.OnTick(partition, ClockFor(partition), out); !s.ok()) return s;
     if (!out.alerts.empty()) {
@@ -481,7 +528,8 @@ absl::Status Pipeline::CommitBatch() {
 
 bool Pipeline::Drained() const {
   if (options_.drain_when == nullptr || !options_.drain_when->load()) return false;
-  if (assigned_.empty() || !batch_next_.empty()) return false;
+  // A restoring partition is paused, not at its end.
+  if (assigned_.empty() || !restoring_.empty() || !batch_next_.empty()) return false;
   for (const int32_t partition : assigned_) {
     if (!at_end_.contains(partition)) return false;
   }
@@ -507,6 +555,7 @@ absl::Status Pipeline::RunLoop(const std::atomic<bool>& stop) {
             .count();
     while (!stop.load() && in_batch < max_batch &&
            std::chrono::steady_clock::now() - batch_started < interval) {
+      if (absl::Status s = ResumeRestored(); !s.ok()) return s;
       std::unique_ptr<RdKafka::Message> message(consumer_->consume(poll_ms));
       if (!fatal_.ok()) return fatal_;
       switch (message->err()) {
@@ -529,6 +578,7 @@ absl::Status Pipeline::RunLoop(const std::atomic<bool>& stop) {
       }
       if (Drained()) break;
     }
+    if (absl::Status s = ResumeRestored(); !s.ok()) return s;
     if (absl::Status s = Tick(); !s.ok()) return s;
     if (absl::Status s = CommitBatch(); !s.ok()) return s;
     if (!fatal_.ok()) return fatal_;

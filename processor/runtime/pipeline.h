@@ -55,12 +55,23 @@ class EventHandler {
     (void)partition, (void)now_ms, (void)out;
     return absl::OkStatus();
   }
-  // New partitions: open (and restore) their state before any of their events arrive.
+  // New partitions: start opening (and restoring) their state. Must not wait for a restore:
+  // the pipeline pauses the partitions and delivers none of their events or ticks until
+  // TakeRestored reported them ready.
   virtual absl::Status OnAssigned(const std::vector<int32_t>& partitions) {
     (void)partitions;
     return absl::OkStatus();
   }
-  // `lost`: the partitions were taken away without a chance to commit.
+  // Polled on every loop turn while some partitions are restoring (`restoring`: those assigned
+  // and not yet reported ready): returns the partitions that became ready for their events
+  // since the last call, or the error that stopped a restore (the pipeline then fails with it).
+  // The default, for handlers without a background restore, reports all of them ready at once.
+  virtual absl::StatusOr<std::vector<int32_t>> TakeRestored(const std::vector<int32_t>& restoring) {
+    return restoring;
+  }
+  // `lost`: the partitions were taken away without a chance to commit. Also called for
+  // partitions still restoring: their restore is cancelled and their state closed before it
+  // returns (without waiting for the restore to finish).
   virtual void OnRevoked(const std::vector<int32_t>& partitions, bool lost) {
     (void)partitions, (void)lost;
   }
@@ -165,6 +176,8 @@ class Pipeline {
   void RecordLag();
   int64_t ClockFor(int32_t partition) const;
   bool Drained() const;
+  // Resumes the partitions whose restore finished; the error of a failed restore.
+  absl::Status ResumeRestored();
   void OnAssign(const std::vector<RdKafka::TopicPartition*>& partitions);
   void OnRevoke(const std::vector<RdKafka::TopicPartition*>& partitions, bool lost);
 
@@ -187,6 +200,7 @@ class Pipeline {
   std::map<int32_t, int64_t> batch_start_;  // partition → first offset of the batch
   std::map<int32_t, int64_t> batch_next_;   // partition → offset after the last record handled
   std::set<int32_t> assigned_;
+  std::set<int32_t> restoring_;  // assigned, paused until the handler restored their state
   std::set<int32_t> at_end_;
   std::map<int32_t, int64_t> stream_time_;  // partition → largest event time seen
   std::vector<v1::Alert> batch_alerts_;     // published in the open batch

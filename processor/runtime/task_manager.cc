@@ -1,6 +1,8 @@
 #include "processor/runtime/task_manager.h"
 
+#include <algorithm>
 #include <chrono>
+#include <utility>
 
 #include "absl/strings/str_cat.h"
 #include "librdkafka/rdkafkacpp.h"
@@ -16,11 +18,29 @@ constexpr int kTimerRounds = 20;
 
 }  // namespace
 
+// The tasks of one assignment while the restore thread works on them.
+struct TaskManager::RestoreRun {
+  std::map<int32_t, std::unique_ptr<state::TaskState>> tasks;  // open, not handed over
+  std::set<int32_t> remaining;  // in restoring_ on behalf of this run
+  int64_t handed_over = 0;
+  int64_t cancelled = 0;
+};
+
 TaskManager::TaskManager(const v1::ProcessorConfig& config,
                          std::shared_ptr<const domain::Engine> engine, OutcomeSink& sink)
-    : config_(config), engine_(std::move(engine)), sink_(sink) {}
+    : config_(config), engine_(std::move(engine)), sink_(sink) {
+  restore_thread_ = std::thread([this] { RestoreLoop(); });
+}
 
-TaskManager::~TaskManager() = default;
+TaskManager::~TaskManager() {
+  {
+    std::lock_guard lock(mu_);
+    stopping_ = true;  // cancels the restore in progress; the queued ones never start
+    queue_.clear();
+    cv_.notify_all();
+  }
+  restore_thread_.join();
+}
 
 std::string TaskManager::TaskPath(int32_t partition) const {
   return absl::StrCat(config_.state().dir(), "/", config_.kafka().group_id(), "/",
@@ -96,21 +116,77 @@ absl::Status TaskManager::FireDue(state::TaskState& task, int64_t due_until_ms,
 }
 
 absl::Status TaskManager::OnAssigned(const std::vector<int32_t>& partitions) {
-  std::map<int32_t, std::unique_ptr<state::TaskState>> opened;
-  std::map<int32_t, state::TaskState*> to_restore;
+  if (partitions.empty()) return absl::OkStatus();
+  std::lock_guard lock(mu_);
   for (const int32_t partition : partitions) {
-    auto store = state::TaskStore::Open(TaskPath(partition));
-    if (!store.ok()) return store.status();
-    auto state = std::make_unique<state::TaskState>(std::move(*store));
-    to_restore[partition] = state.get();
-    opened[partition] = std::move(state);
+    if (tasks_.contains(partition) || restoring_.contains(partition) ||
+        restored_.contains(partition)) {
+      return absl::FailedPreconditionError(
+          absl::StrCat("partition ", partition, " assigned twice"));
+    }
   }
-  if (absl::Status s = Restore(to_restore); !s.ok()) return s;
-  for (auto& [partition, state] : opened) tasks_[partition] = std::move(state);
+  restoring_.insert(partitions.begin(), partitions.end());
+  queue_.push_back(partitions);
+  cv_.notify_all();
   return absl::OkStatus();
 }
 
+absl::StatusOr<std::vector<int32_t>> TaskManager::TakeRestored(
+    const std::vector<int32_t>& restoring) {
+  (void)restoring;
+  std::map<int32_t, Restored> ready;
+  {
+    std::lock_guard lock(mu_);
+    if (!restore_error_.ok()) {
+      // Reported once: the pipeline fails with it, and a later one may assign again.
+      return std::exchange(restore_error_, absl::OkStatus());
+    }
+    ready.swap(restored_);
+  }
+  std::vector<int32_t> partitions;
+  for (auto& [partition, restored] : ready) {
+    if (restored.records) sink_.Restored(partition, *restored.records, restored.seconds);
+    tasks_[partition] = std::move(restored.task);
+    partitions.push_back(partition);
+  }
+  return partitions;
+}
+
 void TaskManager::OnRevoked(const std::vector<int32_t>& partitions, bool lost) {
+  std::vector<std::unique_ptr<state::TaskState>> closing;  // restored, not yet taken
+  {
+    std::unique_lock lock(mu_);
+    std::vector<int32_t> wait_for;
+    for (const int32_t partition : partitions) {
+      if (auto it = restored_.find(partition); it != restored_.end()) {
+        closing.push_back(std::move(it->second.task));
+        restored_.erase(it);
+        continue;
+      }
+      if (!restoring_.contains(partition)) continue;
+      bool queued = false;
+      for (std::vector<int32_t>& waiting : queue_) {
+        if (std::erase(waiting, partition) > 0) queued = true;
+      }
+      if (queued) {
+        restoring_.erase(partition);  // its store is not open yet
+        continue;
+      }
+      cancelled_.insert(partition);
+      wait_for.push_back(partition);
+    }
+    if (!wait_for.empty()) {
+      LogInfo(absl::StrCat("cancelling the restore of ", wait_for.size(), " partition(s)"));
+      cv_.notify_all();
+      // The restore thread notices the cancel between two changelog records (or polls) and
+      // closes the store; it does not finish the restore first.
+      cv_.wait(lock, [&] {
+        return std::none_of(wait_for.begin(), wait_for.end(),
+                            [&](int32_t partition) { return restoring_.contains(partition); });
+      });
+    }
+  }
+  closing.clear();
   for (const int32_t partition : partitions) {
     auto it = tasks_.find(partition);
     if (it == tasks_.end()) continue;
@@ -146,9 +222,100 @@ void TaskManager::OnAborted() {
   for (const auto& [partition, state] : tasks_) state->Discard();
 }
 
-absl::Status TaskManager::Restore(const std::map<int32_t, state::TaskState*>& tasks) {
-  if (tasks.empty()) return absl::OkStatus();
+bool TaskManager::IsCancelled(int32_t partition) {
+  std::lock_guard lock(mu_);
+  return stopping_ || cancelled_.contains(partition);
+}
+
+void TaskManager::RestoreLoop() {
+  std::unique_lock lock(mu_);
+  for (;;) {
+    cv_.wait(lock, [&] { return stopping_ || !queue_.empty(); });
+    if (stopping_) return;
+    std::vector<int32_t> partitions = std::move(queue_.front());
+    queue_.pop_front();
+    if (partitions.empty()) continue;  // all revoked while queued
+    lock.unlock();
+    RestoreRun run;
+    run.remaining.insert(partitions.begin(), partitions.end());
+    absl::Status status = Restore(run);
+    run.tasks.clear();  // closes the stores not handed over (error or stop)
+    lock.lock();
+    // The error matters only while some partition of the run is still wanted.
+    const bool wanted =
+        std::any_of(run.remaining.begin(), run.remaining.end(),
+                    [&](int32_t partition) { return !cancelled_.contains(partition); });
+    for (const int32_t partition : run.remaining) {
+      restoring_.erase(partition);
+      cancelled_.erase(partition);
+    }
+    if (!status.ok() && wanted && !stopping_ && restore_error_.ok()) {
+      restore_error_ = std::move(status);
+    }
+    cv_.notify_all();
+  }
+}
+
+std::vector<int32_t> TaskManager::DropCancelled(RestoreRun& run) {
+  std::vector<int32_t> dropped;
+  {
+    std::lock_guard lock(mu_);
+    for (const int32_t partition : run.remaining) {
+      if (stopping_ || cancelled_.contains(partition)) dropped.push_back(partition);
+    }
+  }
+  if (dropped.empty()) return dropped;
+  for (const int32_t partition : dropped) {
+    run.tasks.erase(partition);  // closes the store
+    run.remaining.erase(partition);
+  }
+  run.cancelled += static_cast<int64_t>(dropped.size());
+  std::lock_guard lock(mu_);
+  for (const int32_t partition : dropped) {
+    restoring_.erase(partition);
+    cancelled_.erase(partition);
+  }
+  cv_.notify_all();
+  LogInfo(absl::StrCat("restore of ", dropped.size(), " partition(s) cancelled"));
+  return dropped;
+}
+
+void TaskManager::HandOver(RestoreRun& run, int32_t partition, std::optional<int64_t> records,
+                           double seconds) {
+  auto it = run.tasks.find(partition);
+  Restored restored{std::move(it->second), records, seconds};
+  run.tasks.erase(it);
+  run.remaining.erase(partition);
+  std::unique_lock lock(mu_);
+  if (stopping_ || cancelled_.contains(partition)) {
+    lock.unlock();
+    restored.task.reset();  // closes the store before OnRevoked may return
+    lock.lock();
+    ++run.cancelled;
+  } else {
+    restored_[partition] = std::move(restored);
+    ++run.handed_over;
+  }
+  restoring_.erase(partition);
+  cancelled_.erase(partition);
+  cv_.notify_all();
+}
+
+absl::Status TaskManager::Restore(RestoreRun& run) {
   const auto started = std::chrono::steady_clock::now();
+  auto since_start = [&] {
+    return std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  };
+  const std::vector<int32_t> partitions(run.remaining.begin(), run.remaining.end());
+  for (const int32_t partition : partitions) {
+    if (IsCancelled(partition)) continue;  // dropped below
+    auto store = state::TaskStore::Open(TaskPath(partition));
+    if (!store.ok()) return store.status();
+    run.tasks[partition] = std::make_unique<state::TaskState>(std::move(*store));
+  }
+  DropCancelled(run);
+  if (run.remaining.empty()) return absl::OkStatus();
+
   const std::string& topic = config_.kafka().changelog_topic();
   auto conf = kafka::MakeConf({{"bootstrap.servers", config_.kafka().bootstrap_servers()},
                                {"group.id", absl::StrCat(config_.kafka().group_id(), "-restore")},
@@ -172,8 +339,9 @@ absl::Status TaskManager::Restore(const std::map<int32_t, state::TaskState*>& ta
     std::vector<state::Mutation> batch;
   };
   std::map<int32_t, Progress> pending;
+  std::vector<int32_t> up_to_date;
   std::vector<RdKafka::TopicPartition*> assignment;
-  for (const auto& [partition, task] : tasks) {
+  for (const auto& [partition, task] : run.tasks) {
     const int64_t from = std::max<int64_t>(task->store().offsets().changelog, 0);
     int64_t low = 0, high = 0;
     const RdKafka::ErrorCode code =
@@ -200,10 +368,15 @@ absl::Status TaskManager::Restore(const std::map<int32_t, state::TaskState*>& ta
       }
       start = 0;
     }
-    if (start >= high) continue;
-    pending.emplace(partition, Progress{task, task->store().offsets().changelog, 0, {}});
+    if (start >= high) {
+      up_to_date.push_back(partition);
+      continue;
+    }
+    pending.emplace(partition, Progress{task.get(), task->store().offsets().changelog, 0, {}});
     assignment.push_back(RdKafka::TopicPartition::create(topic, partition, start));
   }
+  // The tasks already up to date are ready at once.
+  for (const int32_t partition : up_to_date) HandOver(run, partition, std::nullopt, since_start());
   absl::Status status = absl::OkStatus();
   if (!assignment.empty()) {
     if (RdKafka::ErrorCode code = consumer->assign(assignment); code != RdKafka::ERR_NO_ERROR) {
@@ -212,6 +385,13 @@ absl::Status TaskManager::Restore(const std::map<int32_t, state::TaskState*>& ta
   }
   RdKafka::TopicPartition::destroy(assignment);
 
+  auto call_hook = [&](int32_t partition, int64_t applied) {
+    if (!restore_hook_) return;
+    restore_hook_(partition, applied, [this, partition] { return IsCancelled(partition); });
+  };
+  for (const auto& [partition, p] : pending) {
+    if (status.ok()) call_hook(partition, 0);
+  }
   auto flush = [](Progress& p) -> absl::Status {
     if (p.batch.empty()) return absl::OkStatus();
     state::Offsets offsets = p.task->store().offsets();
@@ -220,16 +400,20 @@ absl::Status TaskManager::Restore(const std::map<int32_t, state::TaskState*>& ta
     p.batch.clear();
     return s;
   };
-  size_t finished = 0;
   int64_t total = 0;
-  while (status.ok() && finished < pending.size()) {
-    std::unique_ptr<RdKafka::Message> m(consumer->consume(1000));
+  while (status.ok() && !pending.empty()) {
+    // A revoked partition stops here: its store closes, the others go on.
+    for (const int32_t partition : DropCancelled(run)) pending.erase(partition);
+    if (pending.empty()) break;
+    std::unique_ptr<RdKafka::Message> m(consumer->consume(100));
     if (m->err() == RdKafka::ERR__TIMED_OUT) continue;
     auto it = pending.find(m->partition());
     if (m->err() == RdKafka::ERR__PARTITION_EOF) {
       if (it != pending.end()) {
         status = flush(it->second);
-        ++finished;
+        if (!status.ok()) break;
+        HandOver(run, it->first, it->second.applied, since_start());
+        pending.erase(it);
       }
       continue;
     }
@@ -237,7 +421,7 @@ absl::Status TaskManager::Restore(const std::map<int32_t, state::TaskState*>& ta
       status = absl::UnavailableError(absl::StrCat("restore ", topic, ": ", m->errstr()));
       break;
     }
-    if (it == pending.end()) continue;
+    if (it == pending.end()) continue;  // cancelled meanwhile
     auto key = state::ParseChangelogKey(m->key() ? *m->key() : std::string());
     if (!key.ok()) {
       status = key.status();
@@ -250,15 +434,16 @@ absl::Status TaskManager::Restore(const std::map<int32_t, state::TaskState*>& ta
     p.next = m->offset() + 1;
     ++p.applied;
     ++total;
-    if (p.batch.size() >= kRestoreBatch) status = flush(p);
+    if (p.batch.size() >= kRestoreBatch) {
+      status = flush(p);
+      if (status.ok()) call_hook(it->first, p.applied);
+    }
   }
   consumer->close();
   if (!status.ok()) return status;
-  const double seconds =
-      std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
-  for (const auto& [partition, p] : pending) sink_.Restored(partition, p.applied, seconds);
-  LogInfo(absl::StrCat("restored ", tasks.size(), " task(s): ", total, " changelog records in ",
-                       static_cast<int64_t>(seconds * 1000), " ms"));
+  LogInfo(absl::StrCat("restored ", run.handed_over, " task(s): ", total, " changelog records in ",
+                       static_cast<int64_t>(since_start() * 1000), " ms",
+                       run.cancelled > 0 ? absl::StrCat(" (", run.cancelled, " cancelled)") : ""));
   return absl::OkStatus();
 }
 

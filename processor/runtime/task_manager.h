@@ -2,11 +2,17 @@
 
 #include <atomic>
 #include <chrono>
+#include <condition_variable>
 #include <cstdint>
+#include <deque>
 #include <functional>
 #include <map>
 #include <memory>
+#include <mutex>
+#include <optional>
+#include <set>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "absl/status/status.h"
@@ -18,7 +24,7 @@
 namespace ccstream::runtime {
 
 // Receives the engine's outcomes (KPIs, case counts) for the metrics layer. Called on the
-// pipeline's thread.
+// pipeline's thread (Restored too, when the restored task is handed over).
 class OutcomeSink {
  public:
   virtual ~OutcomeSink() = default;
@@ -37,17 +43,36 @@ class OutcomeSink {
 // store per task under `state.dir`, brought up to date from the changelog when the task is
 // assigned, a batch overlay the engine reads and writes, the changelog records of each batch,
 // the local write after Kafka committed, and the due timers fired on every tick.
-// Owned by the service; called only from the pipeline's thread.
+//
+// Assigned partitions are restored on a background thread (one at a time per assignment, all
+// partitions of one assignment through one changelog consumer); a restored task is handed over
+// to the pipeline's thread by TakeRestored. Until then the pipeline's thread never touches it.
+// Owned by the service; the EventHandler methods are called only from the pipeline's thread.
 class TaskManager : public EventHandler {
  public:
+  // Test hook, called on the restore thread for each partition being restored: before its first
+  // changelog record is read (`applied` = 0) and after each batch of records written to its
+  // store (`applied` = records so far). It may block; `cancelled()` becomes true once the
+  // partition's restore is cancelled (OnRevoked waits for that meanwhile).
+  using RestoreHook = std::function<void(int32_t partition, int64_t applied,
+                                         const std::function<bool()>& cancelled)>;
+
+  // Starts the restore thread.
   TaskManager(const v1::ProcessorConfig& config, std::shared_ptr<const domain::Engine> engine,
               OutcomeSink& sink);
+  // Cancels the restores in progress and joins the restore thread; closes every store.
   ~TaskManager() override;
 
   absl::Status OnEvent(int32_t partition, const v1::ContactEvent& event, int64_t now_ms,
                        HandlerOutput& out) override;
   absl::Status OnTick(int32_t partition, int64_t now_ms, HandlerOutput& out) override;
+  // Queues the restore of the partitions' tasks; returns at once.
   absl::Status OnAssigned(const std::vector<int32_t>& partitions) override;
+  // Moves the tasks restored since the last call into service and returns their partitions;
+  // the first restore error, if one occurred.
+  absl::StatusOr<std::vector<int32_t>> TakeRestored(const std::vector<int32_t>& restoring) override;
+  // Drops the tasks; a restore in progress or queued is cancelled, and its store closed, before
+  // this returns.
   void OnRevoked(const std::vector<int32_t>& partitions, bool lost) override;
   absl::Status CollectChangelog(std::vector<ChangelogRecord>& out) override;
   absl::Status OnCommitted(const std::map<int32_t, CommittedOffsets>& offsets) override;
@@ -57,12 +82,32 @@ class TaskManager : public EventHandler {
   std::string TaskPath(int32_t partition) const;
   // Total cases opened since start (for the status line and reports).
   int64_t cases_opened() const { return cases_opened_.load(); }
-  // Read-only access to a task's state between batches (tests, the API).
+  // Read-only access to a task's state between batches (tests, the API); nullptr for a
+  // partition not assigned or still restoring. Pipeline thread only.
   state::TaskState* task(int32_t partition);
+  // Installs the test hook; call before the first OnAssigned.
+  void SetRestoreHookForTesting(RestoreHook hook) { restore_hook_ = std::move(hook); }
 
  private:
-  // Brings the tasks up to date from the changelog (from each stored offset to the end).
-  absl::Status Restore(const std::map<int32_t, state::TaskState*>& tasks);
+  // A task whose restore finished, waiting for TakeRestored.
+  struct Restored {
+    std::unique_ptr<state::TaskState> task;
+    std::optional<int64_t> records;  // changelog records applied; nullopt: it was up to date
+    double seconds = 0;
+  };
+  struct RestoreRun;
+  // The restore thread: takes the queued assignments one by one and restores them.
+  void RestoreLoop();
+  // Opens the stores of the run's partitions and brings them up to date from the changelog
+  // (from each stored offset to the end); hands each task over as soon as it is complete, drops
+  // those cancelled meanwhile. Restore thread.
+  absl::Status Restore(RestoreRun& run);
+  // Closes the stores of the run's cancelled partitions and tells OnRevoked; returns them.
+  std::vector<int32_t> DropCancelled(RestoreRun& run);
+  // Hands a complete task over to TakeRestored (or closes it when cancelled meanwhile).
+  void HandOver(RestoreRun& run, int32_t partition, std::optional<int64_t> records, double seconds);
+  // True once the restore of `partition` is cancelled (revoked, or the manager stops).
+  bool IsCancelled(int32_t partition);
   void Deliver(domain::Effects& effects, HandlerOutput& out);
   // Fires the task's timers due at or before `due_until_ms` (the engine's clock for them).
   absl::Status FireDue(state::TaskState& task, int64_t due_until_ms, HandlerOutput& out);
@@ -73,6 +118,18 @@ class TaskManager : public EventHandler {
   std::map<int32_t, std::unique_ptr<state::TaskState>> tasks_;
   std::atomic<int64_t> cases_opened_{0};
   std::chrono::steady_clock::time_point next_timer_sample_;
+  RestoreHook restore_hook_;
+
+  // Shared between the pipeline's thread and the restore thread.
+  std::mutex mu_;
+  std::condition_variable cv_;              // restore queued, cancel requested, restore ended
+  std::deque<std::vector<int32_t>> queue_;  // assignments waiting for the restore thread
+  std::set<int32_t> restoring_;             // queued or being restored, not yet handed over
+  std::set<int32_t> cancelled_;             // of restoring_: revoked, to be dropped
+  std::map<int32_t, Restored> restored_;    // complete, waiting for TakeRestored
+  absl::Status restore_error_;              // the first restore error, for TakeRestored
+  bool stopping_ = false;
+  std::thread restore_thread_;  // last: started once everything above exists
 };
 
 }  // namespace ccstream::runtime

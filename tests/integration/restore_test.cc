@@ -1,0 +1,378 @@
+// The background restore against a real broker: while one partition's store is brought up to
+// date from a long changelog, the other partitions are processed and committed; the restoring
+// partition's events reach the engine only after its restore, with the restored state; a restore
+// error stops the pipeline; and a revoke (or shutdown) during a restore cancels it and closes the
+// store.
+//
+// Deterministic rather than timed: the TaskManager's restore hook holds partition 0's restore
+// in the middle until the test has seen what it waits for.
+#include <atomic>
+#include <chrono>
+#include <filesystem>
+#include <functional>
+#include <map>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "gtest/gtest.h"
+#include "processor/domain/engine.h"
+#include "processor/kafka/kafka.h"
+#include "processor/runtime/pipeline.h"
+#include "processor/runtime/task_manager.h"
+#include "prometheus/registry.h"
+#include "state/task_state.h"
+#include "state/task_store.h"
+#include "tests/kafka/broker_env.h"
+#include "tests/support/event_builders.h"
+
+namespace ccstream {
+namespace {
+
+using namespace std::chrono_literals;
+namespace tb = ::ccstream::testing;
+
+constexpr char kMarker[] = "restore-marker";
+
+int64_t NowMs() { return absl::ToUnixMillis(absl::Now()); }
+
+// Waits until `done()` or the deadline; returns `done()`.
+bool WaitFor(const std::function<bool()>& done, std::chrono::seconds limit) {
+  const auto deadline = std::chrono::steady_clock::now() + limit;
+  while (!done()) {
+    if (std::chrono::steady_clock::now() >= deadline) return false;
+    std::this_thread::sleep_for(20ms);
+  }
+  return true;
+}
+
+// Records the restore metrics.
+class RecordingSink : public runtime::OutcomeSink {
+ public:
+  void Record(const domain::Outcome&) override {}
+  void Restored(int32_t partition, int64_t records, double) override {
+    std::lock_guard lock(mu);
+    restored[partition].push_back(records);
+  }
+  std::vector<int64_t> RestoredRecords(int32_t partition) {
+    std::lock_guard lock(mu);
+    return restored[partition];
+  }
+  std::mutex mu;
+  std::map<int32_t, std::vector<int64_t>> restored;
+};
+
+class RestoreTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    const std::string run =
+        absl::StrCat(::testing::UnitTest::GetInstance()->current_test_info()->name(), "-", NowMs());
+    auto* kafka = config_.mutable_kafka();
+    kafka->set_bootstrap_servers(TestBootstrapServers());
+    kafka->set_input_topic(absl::StrCat("rt-events-", run));
+    kafka->set_alerts_topic(absl::StrCat("rt-alerts-", run));
+    kafka->set_dead_letter_topic(absl::StrCat("rt-dead-", run));
+    kafka->set_changelog_topic(absl::StrCat("rt-changelog-", run));
+    kafka->set_group_id(absl::StrCat("rt-group-", run));
+    kafka->set_group_instance_id("");
+    kafka->set_client_id(absl::StrCat("rt-", run));
+    config_.mutable_processing()->set_commit_interval_ms(100);
+    config_.mutable_domain()->set_pseudonymisation_key("restore-test-key-0123456789abcdef");
+    state_dir_ = std::filesystem::path(::testing::TempDir()) / absl::StrCat("ccstream-", run);
+    std::filesystem::remove_all(state_dir_);
+    config_.mutable_state()->set_dir(state_dir_.string());
+    for (const std::string& topic : {kafka->input_topic(), kafka->changelog_topic()}) {
+      ASSERT_TRUE(kafka::CreateTopic(*kafka, topic, 2, {}, 30'000).ok()) << topic;
+    }
+    for (const std::string& topic : {kafka->alerts_topic(), kafka->dead_letter_topic()}) {
+      ASSERT_TRUE(kafka::CreateTopic(*kafka, topic, 1, {}, 30'000).ok()) << topic;
+    }
+    auto engine = domain::Engine::Create(config_.domain());
+    ASSERT_TRUE(engine.ok()) << engine.status();
+    engine_ = std::move(*engine);
+  }
+
+  void TearDown() override { std::filesystem::remove_all(state_dir_); }
+
+  void Produce(const std::vector<kafka::Record>& records) {
+    auto producer = kafka::SimpleProducer::Create(
+        kafka::ProducerProperties(config_.kafka(), /*transactional=*/false));
+    ASSERT_TRUE(producer.ok()) << producer.status();
+    for (const kafka::Record& r : records) ASSERT_TRUE((*producer)->Produce(r).ok());
+    ASSERT_TRUE((*producer)->Flush(120'000).ok());
+  }
+
+  // Fills changelog partition `partition` with `count` small contact records, the last one
+  // being the marker contact.
+  void FillChangelog(int32_t partition, int count) {
+    std::vector<kafka::Record> records;
+    records.reserve(count);
+    for (int i = 0; i < count; ++i) {
+      v1::ContactState contact;
+      contact.set_contact_id(i + 1 == count ? std::string(kMarker) : absl::StrCat("filler-", i));
+      contact.set_queue("billing");
+      records.push_back({config_.kafka().changelog_topic(),
+                         state::ChangelogKey(state::Family::kContacts, contact.contact_id()),
+                         contact.SerializeAsString(),
+                         {},
+                         partition});
+    }
+    Produce(records);
+  }
+
+  // `count` events of new contacts, on input partition `partition`.
+  void ProduceEvents(int32_t partition, int count) {
+    std::vector<kafka::Record> records;
+    for (int i = 0; i < count; ++i) {
+      tb::ContactRef ref;
+      ref.contact_id = absl::StrCat("p", partition, "-contact-", i);
+      ref.customer_id = absl::StrCat("customer-", i);
+      v1::ContactEvent event = tb::MakeQueued(ref, NowMs() - 60'000 + i);
+      records.push_back({config_.kafka().input_topic(),
+                         ref.customer_id,
+                         event.SerializeAsString(),
+                         {},
+                         partition});
+    }
+    Produce(records);
+  }
+
+  v1::ProcessorConfig config_;
+  std::filesystem::path state_dir_;
+  std::shared_ptr<const domain::Engine> engine_;
+  RecordingSink sink_;
+};
+
+// Forwards to a TaskManager and checks, on the pipeline's thread, what each event finds.
+class ObservingHandler : public runtime::EventHandler {
+ public:
+  ObservingHandler(runtime::TaskManager& tasks, int64_t changelog_records)
+      : tasks_(tasks), changelog_records_(changelog_records) {}
+
+  absl::Status OnEvent(int32_t partition, const v1::ContactEvent& event, int64_t now_ms,
+                       runtime::HandlerOutput& out) override {
+    if (partition == 0 && events0 == 0) {
+      // The first event of partition 0 must find the complete restored state.
+      state::TaskState* task = tasks_.task(0);
+      if (!restored0.load()) problems.push_back("partition 0 event before its restore was done");
+      if (task == nullptr) {
+        problems.push_back("partition 0 event without a task");
+      } else {
+        if (task->store().offsets().changelog != changelog_records_) {
+          problems.push_back(absl::StrCat("changelog offset ", task->store().offsets().changelog,
+                                          " at the first event, want ", changelog_records_));
+        }
+        auto marker = task->GetContact(kMarker);
+        if (!marker.ok() || !marker->has_value()) {
+          problems.push_back("the restored marker contact is missing");
+        }
+      }
+    }
+    ++(partition == 0 ? events0 : events1);
+    return tasks_.OnEvent(partition, event, now_ms, out);
+  }
+  absl::Status OnTick(int32_t partition, int64_t now_ms, runtime::HandlerOutput& out) override {
+    return tasks_.OnTick(partition, now_ms, out);
+  }
+  absl::Status OnAssigned(const std::vector<int32_t>& partitions) override {
+    return tasks_.OnAssigned(partitions);
+  }
+  absl::StatusOr<std::vector<int32_t>> TakeRestored(
+      const std::vector<int32_t>& restoring) override {
+    auto ready = tasks_.TakeRestored(restoring);
+    if (ready.ok()) {
+      for (const int32_t partition : *ready) {
+        if (partition == 0) restored0 = true;
+      }
+    }
+    return ready;
+  }
+  void OnRevoked(const std::vector<int32_t>& partitions, bool lost) override {
+    tasks_.OnRevoked(partitions, lost);
+  }
+  absl::Status CollectChangelog(std::vector<runtime::ChangelogRecord>& out) override {
+    return tasks_.CollectChangelog(out);
+  }
+  absl::Status OnCommitted(const std::map<int32_t, runtime::CommittedOffsets>& offsets) override {
+    if (absl::Status s = tasks_.OnCommitted(offsets); !s.ok()) return s;
+    if (const auto it = offsets.find(1); it != offsets.end()) {
+      committed1 = std::max<int64_t>(committed1.load(), it->second.input_next);
+    }
+    return absl::OkStatus();
+  }
+  void OnAborted() override { tasks_.OnAborted(); }
+
+  std::atomic<int64_t> events0{0};
+  std::atomic<int64_t> events1{0};
+  std::atomic<int64_t> committed1{0};  // next input offset of partition 1 committed
+  std::atomic<bool> restored0{false};
+  std::vector<std::string> problems;  // pipeline thread; read after it stopped
+
+ private:
+  runtime::TaskManager& tasks_;
+  const int64_t changelog_records_;
+};
+
+TEST_F(RestoreTest, OtherPartitionsAreProcessedWhileOneRestores) {
+  constexpr int kChangelog = 300'000;
+  constexpr int kEvents = 50;
+  FillChangelog(0, kChangelog);
+  ProduceEvents(0, kEvents);
+  ProduceEvents(1, kEvents);
+
+  runtime::TaskManager tasks(config_, engine_, sink_);
+  ObservingHandler handler(tasks, kChangelog);
+  // Partition 0's restore stops in the middle (after its first batch of changelog records)
+  // until partition 1's events were processed and committed.
+  std::atomic<bool> held{false};
+  std::atomic<bool> committed_while_held{false};
+  std::atomic<int64_t> events0_while_held{-1};
+  tasks.SetRestoreHookForTesting(
+      [&](int32_t partition, int64_t applied, const std::function<bool()>& cancelled) {
+        if (partition != 0 || applied == 0 || held.exchange(true)) return;
+        committed_while_held =
+            WaitFor([&] { return handler.committed1.load() >= kEvents || cancelled(); }, 120s);
+        committed_while_held = committed_while_held && handler.committed1.load() >= kEvents;
+        events0_while_held = handler.events0.load();
+      });
+
+  prometheus::Registry registry;
+  runtime::PipelineProbe probe(registry);
+  auto pipeline = runtime::Pipeline::Create(config_, handler, probe);
+  ASSERT_TRUE(pipeline.ok()) << pipeline.status();
+  std::atomic<bool> stop{false};
+  absl::Status result;
+  std::thread runner([&] { result = (*pipeline)->Run(stop); });
+  const bool all_seen = WaitFor(
+      [&] { return handler.events0.load() >= kEvents && handler.events1.load() >= kEvents; }, 240s);
+  stop = true;
+  runner.join();
+  ASSERT_TRUE(result.ok()) << result;
+  ASSERT_TRUE(all_seen) << "events seen: partition 0 " << handler.events0.load() << ", partition 1 "
+                        << handler.events1.load();
+
+  EXPECT_TRUE(held.load()) << "partition 0's restore never reached its middle";
+  EXPECT_TRUE(committed_while_held.load())
+      << "partition 1 was not processed and committed while partition 0 was restoring";
+  EXPECT_EQ(events0_while_held.load(), 0) << "partition 0 events handled during its restore";
+  EXPECT_TRUE(handler.problems.empty()) << handler.problems.front();
+  EXPECT_EQ(handler.events0.load(), kEvents);
+  EXPECT_EQ(handler.events1.load(), kEvents);
+  EXPECT_EQ(sink_.RestoredRecords(0), std::vector<int64_t>{kChangelog});
+  EXPECT_TRUE(sink_.RestoredRecords(1).empty()) << "partition 1 had nothing to restore";
+}
+
+TEST_F(RestoreTest, RestoreErrorStopsThePipeline) {
+  FillChangelog(0, 100);
+  // A changelog record with an empty key cannot be restored.
+  Produce({{config_.kafka().changelog_topic(), "", "junk", {}, 0}});
+  ProduceEvents(1, 5);
+
+  runtime::TaskManager tasks(config_, engine_, sink_);
+  ObservingHandler handler(tasks, 0);
+  prometheus::Registry registry;
+  runtime::PipelineProbe probe(registry);
+  auto pipeline = runtime::Pipeline::Create(config_, handler, probe);
+  ASSERT_TRUE(pipeline.ok()) << pipeline.status();
+  std::atomic<bool> stop{false};
+  std::atomic<bool> returned{false};
+  absl::Status result;
+  std::thread runner([&] {
+    result = (*pipeline)->Run(stop);
+    returned = true;
+  });
+  const bool stopped_by_itself = WaitFor([&] { return returned.load(); }, 120s);
+  stop = true;
+  runner.join();
+  EXPECT_TRUE(stopped_by_itself) << "the pipeline went on after a failed restore";
+  EXPECT_TRUE(absl::IsDataLoss(result)) << result;  // the restore's "changelog key too short"
+  EXPECT_EQ(handler.events0.load(), 0);
+  pipeline->reset();  // drops the tasks as lost
+  EXPECT_EQ(tasks.task(0), nullptr);
+  EXPECT_EQ(tasks.task(1), nullptr);
+}
+
+TEST_F(RestoreTest, RevokeDuringRestoreCancelsItAndClosesTheStore) {
+  constexpr int kChangelog = 50'000;
+  FillChangelog(0, kChangelog);
+
+  runtime::TaskManager tasks(config_, engine_, sink_);
+  std::atomic<bool> hold{true};
+  std::atomic<bool> held{false};
+  std::atomic<bool> saw_cancel{false};
+  tasks.SetRestoreHookForTesting(
+      [&](int32_t partition, int64_t applied, const std::function<bool()>& cancelled) {
+        if (partition != 0 || applied == 0 || !hold.load() || held.exchange(true)) return;
+        // Held in the middle of the restore until the revoke cancels it.
+        saw_cancel = WaitFor(cancelled, 120s);
+      });
+  ASSERT_TRUE(tasks.OnAssigned({0}).ok());
+  ASSERT_TRUE(WaitFor([&] { return held.load(); }, 120s)) << "the restore did not start";
+  EXPECT_EQ(tasks.task(0), nullptr) << "a restoring task is visible";
+
+  tasks.OnRevoked({0}, /*lost=*/false);  // returns once the store is closed
+  EXPECT_TRUE(saw_cancel.load());
+  EXPECT_EQ(tasks.task(0), nullptr);
+  auto ready = tasks.TakeRestored({});
+  ASSERT_TRUE(ready.ok()) << ready.status();
+  EXPECT_TRUE(ready->empty()) << "a cancelled restore was handed over";
+  EXPECT_TRUE(sink_.RestoredRecords(0).empty());
+
+  // The store is closed (RocksDB's LOCK released) and holds what was restored so far.
+  int64_t partial = 0;
+  {
+    auto store = state::TaskStore::Open(tasks.TaskPath(0));
+    ASSERT_TRUE(store.ok()) << store.status();
+    partial = (*store)->offsets().changelog;
+  }
+  EXPECT_GT(partial, 0);
+  EXPECT_LT(partial, kChangelog);
+
+  // Assigned again, the restore goes on from there to the end.
+  hold = false;
+  ASSERT_TRUE(tasks.OnAssigned({0}).ok());
+  std::vector<int32_t> restored;
+  ASSERT_TRUE(WaitFor(
+      [&] {
+        auto ready = tasks.TakeRestored({0});
+        if (!ready.ok()) return true;
+        restored.insert(restored.end(), ready->begin(), ready->end());
+        return !restored.empty();
+      },
+      120s));
+  ASSERT_EQ(restored, std::vector<int32_t>{0});
+  ASSERT_NE(tasks.task(0), nullptr);
+  EXPECT_EQ(tasks.task(0)->store().offsets().changelog, kChangelog);
+  EXPECT_EQ(sink_.RestoredRecords(0), std::vector<int64_t>{kChangelog - partial});
+  auto marker = tasks.task(0)->GetContact(kMarker);
+  ASSERT_TRUE(marker.ok()) << marker.status();
+  EXPECT_TRUE(marker->has_value());
+}
+
+TEST_F(RestoreTest, ShutdownDuringRestoreCancelsItAndClosesTheStore) {
+  constexpr int kChangelog = 30'000;
+  FillChangelog(0, kChangelog);
+  std::string path;
+  {
+    runtime::TaskManager tasks(config_, engine_, sink_);
+    path = tasks.TaskPath(0);
+    std::atomic<bool> held{false};
+    tasks.SetRestoreHookForTesting(
+        [&](int32_t partition, int64_t applied, const std::function<bool()>& cancelled) {
+          if (partition != 0 || applied == 0 || held.exchange(true)) return;
+          WaitFor(cancelled, 120s);
+        });
+    ASSERT_TRUE(tasks.OnAssigned({0}).ok());
+    ASSERT_TRUE(WaitFor([&] { return held.load(); }, 120s)) << "the restore did not start";
+  }  // the destructor cancels the restore and joins the restore thread
+  EXPECT_TRUE(sink_.RestoredRecords(0).empty());
+  auto store = state::TaskStore::Open(path);
+  ASSERT_TRUE(store.ok()) << store.status();
+  EXPECT_LT((*store)->offsets().changelog, kChangelog);
+}
+
+}  // namespace
+}  // namespace ccstream

@@ -8,6 +8,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "embedded/wallboard_html.h"
 #include "processor/cli/engine_handler.h"
 #include "processor/http/server.h"
 #include "processor/notify/alertmanager.h"
@@ -58,7 +59,8 @@ absl::StatusOr<std::unique_ptr<Service>> Service::Create(const v1::ProcessorConf
   service->registry_ = std::make_shared<prometheus::Registry>();
   service->probe_ = std::make_unique<runtime::PipelineProbe>(*service->registry_);
   const bool alertmanager = !config.alertmanager().url().empty();
-  auto handler = MakeEngineHandler(config, *service->registry_, /*follow_moves=*/alertmanager);
+  auto handler = MakeEngineHandler(config, *service->registry_, /*follow_moves=*/alertmanager,
+                                   &service->queues_);
   if (!handler.ok()) return handler.status();
   service->handler_ = std::move(*handler);
   if (options.serve_metrics && config.http().port() != 0) {
@@ -67,13 +69,14 @@ absl::StatusOr<std::unique_ptr<Service>> Service::Create(const v1::ProcessorConf
   if (alertmanager) {
     service->alertmanager_ =
         std::make_unique<notify::AlertmanagerSink>(config.alertmanager(), *service->registry_);
-    Service* self = service.get();
-    service->options_.pipeline.on_committed_alerts = [self](const std::vector<v1::Alert>& a) {
-      self->alertmanager_->Committed(a, TakeMovedOn(*self->handler_));
-    };
     runtime::LogInfo(absl::StrCat("posting SLA breaches and escalations to ",
                                   config.alertmanager().url(), "/api/v2/alerts"));
   }
+  Service* self = service.get();
+  service->options_.pipeline.on_committed_alerts = [self](const std::vector<v1::Alert>& a) {
+    self->feed_.Publish(a);
+    if (self->alertmanager_) self->alertmanager_->Committed(a, TakeMovedOn(*self->handler_));
+  };
   service->options_.pipeline.stats = &service->stats_;
   auto pipeline = runtime::Pipeline::Create(config, *service->handler_, *service->probe_,
                                             service->options_.pipeline);
@@ -119,7 +122,17 @@ absl::Status Service::StartHttp() {
     }
     options.auth_token = token;
   }
+  options.threads = 16;  // each open alert stream holds one
   server_ = std::make_unique<http::Server>(options);
+  api::ApiOptions api_options;
+  api_options.service_level_target = config_.http().service_level_target();
+  api_options.wallboard_html = std::string(embedded::wallboard_html());
+  api_options.auth = !options.auth_token.empty();
+  const std::string& instance_id = config_.kafka().group_instance_id();
+  api::RegisterApi(*server_, StoresOf(*handler_), queues_, feed_,
+                   api::Instance{config_.kafka().group_id(),
+                                 instance_id.empty() ? config_.kafka().client_id() : instance_id},
+                   api_options);
   server_->Handle("/metrics", [this](const http::Request&) {
     http::Response r = http::Response::Text(MetricsText());
     r.content_type = "text/plain; version=0.0.4; charset=utf-8";
@@ -134,8 +147,9 @@ absl::Status Service::StartHttp() {
   if (absl::Status s = server_->Start(); !s.ok()) {
     return absl::UnavailableError(absl::StrCat("http: ", s.message()));
   }
-  runtime::LogInfo(absl::StrCat("serving /metrics, /healthz, /readyz on http://",
-                                config_.http().bind_address(), ":", server_->port()));
+  runtime::LogInfo(
+      absl::StrCat("serving the wallboard, /api, /metrics, /healthz and /readyz on http://",
+                   config_.http().bind_address(), ":", server_->port(), "/"));
   return absl::OkStatus();
 }
 

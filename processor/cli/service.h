@@ -7,6 +7,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "config.pb.h"
+#include "processor/api/api.h"
 #include "processor/runtime/pipeline.h"
 #include "prometheus/registry.h"
 
@@ -82,6 +83,8 @@ class Service {
   // Replaces the failed pipeline with a new one (new clients, tasks reopened on assignment).
   absl::Status Rejoin(const std::atomic<bool>& stop);
   runtime::PipelineStats stats_;  // across the pipelines of this run
+  api::QueueWindows queues_;      // per-queue KPIs of the last hour, for the API
+  api::AlertFeed feed_;           // committed alerts, for the alert stream
   std::atomic<int64_t> rejoins_{0};
   std::atomic<bool> rejoining_{false};
   double seconds_ = 0;

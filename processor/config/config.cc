@@ -110,6 +110,9 @@ std::vector<domain::ConfigProblem> ValidateConfig(const v1::ProcessorConfig& con
           absl::StrCat(config.http().port(), " is not a TCP port"), problems);
   Require(!config.http().bind_address().empty(), "http.bind_address", "must not be empty",
           problems);
+  Require(config.http().service_level_target() >= 0 && config.http().service_level_target() <= 1,
+          "http.service_level_target",
+          absl::StrCat(config.http().service_level_target(), " is outside 0..1"), problems);
   Require(!config.state().dir().empty(), "state.dir", "must not be empty", problems);
 
   const v1::AlertmanagerConfig& am = config.alertmanager();

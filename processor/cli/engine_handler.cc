@@ -4,7 +4,9 @@
 
 #include "absl/strings/str_cat.h"
 #include "processor/domain/engine.h"
+#include "processor/domain/lifecycle.h"
 #include "processor/runtime/domain_probe.h"
+#include "processor/runtime/log.h"
 #include "processor/runtime/task_manager.h"
 
 namespace ccstream::cli {
@@ -113,13 +115,21 @@ class EngineHandler : public runtime::EventHandler {
       for (const int32_t partition : *ready) {
         if (state::TaskState* task = tasks_.task(partition); task != nullptr) {
           stores_.Add(partition, task->shared_store());
+          CountOpenCases(task->store(), +1);
         }
       }
     }
     return ready;
   }
   void OnRevoked(const std::vector<int32_t>& partitions, bool lost) override {
-    for (const int32_t partition : partitions) stores_.Remove(partition);
+    for (const int32_t partition : partitions) {
+      stores_.Remove(partition);
+      // The batch in flight was committed (revoke) or dropped (loss) before this call, so the
+      // store holds what the gauge counted for this task.
+      if (state::TaskState* task = tasks_.task(partition); task != nullptr) {
+        CountOpenCases(task->store(), -1);
+      }
+    }
     tasks_.OnRevoked(partitions, lost);
   }
   absl::Status CollectChangelog(std::vector<runtime::ChangelogRecord>& out) override {
@@ -140,6 +150,29 @@ class EngineHandler : public runtime::EventHandler {
   const api::StoreSource& stores() const { return stores_; }
 
  private:
+  // ccstream_cases_open counts the open cases of the tasks this instance holds: a task taken
+  // over adds its stored open cases (+1), a task let go takes them away (-1); in between the
+  // engine's committed deltas keep it true.
+  void CountOpenCases(const state::TaskStore& store, int sign) {
+    v1::ComplaintCase c;
+    const absl::Status status =
+        store.Scan(state::Family::kCases, "", [&](std::string_view, std::string_view value) {
+          if (!c.ParseFromArray(value.data(), static_cast<int>(value.size()))) return true;
+          if (!domain::IsOpenState(c.state())) return true;
+          domain::Outcome delta;
+          delta.kind = domain::OutcomeKind::kOpenCasesDelta;
+          delta.severity = c.severity();
+          delta.category = c.category();
+          delta.delta = sign;
+          probe_.Record(delta);
+          return true;
+        });
+    if (!status.ok()) {
+      runtime::LogWarning(
+          absl::StrCat("cannot count the open cases of ", store.path(), ": ", status.message()));
+    }
+  }
+
   runtime::DomainProbe probe_;
   OutcomeRecorder recorder_;
   TaskStores stores_;

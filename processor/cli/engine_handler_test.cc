@@ -16,9 +16,22 @@ double Sum(prometheus::Registry& registry, const std::string& name) {
   double sum = 0;
   for (const auto& family : registry.Collect()) {
     if (family.name != name) continue;
-    for (const auto& metric : family.metric) sum += metric.counter.value;
+    for (const auto& metric : family.metric) sum += metric.counter.value + metric.gauge.value;
   }
   return sum;
+}
+
+// Assigns the partitions and waits until the background restore hands them over.
+void AssignAndAwait(runtime::EventHandler& handler, const std::vector<int32_t>& partitions) {
+  ASSERT_TRUE(handler.OnAssigned(partitions).ok());
+  size_t ready = 0;
+  for (int i = 0; i < 200 && ready < partitions.size(); ++i) {
+    auto taken = handler.TakeRestored(partitions);
+    ASSERT_TRUE(taken.ok()) << taken.status();
+    ready += taken->size();
+    if (ready < partitions.size()) std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  ASSERT_EQ(ready, partitions.size());
 }
 
 class EngineHandlerTest : public ::testing::Test {
@@ -47,14 +60,7 @@ TEST_F(EngineHandlerTest, OutcomesCountOnlyWhenTheirBatchCommits) {
   prometheus::Registry registry;
   auto handler = MakeEngineHandler(config_, registry, /*follow_moves=*/true);
   ASSERT_TRUE(handler.ok()) << handler.status();
-  ASSERT_TRUE((*handler)->OnAssigned({0}).ok());
-  // The task is restored in the background; it is ready once TakeRestored hands it over.
-  for (int i = 0; i < 200; ++i) {
-    auto ready = (*handler)->TakeRestored({0});
-    ASSERT_TRUE(ready.ok()) << ready.status();
-    if (!ready->empty()) break;
-    std::this_thread::sleep_for(std::chrono::milliseconds(50));
-  }
+  AssignAndAwait(**handler, {0});
   EXPECT_EQ(StoresOf(**handler).ActiveStores().size(), 1u);
   const testing::ContactRef contact;
   const int64_t t = 1'700'000'000'000;
@@ -76,6 +82,34 @@ TEST_F(EngineHandlerTest, OutcomesCountOnlyWhenTheirBatchCommits) {
   EXPECT_TRUE(TakeMovedOn(**handler).empty());
   (*handler)->OnRevoked({0}, /*lost=*/false);
   EXPECT_TRUE(StoresOf(**handler).ActiveStores().empty());
+}
+
+TEST_F(EngineHandlerTest, OpenCasesGaugeFollowsTheTasksThisInstanceHolds) {
+  const int64_t t = 1'700'000'000'000;
+  const testing::ContactRef contact;
+  {
+    prometheus::Registry registry;
+    auto handler = MakeEngineHandler(config_, registry);
+    ASSERT_TRUE(handler.ok()) << handler.status();
+    AssignAndAwait(**handler, {0});
+    runtime::HandlerOutput out;
+    ASSERT_TRUE((*handler)->OnEvent(0, testing::MakeComplaintLodged(contact, t), t, out).ok());
+    ASSERT_TRUE((*handler)->OnCommitted({{0, {1, -1}}}).ok());
+    EXPECT_EQ(Sum(registry, "ccstream_cases_open"), 1);
+    (*handler)->OnRevoked({0}, /*lost=*/false);  // the task goes: so does its open case
+    EXPECT_EQ(Sum(registry, "ccstream_cases_open"), 0);
+    AssignAndAwait(**handler, {0});  // and comes back
+    EXPECT_EQ(Sum(registry, "ccstream_cases_open"), 1);
+    (*handler)->OnRevoked({0}, /*lost=*/false);
+  }
+  // A new process (a restart) counts the case it finds in the store.
+  prometheus::Registry registry;
+  auto restarted = MakeEngineHandler(config_, registry);
+  ASSERT_TRUE(restarted.ok());
+  AssignAndAwait(**restarted, {0});
+  EXPECT_EQ(Sum(registry, "ccstream_cases_open"), 1);
+  (*restarted)->OnRevoked({0}, /*lost=*/true);
+  EXPECT_EQ(Sum(registry, "ccstream_cases_open"), 0);
 }
 
 }  // namespace

@@ -461,7 +461,7 @@ int64_t AlertFeed::last() const {
 }
 
 void RegisterApi(http::Server& server, const StoreSource& stores, const QueueWindows& queues,
-                 AlertFeed& feed, Instance instance, ApiOptions options) {
+                 AlertFeed& feed, const Instance& instance, const ApiOptions& options) {
   const bool auth = options.auth;
   server.Handle(
       "/api/cases",

@@ -98,6 +98,6 @@ std::string AlertJson(const v1::Alert& alert);
 //   GET /api/cases, /api/cases/{id}, /api/contacts/live, /api/queues, /api/alerts/stream, /
 // See docs/api.md. The sources must outlive the server.
 void RegisterApi(http::Server& server, const StoreSource& stores, const QueueWindows& queues,
-                 AlertFeed& feed, Instance instance, ApiOptions options);
+                 AlertFeed& feed, const Instance& instance, const ApiOptions& options);
 
 }  // namespace ccstream::api

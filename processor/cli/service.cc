@@ -52,7 +52,7 @@ std::string ServiceReport::ToJson() const {
 }
 
 absl::StatusOr<std::unique_ptr<Service>> Service::Create(const v1::ProcessorConfig& config,
-                                                         ServiceOptions options) {
+                                                         const ServiceOptions& options) {
   std::unique_ptr<Service> service(new Service());
   service->config_ = config;
   service->options_ = options;

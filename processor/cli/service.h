@@ -55,7 +55,7 @@ struct ServiceReport {
 class Service {
  public:
   static absl::StatusOr<std::unique_ptr<Service>> Create(const v1::ProcessorConfig& config,
-                                                         ServiceOptions options);
+                                                         const ServiceOptions& options);
   ~Service();
   // Runs until `stop` (SIGTERM) or drained; returns the pipeline's status. Rejoins after a fatal
   // Kafka error as ServiceOptions says.

@@ -17,6 +17,13 @@
 //     Produces one ContactEvent with a `complaint_lodged` payload (key = the customer id) and
 //     waits for its delivery. Exit 0 when delivered.
 //
+//   fault_tool contact --bootstrap B --topic T --customer C --contact K [--queue Q]
+//     Produces one escalating voice contact (key = the customer id), event times = now: `queued`,
+//     `answered`, then three angry customer turns that ask for a manager/supervisor and say it is
+//     the third time they call (cues escalation_phrase and repeated_dissatisfaction: an
+//     ESCALATION alert follows). Waits for every delivery; prints the first event time. Exit 0
+//     when all were delivered.
+//
 //   fault_tool steal --bootstrap B --topic T --group G --instance I [--timeout-s S]
 //     Joins group G on T as a static member with group.instance.id I (cooperative-sticky, no
 //     offset commits), waits for its assignment, and closes without leaving: the running member
@@ -272,6 +279,84 @@ int Complaint(const Args& args) {
   return 0;
 }
 
+class DeliveryCount : public RdKafka::DeliveryReportCb {
+ public:
+  void dr_cb(RdKafka::Message& message) override {
+    if (message.err() == RdKafka::ERR_NO_ERROR) {
+      ++ok;
+    } else {
+      error = message.err();
+    }
+  }
+  int ok = 0;
+  RdKafka::ErrorCode error = RdKafka::ERR_NO_ERROR;
+};
+
+// One live contact that escalates: queued, answered, three angry customer turns.
+int Contact(const Args& args) {
+  const std::string customer = args.Get("customer", "fault-customer-1");
+  const std::string contact = args.Get("contact", "fault-contact-1");
+  const std::string queue = args.Get("queue", "billing");
+  static const char* const kTurns[] = {
+      "This is the third time I have called about this and it is still not fixed. I am furious, "
+      "this is absolutely terrible and disgusting service!",
+      "I want to speak to a manager now. Get me your supervisor, this is an outrageous, useless "
+      "disgrace and I am sick of it!",
+      "Third time calling, third time ignored. Awful, pathetic, horrible company. Put me through "
+      "to a supervisor immediately, I am angry and fed up!",
+  };
+  std::vector<ccstream::v1::ContactEvent> events;
+  const int64_t start_ms = NowMs();
+  auto next = [&](const std::string& suffix) -> ccstream::v1::ContactEvent& {
+    ccstream::v1::ContactEvent& event = events.emplace_back();
+    event.set_event_id(contact + "-" + suffix);
+    event.set_contact_id(contact);
+    event.set_customer_id(customer);
+    event.set_channel(ccstream::v1::VOICE);
+    event.set_queue(queue);
+    event.set_event_time_ms(std::max(start_ms, NowMs()));
+    return event;
+  };
+  next("queued").mutable_queued()->set_priority(1);
+  ccstream::v1::ContactEvent& answered = next("answered");
+  answered.set_agent_id("fault-agent-1");
+  answered.mutable_answered();
+  int index = 0;
+  for (const char* text : kTurns) {
+    ccstream::v1::ContactEvent& turn = next("turn-" + std::to_string(++index));
+    turn.set_agent_id("fault-agent-1");
+    turn.mutable_turn()->set_speaker(ccstream::v1::CUSTOMER);
+    turn.mutable_turn()->set_text(text);
+  }
+
+  std::string error;
+  std::unique_ptr<RdKafka::Conf> conf(RdKafka::Conf::create(RdKafka::Conf::CONF_GLOBAL));
+  DeliveryCount delivered;
+  if (conf->set("bootstrap.servers", args.Get("bootstrap"), error) != RdKafka::Conf::CONF_OK ||
+      conf->set("dr_cb", &delivered, error) != RdKafka::Conf::CONF_OK ||
+      conf->set("enable.idempotence", "true", error) != RdKafka::Conf::CONF_OK ||
+      conf->set("linger.ms", "0", error) != RdKafka::Conf::CONF_OK) {
+    Die(error);
+  }
+  std::unique_ptr<RdKafka::Producer> producer(RdKafka::Producer::create(conf.get(), error));
+  if (!producer) Die("producer: " + error);
+  for (const ccstream::v1::ContactEvent& event : events) {
+    const std::string value = event.SerializeAsString();
+    const RdKafka::ErrorCode code =
+        producer->produce(args.Get("topic"), RdKafka::Topic::PARTITION_UA,
+                          RdKafka::Producer::RK_MSG_COPY, const_cast<char*>(value.data()),
+                          value.size(), customer.data(), customer.size(), 0, nullptr);
+    if (code != RdKafka::ERR_NO_ERROR) Die("produce: " + RdKafka::err2str(code));
+  }
+  producer->flush(30'000);
+  if (delivered.ok != static_cast<int>(events.size())) {
+    Die("delivered " + std::to_string(delivered.ok) + " of " + std::to_string(events.size()) +
+        " events: " + RdKafka::err2str(delivered.error));
+  }
+  std::printf("%lld\n", static_cast<long long>(start_ms));
+  return 0;
+}
+
 class AssignLogger : public RdKafka::RebalanceCb {
  public:
   void rebalance_cb(RdKafka::KafkaConsumer* consumer, RdKafka::ErrorCode err,
@@ -323,13 +408,15 @@ int main(int argc, char** argv) {
   if (argc < 2 || !ParseArgs(argc, argv, args) || args.Get("bootstrap").empty() ||
       args.Get("topic").empty()) {
     std::fprintf(
-        stderr, "usage: fault_tool dump|watch|complaint|steal --bootstrap B --topic T [options]\n");
+        stderr,
+        "usage: fault_tool dump|watch|complaint|contact|steal --bootstrap B --topic T [options]\n");
     return 2;
   }
   const std::string command = argv[1];
   if (command == "dump") return Dump(args);
   if (command == "watch") return Watch(args);
   if (command == "complaint") return Complaint(args);
+  if (command == "contact") return Contact(args);
   if (command == "steal") return Steal(args);
   std::fprintf(stderr, "fault_tool: unknown command %s\n", command.c_str());
   return 2;

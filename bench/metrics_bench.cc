@@ -205,7 +205,7 @@ void BM_RecordOutcomes(benchmark::State& state) {
   size_t i = 0;
   for (auto _ : state) {
     p.domain.Record(outcomes[i]);
-    p.pipeline.EventProcessed();
+    p.pipeline.EventsProcessed(1);
     if (++i == outcomes.size()) i = 0;
   }
   stop = true;

@@ -341,7 +341,7 @@ absl::Status Pipeline::HandleRecord(RdKafka::Message& message) {
   if (absl::Status s = handler_.OnEvent(partition, event_, ClockFor(partition), out); !s.ok()) {
     return s;
   }
-  probe_.EventProcessed();
+  ++batch_events_;
   ++stats_->events;
   return PublishAlerts(out);
 }
@@ -417,6 +417,7 @@ absl::Status Pipeline::AbortAndRewind(const std::string& why) {
   batch_start_.clear();
   batch_next_.clear();
   batch_alerts_.clear();
+  batch_events_ = 0;
   delivery_->changelog_next.clear();
   produced_ = false;
   handler_.OnAborted();
@@ -510,6 +511,9 @@ absl::Status Pipeline::CommitBatch() {
   batch_next_.clear();
   produced_ = false;
   if (absl::Status s = handler_.OnCommitted(committed); !s.ok()) return s;
+  // Counted now, after the batch's outcomes: a scrape that sees an event processed sees its KPIs.
+  probe_.EventsProcessed(batch_events_);
+  batch_events_ = 0;
   probe_.BatchCommitted(
       std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
   ++stats_->batches;

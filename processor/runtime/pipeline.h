@@ -204,6 +204,7 @@ class Pipeline {
   std::set<int32_t> at_end_;
   std::map<int32_t, int64_t> stream_time_;  // partition → largest event time seen
   std::vector<v1::Alert> batch_alerts_;     // published in the open batch
+  int64_t batch_events_ = 0;                // valid events handled in the open batch
   absl::Status fatal_;
   std::chrono::steady_clock::time_point next_lag_sample_;
   PipelineStats own_stats_;

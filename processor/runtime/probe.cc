@@ -7,7 +7,9 @@ namespace ccstream::runtime {
 PipelineProbe::PipelineProbe(prometheus::Registry& registry) {
   events_processed_ = &prometheus::BuildCounter()
                            .Name("ccstream_events_processed_total")
-                           .Help("Valid input events handed to the engine.")
+                           .Help(
+                               "Valid input events handed to the engine, counted when their "
+                               "batch commits.")
                            .Register(registry)
                            .Add({});
   auto& dead = prometheus::BuildCounter()

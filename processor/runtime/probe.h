@@ -23,7 +23,10 @@ class PipelineProbe {
  public:
   explicit PipelineProbe(prometheus::Registry& registry);
 
-  void EventProcessed() { events_processed_->Increment(); }
+  // `count` valid events of a committed batch.
+  void EventsProcessed(int64_t count) {
+    if (count > 0) events_processed_->Increment(static_cast<double>(count));
+  }
   void DeadLettered(ingest::RefusalReason reason) {
     dead_lettered_[static_cast<size_t>(reason)]->Increment();
   }

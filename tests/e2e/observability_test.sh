@@ -164,6 +164,9 @@ scalar() {
 }
 processed_in_prometheus() { [ "$(scalar 'sum(ccstream_events_processed_total)')" = "$want_events" ]; }
 await "Prometheus sees all $want_events events processed" 240 processed_in_prometheus
+# A scrape is not atomic across metric families: let two more scrapes (1 s apart) take the
+# final values of every family once processing is over.
+sleep 2.5
 log "Prometheus has scraped all $want_events events"
 
 failures=0

@@ -79,7 +79,7 @@ class Pipeline::DeliveryTracker : public RdKafka::DeliveryReportCb {
 };
 
 Pipeline::Pipeline(const v1::ProcessorConfig& config, EventHandler& handler, PipelineProbe& probe,
-                   PipelineOptions options)
+                   const PipelineOptions& options)
     : config_(config),
       handler_(handler),
       probe_(probe),
@@ -105,7 +105,7 @@ bool IsFatalKafkaError(const absl::Status& status) { return absl::IsAborted(stat
 absl::StatusOr<std::unique_ptr<Pipeline>> Pipeline::Create(const v1::ProcessorConfig& config,
                                                            EventHandler& handler,
                                                            PipelineProbe& probe,
-                                                           PipelineOptions options) {
+                                                           const PipelineOptions& options) {
   std::unique_ptr<Pipeline> pipeline(new Pipeline(config, handler, probe, options));
   if (absl::Status status = pipeline->Init(); !status.ok()) return status;
   return pipeline;

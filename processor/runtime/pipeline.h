@@ -135,7 +135,7 @@ class Pipeline {
   static absl::StatusOr<std::unique_ptr<Pipeline>> Create(const v1::ProcessorConfig& config,
                                                           EventHandler& handler,
                                                           PipelineProbe& probe,
-                                                          PipelineOptions options = {});
+                                                          const PipelineOptions& options = {});
   ~Pipeline();
 
   // Runs until `stop` becomes true (then finishes the batch in flight, commits and returns OK),
@@ -152,7 +152,7 @@ class Pipeline {
   class Rebalancer;
   class DeliveryTracker;
   Pipeline(const v1::ProcessorConfig& config, EventHandler& handler, PipelineProbe& probe,
-           PipelineOptions options);
+           const PipelineOptions& options);
   absl::Status Init();
   absl::Status RunLoop(const std::atomic<bool>& stop);
   // (Re)creates the producer; in EXACTLY_ONCE also init_transactions, tried up to `attempts`

@@ -233,6 +233,7 @@ void Pipeline::OnRevoke(const std::vector<RdKafka::TopicPartition*>& partitions,
     restoring_.erase(tp->partition());
     at_end_.erase(tp->partition());
     stream_time_.erase(tp->partition());
+    committed_stream_time_.erase(tp->partition());
     probe_.ConsumerLag(tp->partition(), -1);
     ids.push_back(tp->partition());
   }
@@ -418,6 +419,15 @@ absl::Status Pipeline::AbortAndRewind(const std::string& why) {
   batch_next_.clear();
   batch_alerts_.clear();
   batch_events_ = 0;
+  for (auto it = stream_time_.begin(); it != stream_time_.end();) {
+    const auto committed = committed_stream_time_.find(it->first);
+    if (committed == committed_stream_time_.end()) {
+      it = stream_time_.erase(it);
+    } else {
+      it->second = committed->second;
+      ++it;
+    }
+  }
   delivery_->changelog_next.clear();
   produced_ = false;
   handler_.OnAborted();
@@ -457,6 +467,9 @@ absl::Status Pipeline::ProduceChangelog() {
 absl::Status Pipeline::CommitBatch() {
   if (absl::Status s = ProduceChangelog(); !s.ok()) return s;
   if (batch_next_.empty() && !in_transaction_ && !produced_) return absl::OkStatus();
+  if (options_.abort_commit_for_testing && options_.abort_commit_for_testing()) {
+    return AbortAndRewind("aborted by the test hook");
+  }
   const auto started = std::chrono::steady_clock::now();
   PartitionList offsets;
   for (const auto& [partition, next] : batch_next_) {
@@ -514,6 +527,7 @@ absl::Status Pipeline::CommitBatch() {
   // Counted now, after the batch's outcomes: a scrape that sees an event processed sees its KPIs.
   probe_.EventsProcessed(batch_events_);
   batch_events_ = 0;
+  committed_stream_time_ = stream_time_;
   probe_.BatchCommitted(
       std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
   ++stats_->batches;

@@ -117,6 +117,9 @@ struct PipelineOptions {
   // Called on the pipeline's thread after each successful commit with the alerts that batch
   // published (after EventHandler::OnCommitted); must return quickly. Default: none.
   std::function<void(const std::vector<v1::Alert>&)> on_committed_alerts;
+  // Tests: asked before each commit; true aborts and rewinds the batch instead, as an abortable
+  // Kafka error does. Default: none.
+  std::function<bool()> abort_commit_for_testing;
 };
 
 // The service loop: consumes `kafka.input_topic` in group `kafka.group_id` (cooperative-sticky,
@@ -203,8 +206,11 @@ class Pipeline {
   std::set<int32_t> restoring_;  // assigned, paused until the handler restored their state
   std::set<int32_t> at_end_;
   std::map<int32_t, int64_t> stream_time_;  // partition → largest event time seen
-  std::vector<v1::Alert> batch_alerts_;     // published in the open batch
-  int64_t batch_events_ = 0;                // valid events handled in the open batch
+  // The stream time as of the last commit: an abort rewinds the clock with the offsets, so that
+  // no timer fires ahead of the events that are read again (EVENT_TIME).
+  std::map<int32_t, int64_t> committed_stream_time_;
+  std::vector<v1::Alert> batch_alerts_;  // published in the open batch
+  int64_t batch_events_ = 0;             // valid events handled in the open batch
   absl::Status fatal_;
   std::chrono::steady_clock::time_point next_lag_sample_;
   PipelineStats own_stats_;

@@ -231,6 +231,95 @@ TEST_P(PipelineIntegrationTest, GoodEventsOnceBadOnesDeadLetteredRestartResumes)
   }
 }
 
+// Event time: the clock handed to OnTick never runs ahead of the events that count. After an
+// abort the offsets rewind to the last commit, and so must the stream clock: a tick between the
+// rewind and the re-read must not fire timers that the reference run fires only after (or never
+// before) the events read again.
+class ClockCheckingHandler : public runtime::EventHandler {
+ public:
+  absl::Status OnEvent(int32_t, const v1::ContactEvent& event, int64_t, HandlerOutput&) override {
+    batch_max = std::max(batch_max, event.event_time_ms());
+    ++total;
+    return absl::OkStatus();
+  }
+  absl::Status OnTick(int32_t, int64_t now_ms, HandlerOutput&) override {
+    if (now_ms > std::max(committed_max.load(), batch_max)) ++ahead;
+    return absl::OkStatus();
+  }
+  absl::Status OnCommitted(const std::map<int32_t, runtime::CommittedOffsets>&) override {
+    committed_max = std::max(committed_max.load(), batch_max);
+    return absl::OkStatus();
+  }
+  void OnAborted() override {
+    batch_max = committed_max;
+    ++aborts;
+  }
+  std::atomic<int64_t> committed_max{0};
+  int64_t batch_max = 0;
+  int ahead = 0;
+  int aborts = 0;
+  std::atomic<int64_t> total{0};
+};
+
+TEST(PipelineEventTimeTest, AnAbortRewindsTheStreamClockWithTheOffsets) {
+  v1::ProcessorConfig config;
+  const std::string run = absl::StrCat("clock-", NowMs());
+  auto* kafka = config.mutable_kafka();
+  kafka->set_bootstrap_servers(TestBootstrapServers());
+  kafka->set_input_topic(absl::StrCat("it-events-", run));
+  kafka->set_alerts_topic(absl::StrCat("it-alerts-", run));
+  kafka->set_dead_letter_topic(absl::StrCat("it-dead-", run));
+  kafka->set_group_id(absl::StrCat("it-group-", run));
+  kafka->set_client_id(absl::StrCat("it-", run));
+  config.mutable_processing()->set_clock(v1::ProcessingConfig::EVENT_TIME);
+  config.mutable_processing()->set_max_batch_events(20);
+  config.mutable_processing()->set_commit_interval_ms(5);  // ticks come between few records
+  for (const std::string& topic :
+       {kafka->input_topic(), kafka->alerts_topic(), kafka->dead_letter_topic()}) {
+    ASSERT_TRUE(kafka::CreateTopic(*kafka, topic, 1, {}, 30'000).ok());
+  }
+  {
+    auto producer =
+        kafka::SimpleProducer::Create(kafka::ProducerProperties(*kafka, /*transactional=*/false));
+    ASSERT_TRUE(producer.ok()) << producer.status();
+    for (int i = 0; i < 200; ++i) {
+      v1::ContactEvent e = GoodEvent(i);
+      e.set_event_time_ms(NowMs() - 600'000 + i * 1000);  // rising: the clock moves with them
+      ASSERT_TRUE(
+          (*producer)->Produce({kafka->input_topic(), "k", e.SerializeAsString(), {}}).ok());
+    }
+    ASSERT_TRUE((*producer)->Flush(60'000).ok());
+  }
+  ClockCheckingHandler handler;
+  prometheus::Registry registry;
+  runtime::PipelineProbe probe(registry);
+  runtime::PipelineOptions options;
+  int commits = 0;
+  options.abort_commit_for_testing = [&] {
+    ++commits;
+    return commits == 3 || commits == 6;  // two batches aborted on their first try
+  };
+  auto pipeline = runtime::Pipeline::Create(config, handler, probe, options);
+  ASSERT_TRUE(pipeline.ok()) << pipeline.status();
+  std::atomic<bool> stop{false};
+  absl::Status result;
+  std::thread runner([&] { result = (*pipeline)->Run(stop); });
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(120);
+  while (std::chrono::steady_clock::now() < deadline && handler.committed_max == 0) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  while (std::chrono::steady_clock::now() < deadline && (*pipeline)->stats().batches.load() < 12) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  std::this_thread::sleep_for(std::chrono::milliseconds(500));  // a few more ticks
+  stop = true;
+  runner.join();
+  EXPECT_TRUE(result.ok()) << result;
+  EXPECT_EQ(handler.aborts, 2);
+  EXPECT_GE(handler.total.load(), 200);  // every event, the aborted ones twice
+  EXPECT_EQ(handler.ahead, 0) << "OnTick got a clock ahead of the events that count";
+}
+
 INSTANTIATE_TEST_SUITE_P(Guarantees, PipelineIntegrationTest,
                          ::testing::Values(v1::ProcessingConfig::EXACTLY_ONCE,
                                            v1::ProcessingConfig::AT_LEAST_ONCE),

@@ -145,31 +145,21 @@ Server::~Server() {
   if (ctx_ != nullptr) mg_stop(ctx_);
 }
 
+void Server::AddRoute(const std::string& path, Route route) {
+  const bool prefix = path.size() > 1 && path.back() == '/';
+  (prefix ? prefix_ : exact_)[path] = std::move(route);
+}
+
 void Server::Handle(const std::string& path, Handler handler, bool auth) {
-  Route route{std::move(handler), nullptr, auth};
-  if (path.size() > 1 && path.back() == '/') {
-    prefix_[path] = std::move(route);
-  } else {
-    exact_[path] = std::move(route);
-  }
+  AddRoute(path, Route{std::move(handler), nullptr, auth});
 }
 
 void Server::HandlePost(const std::string& path, Handler handler, bool auth) {
-  Route route{std::move(handler), nullptr, auth, /*post=*/true};
-  if (path.size() > 1 && path.back() == '/') {
-    prefix_[path] = std::move(route);
-  } else {
-    exact_[path] = std::move(route);
-  }
+  AddRoute(path, Route{std::move(handler), nullptr, auth, /*post=*/true});
 }
 
 void Server::HandleStream(const std::string& path, StreamHandler handler, bool auth) {
-  Route route{nullptr, std::move(handler), auth};
-  if (path.size() > 1 && path.back() == '/') {
-    prefix_[path] = std::move(route);
-  } else {
-    exact_[path] = std::move(route);
-  }
+  AddRoute(path, Route{nullptr, std::move(handler), auth});
 }
 
 absl::Status Server::Start() {

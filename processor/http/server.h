@@ -98,6 +98,8 @@ class Server {
     bool auth = false;
     bool post = false;
   };
+  // Exact route, or prefix route when `path` ends in '/'.
+  void AddRoute(const std::string& path, Route route);
   static int Dispatch(mg_connection* conn, void* self);
   int Serve(mg_connection* conn);
   const Route* Find(const std::string& path) const;

@@ -126,6 +126,10 @@ int64_t AlertmanagerSink::Now() const { return clock_(); }
 
 void AlertmanagerSink::Enqueue(std::string json) {
   queue_.push_back(std::move(json));
+  DropOldest();
+}
+
+void AlertmanagerSink::DropOldest() {
   while (queue_.size() > config_.max_queue()) {
     queue_.pop_front();
     dropped_->Increment();
@@ -244,10 +248,7 @@ void AlertmanagerSink::Run() {
     }
     failed_->Increment(static_cast<double>(batch.size()));
     for (auto it = batch.rbegin(); it != batch.rend(); ++it) queue_.push_front(std::move(*it));
-    while (queue_.size() > config_.max_queue()) {
-      queue_.pop_front();
-      dropped_->Increment();
-    }
+    DropOldest();
     backoff_ms =
         backoff_ms == 0 ? kFirstBackoffMs : std::min<int>(backoff_ms * 2, config_.max_backoff_ms());
     if (!warned) {

@@ -73,6 +73,7 @@ class AlertmanagerSink {
   void Forget(const std::string& alert_id);  // under mu_
   void Run();
   void Enqueue(std::string json);  // under mu_
+  void DropOldest();               // under mu_: keeps the newest max_queue posts
   bool Post(const std::vector<std::string>& batch, std::string* error);
   int64_t Now() const;
 

@@ -159,6 +159,9 @@ PROPS
 if [ ! -f "${data}/meta.properties" ]; then
   rm -rf "${data}" "${work}/topics.created"
   cluster_id="$(head -c 16 /dev/urandom | base64 | tr '+/' '-_' | tr -d '=\n')"
+  # An id starting with '-' would be read as an option by the format tool (1 start in 64):
+  # replace that first character (any base64url character is a valid first character).
+  if [ "${cluster_id:0:1}" = "-" ]; then cluster_id="A${cluster_id:1}"; fi
   log "formatting ${data} (cluster ${cluster_id})"
   if ! format_out="$("${JAVA}" -Xmx256m -XX:TieredStopAtLevel=1 -XX:+UseSerialGC \
         -Dlog4j2.configurationFile="${here}/tools-log4j2.properties" \

@@ -3,7 +3,10 @@
 // store reopened).
 #include <filesystem>
 #include <functional>
+#include <map>
 #include <memory>
+#include <random>
+#include <set>
 
 #include "gtest/gtest.h"
 #include "state/task_state.h"
@@ -203,6 +206,65 @@ TEST(TaskState, DiscardForgetsTheBatch) {
   state.Discard();
   EXPECT_FALSE(state.GetCase("c1").value().has_value());
   EXPECT_FALSE(state.NextDue().value().has_value());
+  std::filesystem::remove_all(dir);
+}
+
+// The scans of stored timers start past the tombstones of fired timers (see TaskState); over
+// random puts, deletes, commits and aborts, what they find must equal a plain model's answer.
+TEST(TaskState, TimerScansAgreeWithAModelAcrossCommitsAndAborts) {
+  const std::string dir =
+      std::filesystem::path(::testing::TempDir()) / ("timer_model_" + std::to_string(::getpid()));
+  std::filesystem::remove_all(dir);
+  auto store = TaskStore::Open(dir);
+  ASSERT_TRUE(store.ok());
+  TaskState state(std::move(*store));
+  using Key = std::pair<int64_t, std::string>;
+  std::set<Key> committed;
+  std::set<Key> live;  // committed with this batch's changes
+  std::mt19937_64 rng(20261201);
+  int64_t now = 0;
+  int next_id = 0;
+  for (int step = 0; step < 6000; ++step) {
+    const int op = static_cast<int>(rng() % 100);
+    if (op < 35) {  // a new timer, mostly in the future, sometimes already due
+      const int64_t due = now + static_cast<int64_t>(rng() % 200) - 20;
+      const std::string id = "t" + std::to_string(next_id++);
+      ASSERT_TRUE(state.PutTimer(MakeTimer(due, id)).ok());
+      live.insert({due, id});
+    } else if (op < 65) {  // fire what is due: delete the earliest due timers
+      now += static_cast<int64_t>(rng() % 10);
+      auto due = state.DueTimers(now, 5);
+      ASSERT_TRUE(due.ok());
+      std::vector<Key> expected;
+      for (auto it = live.begin(); it != live.end() && it->first <= now && expected.size() < 5;
+           ++it) {
+        expected.push_back(*it);
+      }
+      ASSERT_EQ(due->size(), expected.size()) << "step " << step;
+      for (size_t i = 0; i < expected.size(); ++i) {
+        EXPECT_EQ((*due)[i].due_ms(), expected[i].first) << "step " << step;
+        EXPECT_EQ((*due)[i].timer_id(), expected[i].second) << "step " << step;
+        ASSERT_TRUE(state.DeleteTimer((*due)[i]).ok());
+        live.erase(expected[i]);
+      }
+    } else if (op < 75 && !live.empty()) {  // cancel a random pending timer
+      auto it = live.begin();
+      std::advance(it, static_cast<long>(rng() % live.size()));
+      ASSERT_TRUE(state.DeleteTimer(MakeTimer(it->first, it->second)).ok());
+      live.erase(it);
+    } else if (op < 92) {
+      ASSERT_TRUE(state.Commit(Offsets{step, step}).ok());
+      committed = live;
+    } else {
+      state.Discard();
+      live = committed;
+    }
+    auto next = state.NextDue();
+    ASSERT_TRUE(next.ok());
+    const std::optional<int64_t> expected_next =
+        live.empty() ? std::nullopt : std::optional<int64_t>(live.begin()->first);
+    ASSERT_EQ(*next, expected_next) << "step " << step;
+  }
   std::filesystem::remove_all(dir);
 }
 

@@ -74,17 +74,40 @@ absl::Status TaskState::DeleteTimer(const v1::Timer& timer) {
   return absl::OkStatus();
 }
 
+// Past every timer key (due times are 8 bytes, then the id).
+const std::string kPastAllTimers(9, '\xff');
+
+void TaskState::TimersFound(std::string_view first_live_key) const {
+  if (first_live_key > timers_scan_from_) timers_scan_from_ = std::string(first_live_key);
+}
+
 absl::StatusOr<std::vector<v1::Timer>> TaskState::DueTimers(int64_t now_ms, size_t limit) const {
   // Merge the stored timers with the batch's: both ordered by key.
   std::map<std::string, std::string> due;
   const std::string end = TimerKey(now_ms + 1, "");
-  absl::Status status =
-      store_->Scan(Family::kTimers, "", [&](std::string_view key, std::string_view value) {
-        if (key >= end) return false;
+  std::optional<std::string> first_live;
+  bool ended = true;
+  absl::Status status = store_->Scan(
+      Family::kTimers, timers_scan_from_, [&](std::string_view key, std::string_view value) {
+        if (!first_live) {
+          auto it = pending_.find(std::pair<Family, std::string_view>(Family::kTimers, key));
+          if (it == pending_.end() || it->second) first_live = std::string(key);
+        }
+        if (key >= end) {
+          ended = false;
+          return false;
+        }
         due.emplace(std::string(key), std::string(value));
-        return due.size() < limit + pending_.size();
+        const bool more = due.size() < limit + pending_.size();
+        if (!more) ended = false;
+        return more;
       });
   if (!status.ok()) return status;
+  if (first_live) {
+    TimersFound(*first_live);
+  } else if (ended) {
+    TimersFound(kPastAllTimers);
+  }
   for (auto it = pending_.lower_bound(std::pair<Family, std::string_view>(Family::kTimers, ""));
        it != pending_.end() && it->first.first == Family::kTimers && it->first.second < end; ++it) {
     if (it->second) {
@@ -106,14 +129,17 @@ absl::StatusOr<std::vector<v1::Timer>> TaskState::DueTimers(int64_t now_ms, size
 absl::StatusOr<std::optional<int64_t>> TaskState::NextDue() const {
   if (next_due_known_) return next_due_;
   std::optional<int64_t> next;
+  std::optional<std::string> first_live;
   absl::Status status =
-      store_->Scan(Family::kTimers, "", [&](std::string_view key, std::string_view) {
+      store_->Scan(Family::kTimers, timers_scan_from_, [&](std::string_view key, std::string_view) {
         auto it = pending_.find(std::pair<Family, std::string_view>(Family::kTimers, key));
         if (it != pending_.end() && !it->second) return true;  // deleted in this batch
         next = TimerKeyDue(key);
+        first_live = std::string(key);
         return false;
       });
   if (!status.ok()) return status;
+  TimersFound(first_live ? *first_live : kPastAllTimers);
   for (auto it = pending_.lower_bound(std::pair<Family, std::string_view>(Family::kTimers, ""));
        it != pending_.end() && it->first.first == Family::kTimers; ++it) {
     if (!it->second) continue;
@@ -135,6 +161,14 @@ std::vector<Mutation> TaskState::PendingMutations() const {
 
 absl::Status TaskState::Commit(const Offsets& offsets) {
   if (absl::Status s = store_->Write(PendingMutations(), offsets); !s.ok()) return s;
+  // Below the scan start, every stored key was deleted by this batch: now they are gone, and
+  // only this batch's new timers can lie below it.
+  timers_floor_ = timers_scan_from_;
+  for (auto it = pending_.lower_bound(std::pair<Family, std::string_view>(Family::kTimers, ""));
+       it != pending_.end() && it->first.first == Family::kTimers; ++it) {
+    if (it->second && it->first.second < timers_floor_) timers_floor_ = it->first.second;
+  }
+  timers_scan_from_ = timers_floor_;
   pending_.clear();
   return absl::OkStatus();
 }

@@ -170,21 +170,38 @@ struct Fixture {
   int64_t popped = 0;
 };
 
+// The filled stores, per size, and the fixture of the benchmark running. Released by main()
+// before the process exits: a store must close while RocksDB's own statics are still alive.
+std::map<int64_t, std::unique_ptr<Filled>>& FilledStores() {
+  static auto* filled = new std::map<int64_t, std::unique_ptr<Filled>>();
+  return *filled;
+}
+struct Current {
+  std::pair<int64_t, std::string> key;
+  std::unique_ptr<Fixture> fixture;
+};
+Current& CurrentFixture() {
+  static auto* current = new Current();
+  return *current;
+}
+void ReleaseFixtures() {
+  CurrentFixture().fixture.reset();
+  FilledStores().clear();
+}
+
 // The fixture of one benchmark at one size: a fresh copy of the filled store, kept while that
 // benchmark runs (Google Benchmark runs it several times in a row), so that no benchmark sees
 // the tombstones another one left. Only one is open at a time.
 Fixture& FixtureOf(int64_t size, const std::string& benchmark) {
-  static std::map<int64_t, std::unique_ptr<Filled>> filled;
-  static std::pair<int64_t, std::string> current_key;
-  static std::unique_ptr<Fixture> current;
-  std::unique_ptr<Filled>& fill = filled[size];
+  std::unique_ptr<Filled>& fill = FilledStores()[size];
   if (fill == nullptr) fill = std::make_unique<Filled>(size);
-  if (current == nullptr || current_key != std::pair(size, benchmark)) {
-    current.reset();
-    current = std::make_unique<Fixture>(size, *fill);
-    current_key = {size, benchmark};
+  Current& current = CurrentFixture();
+  if (current.fixture == nullptr || current.key != std::pair(size, benchmark)) {
+    current.fixture.reset();
+    current.fixture = std::make_unique<Fixture>(size, *fill);
+    current.key = {size, benchmark};
   }
-  return *current;
+  return *current.fixture;
 }
 
 void BM_TimerPutCommit(benchmark::State& state) {
@@ -285,3 +302,12 @@ BENCHMARK(BM_TimerNextDueAfterPops)->Apply(Sizes)->Unit(benchmark::kMicrosecond)
 
 }  // namespace
 }  // namespace ccstream::bench
+
+int main(int argc, char** argv) {
+  benchmark::Initialize(&argc, argv);
+  if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
+  benchmark::RunSpecifiedBenchmarks();
+  ccstream::bench::ReleaseFixtures();
+  benchmark::Shutdown();
+  return 0;
+}

@@ -1,0 +1,276 @@
+// The RocksDB write of one commit (state/): what a task writes when its Kafka transaction
+// commits, into a real store in a temporary directory.
+//
+// The batches are real: the engine runs the live-contact mix of engine_bench (15 events per
+// contact, 50 concurrent contacts) with a complaint lodged every 50th event and every case so
+// opened acknowledged in the next batch, over a TaskState on its own store, and the changes
+// pending at each commit (contacts, cases, customers, timer puts and deletes; last value per
+// key) are kept. 16 consecutive batches are prepared per size and written in turn.
+//   BM_CommitWrite/events:N/sync:S: TaskStore::Write of one batch's mutations and the offsets
+//     (one rocksdb::WriteBatch, DB::Write), the WAL fsynced when S is 1.
+//   BM_CommitStageAndWrite/events:N/sync:0: the same batch staged through the StateStore
+//     interface (Put*/Delete*: serialization into the batch overlay) and TaskState::Commit.
+// Time is per batch; items are records (mutations; the three meta keys are not counted).
+
+#include <cstdint>
+#include <cstdlib>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "bench/event_mix.h"
+#include "bench/temp_dir.h"
+#include "benchmark/benchmark.h"
+#include "processor/domain/engine.h"
+#include "state/task_state.h"
+#include "state/task_store.h"
+#include "tests/support/event_builders.h"
+
+namespace ccstream::bench {
+namespace {
+
+namespace tb = ::ccstream::testing;
+using state::Family;
+using state::Mutation;
+
+constexpr int kBatches = 16;
+
+// One change as the engine hands it to the store: a record to put, or a key to delete.
+struct Op {
+  Family family = Family::kContacts;
+  bool put = false;
+  std::string key;  // for deletes
+  v1::ContactState contact;
+  v1::ComplaintCase kase;
+  v1::CustomerState customer;
+  v1::Timer timer;  // puts and deletes
+};
+
+struct Batch {
+  std::vector<Mutation> mutations;
+  std::vector<Op> ops;
+  int64_t bytes = 0;
+};
+
+struct Batches {
+  std::vector<Batch> batches;
+  // Per batch, on average.
+  double records = 0;
+  double bytes = 0;
+  std::map<std::string, double> per_kind;
+};
+
+std::vector<Op> OpsOf(const std::vector<Mutation>& mutations) {
+  std::vector<Op> ops;
+  for (const Mutation& m : mutations) {
+    Op op;
+    op.family = m.family;
+    op.put = m.value.has_value();
+    op.key = m.key;
+    bool parsed = true;
+    switch (m.family) {
+      case Family::kContacts:
+        if (op.put) parsed = op.contact.ParseFromString(*m.value);
+        break;
+      case Family::kCases:
+        if (op.put) parsed = op.kase.ParseFromString(*m.value);
+        break;
+      case Family::kCustomers:
+        if (op.put) parsed = op.customer.ParseFromString(*m.value);
+        break;
+      case Family::kTimers:
+        if (op.put) {
+          parsed = op.timer.ParseFromString(*m.value);
+        } else {
+          op.timer.set_due_ms(state::TimerKeyDue(m.key));
+          op.timer.set_timer_id(m.key.substr(8));
+        }
+        break;
+      case Family::kMeta:
+        std::abort();
+    }
+    if (!parsed) std::abort();
+    ops.push_back(std::move(op));
+  }
+  return ops;
+}
+
+std::string KindName(const Mutation& m) {
+  std::string name(state::FamilyName(m.family));
+  return name + (m.value ? "_puts" : "_deletes");
+}
+
+// kBatches consecutive commits of `events` events each, from the engine over a real store.
+Batches MakeBatches(int events) {
+  const std::unique_ptr<domain::Engine> engine = MakeEngine();
+  TempDir dir("ccstream-bench-gen");
+  absl::StatusOr<std::unique_ptr<state::TaskStore>> opened = state::TaskStore::Open(dir.path());
+  if (!opened.ok()) std::abort();
+  state::TaskState task(std::shared_ptr<state::TaskStore>(std::move(*opened)));
+
+  // Warm-up batches first, so that the kept ones see contacts, customers and cases that exist.
+  constexpr int kWarmup = 4;
+  const int total = events * (kBatches + kWarmup);
+  const std::vector<v1::ContactEvent> mix = LiveMix(total / 15 + 50, 0);
+  std::vector<std::string> to_acknowledge;
+  Batches out;
+  int64_t offset = 0;
+  size_t next = 0;
+  for (int b = 0; b < kBatches + kWarmup; ++b) {
+    for (int i = 0; i < events; ++i) {
+      const v1::ContactEvent& live = mix[next];
+      v1::ContactEvent extra;
+      if (i % 50 == 25) {
+        // A complaint lodged (web form) by the customer of the next live event.
+        tb::ContactRef ref;
+        ref.contact_id = absl::StrCat("form-", next);
+        ref.customer_id = live.customer_id();
+        extra = tb::MakeComplaintLodged(ref, live.event_time_ms(), "billing");
+      } else if (i % 50 == 40 && !to_acknowledge.empty()) {
+        tb::ContactRef ref;
+        ref.contact_id = "case-work";
+        ref.customer_id = live.customer_id();
+        extra = tb::MakeCaseAction(ref, live.event_time_ms(), v1::CaseAction::ACKNOWLEDGE,
+                                   to_acknowledge.back(), "lead-1", "called back");
+        to_acknowledge.pop_back();
+      } else {
+        ++next;
+      }
+      const v1::ContactEvent& event =
+          extra.has_case_action() || extra.has_complaint_lodged() ? extra : live;
+      if (!engine->OnEvent(event, event.event_time_ms(), task).ok()) std::abort();
+    }
+    std::vector<Mutation> mutations = task.PendingMutations();
+    // Cases opened in this batch are acknowledged in the next.
+    to_acknowledge.clear();
+    for (const Mutation& m : mutations) {
+      if (m.family != Family::kCases || !m.value) continue;
+      absl::StatusOr<std::optional<std::string>> stored = task.store().Get(m.family, m.key);
+      if (stored.ok() && !stored->has_value()) to_acknowledge.push_back(m.key);
+    }
+    offset += events;
+    if (!task.Commit({offset, offset}).ok()) std::abort();
+    if (b < kWarmup) continue;
+    Batch batch;
+    for (const Mutation& m : mutations) {
+      batch.bytes += static_cast<int64_t>(m.key.size() + (m.value ? m.value->size() : 0));
+      out.per_kind[KindName(m)] += 1.0 / kBatches;
+    }
+    out.records += static_cast<double>(mutations.size()) / kBatches;
+    out.bytes += static_cast<double>(batch.bytes) / kBatches;
+    batch.ops = OpsOf(mutations);
+    batch.mutations = std::move(mutations);
+    out.batches.push_back(std::move(batch));
+  }
+  return out;
+}
+
+// Prepared once per size and process (Google Benchmark runs a benchmark several times).
+const Batches& BatchesOf(int events) {
+  static std::map<int, std::unique_ptr<Batches>> cache;
+  std::unique_ptr<Batches>& b = cache[events];
+  if (b == nullptr) b = std::make_unique<Batches>(MakeBatches(events));
+  return *b;
+}
+
+std::shared_ptr<state::TaskStore> OpenStore(const TempDir& dir, bool sync) {
+  state::TaskStoreOptions options;
+  options.sync_writes = sync;
+  absl::StatusOr<std::unique_ptr<state::TaskStore>> store =
+      state::TaskStore::Open(dir.path(), options);
+  if (!store.ok()) std::abort();
+  return std::shared_ptr<state::TaskStore>(std::move(*store));
+}
+
+void SetCounters(benchmark::State& state, const Batches& batches, int64_t records, int64_t bytes) {
+  state.SetItemsProcessed(records);
+  state.SetBytesProcessed(bytes);
+  state.counters["records_per_batch"] = batches.records;
+  state.counters["bytes_per_batch"] = batches.bytes;
+  for (const auto& [kind, count] : batches.per_kind) state.counters[kind] = count;
+}
+
+void BM_CommitWrite(benchmark::State& state) {
+  const Batches& batches = BatchesOf(static_cast<int>(state.range(0)));
+  TempDir dir("ccstream-bench-commit");
+  const std::shared_ptr<state::TaskStore> store = OpenStore(dir, state.range(1) != 0);
+  int64_t offset = 0;
+  int64_t records = 0;
+  int64_t bytes = 0;
+  size_t i = 0;
+  for (auto _ : state) {
+    const Batch& batch = batches.batches[i];
+    offset += state.range(0);
+    if (absl::Status s = store->Write(batch.mutations, {offset, offset}); !s.ok()) {
+      state.SkipWithError(std::string(s.message()).c_str());
+      break;
+    }
+    records += static_cast<int64_t>(batch.mutations.size());
+    bytes += batch.bytes;
+    if (++i == batches.batches.size()) i = 0;
+  }
+  SetCounters(state, batches, records, bytes);
+}
+BENCHMARK(BM_CommitWrite)
+    ->ArgNames({"events", "sync"})
+    ->Args({100, 0})
+    ->Args({500, 0})
+    ->Args({1000, 0})
+    ->Args({500, 1})
+    ->Unit(benchmark::kMicrosecond);
+
+absl::Status Stage(const Op& op, state::TaskState& task) {
+  switch (op.family) {
+    case Family::kContacts:
+      return op.put ? task.PutContact(op.contact) : task.DeleteContact(op.key);
+    case Family::kCases:
+      return op.put ? task.PutCase(op.kase) : task.DeleteCase(op.key);
+    case Family::kCustomers:
+      return op.put ? task.PutCustomer(op.customer) : task.DeleteCustomer(op.key);
+    case Family::kTimers:
+      return op.put ? task.PutTimer(op.timer) : task.DeleteTimer(op.timer);
+    case Family::kMeta:
+      break;
+  }
+  return absl::InternalError("meta op");
+}
+
+void BM_CommitStageAndWrite(benchmark::State& state) {
+  const Batches& batches = BatchesOf(static_cast<int>(state.range(0)));
+  TempDir dir("ccstream-bench-commit");
+  state::TaskState task(OpenStore(dir, state.range(1) != 0));
+  int64_t offset = 0;
+  int64_t records = 0;
+  int64_t bytes = 0;
+  size_t i = 0;
+  for (auto _ : state) {
+    const Batch& batch = batches.batches[i];
+    for (const Op& op : batch.ops) {
+      if (absl::Status s = Stage(op, task); !s.ok()) {
+        state.SkipWithError(std::string(s.message()).c_str());
+        break;
+      }
+    }
+    offset += state.range(0);
+    if (absl::Status s = task.Commit({offset, offset}); !s.ok()) {
+      state.SkipWithError(std::string(s.message()).c_str());
+      break;
+    }
+    records += static_cast<int64_t>(batch.ops.size());
+    bytes += batch.bytes;
+    if (++i == batches.batches.size()) i = 0;
+  }
+  SetCounters(state, batches, records, bytes);
+}
+BENCHMARK(BM_CommitStageAndWrite)
+    ->ArgNames({"events", "sync"})
+    ->Args({500, 0})
+    ->Args({1000, 0})
+    ->Unit(benchmark::kMicrosecond);
+
+}  // namespace
+}  // namespace ccstream::bench

@@ -24,7 +24,8 @@ import org.apache.kafka.streams.state.Stores;
  * <pre>
  *   java -jar peer.jar --bootstrap HOST:PORT --input TOPIC --alerts TOPIC --app-id ID
  *       --state-dir DIR --lexicon PATH [--expect N] [--threads K] [--commit-interval-ms M]
- *   java -jar peer.jar --lexicon PATH --score TEXT     (prints the sentiment of TEXT)
+ *   java -jar peer.jar --lexicon PATH --score TEXT     (prints the sentiment of TEXT;
+ *                                                       "-": of each line of stdin)
  * </pre>
  *
  * With --expect N &gt; 0 it stops after N input records, closes (committing the last
@@ -50,7 +51,16 @@ public final class PeerMain {
     }
     String lexicon = require(args, "lexicon");
     if (args.containsKey("score")) {
-      System.out.printf(java.util.Locale.ROOT, "%.4f%n", loadLexicon(lexicon).score(args.get("score")));
+      Vader vader = loadLexicon(lexicon);
+      if (!args.get("score").equals("-")) {
+        System.out.printf(java.util.Locale.ROOT, "%.4f%n", vader.score(args.get("score")));
+        return;
+      }
+      var in = new java.io.BufferedReader(new java.io.InputStreamReader(System.in,
+          java.nio.charset.StandardCharsets.UTF_8));
+      for (String line; (line = in.readLine()) != null; ) {
+        System.out.printf(java.util.Locale.ROOT, "%.4f%n", vader.score(line));
+      }
       return;
     }
 

@@ -13,14 +13,14 @@ import java.util.Set;
 
 /**
  * VADER compound sentiment (after vaderSentiment 3.3.2) over the same lexicon file ccstream
- * embeds. Implements the rules that matter for contact-centre turns: lexicon lookup, ALL-CAPS
- * emphasis, booster and dampener words in the three preceding words (decaying 1, 0.95, 0.9),
- * negation of the three preceding words (x -0.74, "never so/this" x 1.25), the "but" shift,
- * '!' and '?' emphasis and the normalisation x / sqrt(x*x + 15).
+ * embeds: lexicon lookup, ALL-CAPS emphasis, booster and dampener words (single words and "kind
+ * of", "sort of", "just enough") among the three preceding words (decaying 1, 0.95, 0.9),
+ * negation among the three preceding words (x -0.74; "never so/this" x 1.25, with
+ * vaderSentiment's precedence quirk), the "no" and "least" rules, the "but" shift, '!' and '?'
+ * emphasis and the normalisation x / sqrt(x*x + 15).
  *
- * Left out: emoji replacement, the special idioms ("kiss of death"...), the multi-word boosters
- * ("kind of"), the "least" rule and the "no" lexicon special case. These change few scores of
- * ordinary English sentences.
+ * Left out: emoji replacement, the special idioms ("kiss of death", "the bomb"...) and non-ASCII
+ * case rules. These change few scores of ordinary English sentences.
  */
 final class Vader {
   private static final double B_INCR = 0.293;
@@ -148,10 +148,19 @@ final class Vader {
     double[] sentiments = new double[n];
     for (int i = 0; i < n; i++) {
       String lw = lower[i];
-      if (boosters.containsKey(lw)) continue;  // boosters carry no valence of their own
+      // Boosters carry no valence of their own, nor does "kind" in "kind of".
+      if (boosters.containsKey(lw) || (i + 1 < n && lw.equals("kind") && lower[i + 1].equals("of"))) {
+        continue;
+      }
       Double base = lexicon.get(lw);
       if (base == null) continue;
       double valence = base;
+      if (lw.equals("no") && i != n - 1 && lexicon.containsKey(lower[i + 1])) valence = 0.0;
+      if ((i > 0 && lower[i - 1].equals("no")) || (i > 1 && lower[i - 2].equals("no"))
+          || (i > 2 && lower[i - 3].equals("no")
+              && (lower[i - 1].equals("or") || lower[i - 1].equals("nor")))) {
+        valence = base * N_SCALAR;
+      }
       if (capDiff && isUpper(words.get(i))) valence += valence > 0 ? C_INCR : -C_INCR;
       for (int start = 0; start < 3; start++) {
         int j = i - (start + 1);
@@ -161,23 +170,29 @@ final class Vader {
         else if (start == 2) s *= 0.9;
         valence += s;
         valence = negationCheck(valence, lower, start, i);
+        if (start == 2) valence += boosterNgrams(lower, i);
+      }
+      // "least": "least X" negates X, except "at least" and "very least".
+      if (i > 1 && !lexicon.containsKey(lower[i - 1]) && lower[i - 1].equals("least")) {
+        if (!lower[i - 2].equals("at") && !lower[i - 2].equals("very")) valence *= N_SCALAR;
+      } else if (i > 0 && !lexicon.containsKey(lower[i - 1]) && lower[i - 1].equals("least")) {
+        valence *= N_SCALAR;
       }
       sentiments[i] = valence;
     }
 
-    // "but": the part before it counts half, the part after one and a half.
-    int but = -1;
-    for (int i = 0; i < n; i++) {
-      if (lower[i].equals("but")) {
-        but = i;
-        break;
+    // "but": the part before it counts half, the part after one and a half. As in vaderSentiment,
+    // each value is located with list.index (its first occurrence).
+    for (int b = 0; b < n; b++) {
+      if (!lower[b].equals("but")) continue;
+      for (int k = 0; k < n; k++) {
+        double v = sentiments[k];
+        int si = 0;
+        while (sentiments[si] != v) si++;
+        if (si < b) sentiments[si] = v * 0.5;
+        else if (si > b) sentiments[si] = v * 1.5;
       }
-    }
-    if (but >= 0) {
-      for (int i = 0; i < n; i++) {
-        if (i < but) sentiments[i] *= 0.5;
-        else if (i > but) sentiments[i] *= 1.5;
-      }
+      break;
     }
 
     double sum = 0;
@@ -188,6 +203,22 @@ final class Vader {
     sum += sum > 0 ? emphasis : -emphasis;
     double norm = sum / Math.sqrt(sum * sum + ALPHA);
     return Math.max(-1.0, Math.min(1.0, norm));
+  }
+
+  /** The multi-word dampeners "kind of", "sort of", "just enough" among the 3 preceding words. */
+  private static double boosterNgrams(String[] lower, int i) {
+    double add = 0;
+    String a = lower[i - 3];
+    String b = lower[i - 2];
+    String c = lower[i - 1];
+    if (isDampenerPair(a, b)) add += B_DECR;
+    if (isDampenerPair(b, c)) add += B_DECR;
+    return add;
+  }
+
+  private static boolean isDampenerPair(String x, String y) {
+    return (x.equals("kind") && y.equals("of")) || (x.equals("sort") && y.equals("of"))
+        || (x.equals("just") && y.equals("enough"));
   }
 
   private static double negationCheck(double valence, String[] lower, int start, int i) {
@@ -205,9 +236,11 @@ final class Vader {
         }
         break;
       default:
-        if (lower[i - 3].equals("never")
-            && (lower[i - 2].equals("so") || lower[i - 2].equals("this")
-                || lower[i - 1].equals("so") || lower[i - 1].equals("this"))) {
+        // vaderSentiment's operator precedence: "so"/"this" just before the word counts even
+        // without "never".
+        if ((lower[i - 3].equals("never")
+                && (lower[i - 2].equals("so") || lower[i - 2].equals("this")))
+            || lower[i - 1].equals("so") || lower[i - 1].equals("this")) {
           valence *= 1.25;
         } else if (lower[i - 3].equals("without")
             && (lower[i - 2].equals("doubt") || lower[i - 1].equals("doubt"))) {

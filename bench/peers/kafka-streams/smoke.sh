@@ -4,7 +4,7 @@
 #
 #   bench/peers/kafka-streams/smoke.sh BOOTSTRAP
 #
-# Input: `$CCSTREAM_BIN gen` (3,000 events, unpaced) when CCSTREAM_BIN names the ccstream binary,
+# Input: `$CCSTREAM_BIN gen` (20,000 events, unpaced) when CCSTREAM_BIN names the ccstream binary,
 # otherwise the peer's own small generator (dev.ccstream.peer.GenMain: 200 contacts, one in five
 # dissatisfied, plus 3 malformed records). Fails (non-zero) when the peer fails, the JSON line is
 # missing, events differ from what was written, or alerts == 0. Prints the JSON line.
@@ -34,7 +34,7 @@ java -cp "${cp}" dev.ccstream.peer.GenMain --bootstrap "${bootstrap}" --create-t
 
 if [ -n "${CCSTREAM_BIN:-}" ]; then
   produced="$("${CCSTREAM_BIN}" gen --bootstrap "${bootstrap}" --topic "${input}" \
-    --max-events 3000 --duration-s 3600 --rate 200 --no-pace --seed 1)" || die "ccstream gen failed"
+    --max-events 20000 --duration-s 3600 --rate 200 --no-pace --seed 1)" || die "ccstream gen failed"
   [[ "$(tail -n 1 <<<"${produced}")" =~ \"produced\":\ ([0-9]+) ]] ||
     die "ccstream gen printed no count (got '${produced}')"
   events="${BASH_REMATCH[1]}"

@@ -87,20 +87,22 @@ absl::StatusOr<std::vector<v1::Timer>> TaskState::DueTimers(int64_t now_ms, size
   const std::string end = TimerKey(now_ms + 1, "");
   std::optional<std::string> first_live;
   bool ended = true;
+  size_t stored = 0;
   absl::Status status = store_->Scan(
       Family::kTimers, timers_scan_from_, [&](std::string_view key, std::string_view value) {
-        if (!first_live) {
-          auto it = pending_.find(std::pair<Family, std::string_view>(Family::kTimers, key));
-          if (it == pending_.end() || it->second) first_live = std::string(key);
-        }
+        auto it = pending_.find(std::pair<Family, std::string_view>(Family::kTimers, key));
+        const bool deleted = it != pending_.end() && !it->second;
+        if (!first_live && !deleted) first_live = std::string(key);
         if (key >= end) {
           ended = false;
           return false;
         }
+        // A timer this batch deleted is skipped; one it replaced is taken from the batch below.
+        if (deleted) return true;
         due.emplace(std::string(key), std::string(value));
-        const bool more = due.size() < limit + pending_.size();
-        if (!more) ended = false;
-        return more;
+        if (++stored < limit) return true;
+        ended = false;
+        return false;
       });
   if (!status.ok()) return status;
   if (first_live) {

@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "processor/domain/engine_internal.h"
@@ -387,7 +388,7 @@ TEST(SeverityTest, RepeatCountMakesHigh) {
   Harness h;
   FakeClock k;
   for (int i = 0; i < 3; ++i) {
-    h.Send(tb::MakeFlagComplaint({.contact_id = "c" + std::to_string(i), .customer_id = "u1"},
+    h.Send(tb::MakeFlagComplaint({.contact_id = absl::StrCat("c", i), .customer_id = "u1"},
                                  k.Advance(kMinute)));
   }
   ASSERT_EQ(h.store().cases().size(), 1u);
@@ -975,7 +976,7 @@ TEST(DeterminismTest, CaseAndAlertIdsAreStableAcrossRuns) {
   const v1::ContactEvent flag = tb::MakeFlagComplaint(kC1, FakeClock::kDefaultStartMs);
   h.Send(flag);
   const std::string expected =
-      "case-" + HashId({h.engine().CustomerKey("u1"), "billing", flag.event_id()}, 24);
+      absl::StrCat("case-", HashId({h.engine().CustomerKey("u1"), "billing", flag.event_id()}, 24));
   EXPECT_EQ(h.store().cases().begin()->first, expected);
 }
 

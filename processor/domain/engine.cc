@@ -356,14 +356,10 @@ absl::Status EngineCall::CreateContact(const v1::ContactEvent& event, bool live,
   contact->set_channel(event.channel());
   contact->set_first_seen_ms(t_ms_);
 
-  absl::StatusOr<std::optional<v1::CustomerState>> loaded = store_.GetCustomer(customer_key);
-  if (!loaded.ok()) return loaded.status();
   v1::CustomerState customer;
-  if (loaded->has_value()) {
-    customer = std::move(**loaded);
-  } else {
-    customer.set_customer_key(customer_key);
-  }
+  absl::StatusOr<bool> found = store_.ReadCustomer(customer_key, customer);
+  if (!found.ok()) return found.status();
+  if (!*found) customer.set_customer_key(customer_key);
   const bool repeat =
       live && !customer.last_contact_id().empty() &&
       customer.last_contact_id() != contact->contact_id() && t_ms_ >= customer.last_contact_ms() &&
@@ -407,11 +403,11 @@ absl::Status EngineCall::CreateContact(const v1::ContactEvent& event, bool live,
 }
 
 absl::Status EngineCall::HandleContactEvent(const v1::ContactEvent& event) {
-  absl::StatusOr<std::optional<v1::ContactState>> loaded = store_.GetContact(event.contact_id());
-  if (!loaded.ok()) return loaded.status();
-  const bool is_new = !loaded->has_value();
-  // Worked on in place (no move into another message) and moved into the store at the end.
-  v1::ContactState& contact = is_new ? loaded->emplace() : **loaded;
+  // Read into this message, worked on in place and moved into the store at the end.
+  v1::ContactState contact;
+  absl::StatusOr<bool> found = store_.ReadContact(event.contact_id(), contact);
+  if (!found.ok()) return found.status();
+  const bool is_new = !*found;
   // Cues already present before this event (repeat contact, open complaint added on creation
   // count as new so that they are evaluated below).
   int cues_before = 0;
@@ -689,13 +685,13 @@ absl::Status EngineCall::EndContact(v1::ContactState* contact, bool abandoned) {
   expiry.set_kind(v1::CONTACT_EXPIRY);
   CC_RETURN_IF_ERROR(AddTimer(contact->mutable_timers(), std::move(expiry)));
 
-  absl::StatusOr<std::optional<v1::CustomerState>> customer =
-      store_.GetCustomer(contact->customer_key());
-  if (!customer.ok()) return customer.status();
-  if (customer->has_value() && (*customer)->last_contact_id() == contact->contact_id() &&
-      (*customer)->last_contact_ms() < t_ms_) {
-    (*customer)->set_last_contact_ms(t_ms_);
-    CC_RETURN_IF_ERROR(store_.PutCustomer(std::move(**customer)));
+  v1::CustomerState customer;
+  absl::StatusOr<bool> found = store_.ReadCustomer(contact->customer_key(), customer);
+  if (!found.ok()) return found.status();
+  if (*found && customer.last_contact_id() == contact->contact_id() &&
+      customer.last_contact_ms() < t_ms_) {
+    customer.set_last_contact_ms(t_ms_);
+    CC_RETURN_IF_ERROR(store_.PutCustomer(std::move(customer)));
   }
   return absl::OkStatus();
 }
@@ -820,20 +816,16 @@ absl::StatusOr<std::string> EngineCall::OpenOrAttach(
     const std::string& customer_key, const std::string& category, double score,
     const RepeatedPtrField<v1::AlertReason>& reasons, const RepeatedPtrField<std::string>& tags,
     const std::string& queue, v1::Channel channel, const std::string& contact_id) {
-  absl::StatusOr<std::optional<v1::CustomerState>> loaded = store_.GetCustomer(customer_key);
-  if (!loaded.ok()) return loaded.status();
   v1::CustomerState customer;
-  if (loaded->has_value()) {
-    customer = std::move(**loaded);
-  } else {
-    customer.set_customer_key(customer_key);
-  }
+  absl::StatusOr<bool> found = store_.ReadCustomer(customer_key, customer);
+  if (!found.ok()) return found.status();
+  if (!*found) customer.set_customer_key(customer_key);
 
+  v1::ComplaintCase c;
   for (const std::string& open_id : customer.open_case_ids()) {
-    absl::StatusOr<std::optional<v1::ComplaintCase>> open = store_.GetCase(open_id);
+    absl::StatusOr<bool> open = store_.ReadCase(open_id, c);
     if (!open.ok()) return open.status();
-    if (!open->has_value() || (*open)->category() != category) continue;
-    v1::ComplaintCase c = std::move(**open);
+    if (!*open || c.category() != category) continue;
     c.set_repeat_count(c.repeat_count() + 1);
     c.set_updated_ms(std::max(c.updated_ms(), t_ms_));
     c.set_score(std::max(c.score(), score));
@@ -859,7 +851,8 @@ absl::StatusOr<std::string> EngineCall::OpenOrAttach(
     return case_id;
   }
 
-  v1::ComplaintCase c;
+  // No open case of this category: a new one (in the message the loop read into).
+  c.Clear();
   c.set_case_id(absl::StrCat("case-", HashId({customer_key, category, event_id_}, 24)));
   c.set_customer_key(customer_key);
   c.set_category(category);
@@ -900,10 +893,10 @@ absl::StatusOr<std::string> EngineCall::OpenOrAttach(
 }
 
 absl::Status EngineCall::UpdateCaseFromContact(const v1::ContactState& contact) {
-  absl::StatusOr<std::optional<v1::ComplaintCase>> loaded = store_.GetCase(contact.case_id());
-  if (!loaded.ok()) return loaded.status();
-  if (!loaded->has_value()) return absl::OkStatus();
-  v1::ComplaintCase c = std::move(**loaded);
+  v1::ComplaintCase c;
+  absl::StatusOr<bool> found = store_.ReadCase(contact.case_id(), c);
+  if (!found.ok()) return found.status();
+  if (!*found) return absl::OkStatus();
   if (!IsOpenState(c.state())) return absl::OkStatus();
   c.set_score(std::max(c.score(), contact.escalation_score()));
   for (const v1::AlertReason& reason : contact.cues())
@@ -967,12 +960,13 @@ absl::Status EngineCall::HandleLodged(const v1::ContactEvent& event) {
 }
 
 absl::Status EngineCall::HandleSurvey(const v1::ContactEvent& event) {
-  absl::StatusOr<std::optional<v1::ContactState>> contact = store_.GetContact(event.contact_id());
-  if (!contact.ok()) return contact.status();
+  v1::ContactState contact;
+  absl::StatusOr<bool> found = store_.ReadContact(event.contact_id(), contact);
+  if (!found.ok()) return found.status();
   Outcome& o = NewOutcome(OutcomeKind::kCsatResponse);
-  if (contact->has_value()) {
-    o.queue = QueueLabel((*contact)->queue());
-    o.channel = (*contact)->channel();
+  if (*found) {
+    o.queue = QueueLabel(contact.queue());
+    o.channel = contact.channel();
   } else {
     o.queue = QueueLabel(event.queue());
     o.channel = event.channel();

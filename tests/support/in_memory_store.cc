@@ -21,6 +21,21 @@ auto Find(const Index& index, typename Map::mapped_type& spare, std::string_view
   return out;
 }
 
+// Copies the value under `key` into `out` (cleared when there is none). `out` first takes the
+// memory of `spare` so that the copy reuses its strings and repeated elements.
+template <typename Map, typename Index>
+bool ReadInto(const Index& index, typename Map::mapped_type& spare, std::string_view key,
+              typename Map::mapped_type& out) {
+  auto it = index.find(key);
+  if (it == index.end()) {
+    out.Clear();
+    return false;
+  }
+  out.Swap(&spare);
+  out = it->second->second;
+  return true;
+}
+
 // Stores a copy of `value` under `key`.
 template <typename Map, typename Index>
 void PutCopied(Map& map, Index& index, std::string_view key,
@@ -126,6 +141,12 @@ absl::Status InMemoryStore::PutContact(v1::ContactState&& contact) {
   return absl::OkStatus();
 }
 
+absl::StatusOr<bool> InMemoryStore::ReadContact(std::string_view contact_id,
+                                                v1::ContactState& out) {
+  if (absl::Status s = Check(); !s.ok()) return s;
+  return ReadInto<Map<v1::ContactState>>(contact_index_, spare_contact_, contact_id, out);
+}
+
 absl::Status InMemoryStore::DeleteContact(std::string_view contact_id) {
   if (absl::Status s = Check(); !s.ok()) return s;
   Erase(contacts_, contact_index_, contact_id);
@@ -147,6 +168,11 @@ absl::Status InMemoryStore::PutCase(v1::ComplaintCase&& c) {
   if (absl::Status s = Check(); !s.ok()) return s;
   PutMoved(cases_, case_index_, spare_case_, c.case_id(), std::move(c));
   return absl::OkStatus();
+}
+
+absl::StatusOr<bool> InMemoryStore::ReadCase(std::string_view case_id, v1::ComplaintCase& out) {
+  if (absl::Status s = Check(); !s.ok()) return s;
+  return ReadInto<Map<v1::ComplaintCase>>(case_index_, spare_case_, case_id, out);
 }
 
 absl::Status InMemoryStore::DeleteCase(std::string_view case_id) {
@@ -172,6 +198,12 @@ absl::Status InMemoryStore::PutCustomer(v1::CustomerState&& customer) {
   PutMoved(customers_, customer_index_, spare_customer_, customer.customer_key(),
            std::move(customer));
   return absl::OkStatus();
+}
+
+absl::StatusOr<bool> InMemoryStore::ReadCustomer(std::string_view customer_key,
+                                                 v1::CustomerState& out) {
+  if (absl::Status s = Check(); !s.ok()) return s;
+  return ReadInto<Map<v1::CustomerState>>(customer_index_, spare_customer_, customer_key, out);
 }
 
 absl::Status InMemoryStore::DeleteCustomer(std::string_view customer_key) {

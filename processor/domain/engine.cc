@@ -163,6 +163,8 @@ class EngineCall {
 
   // ---- timers ----
   absl::Status AddTimer(RepeatedPtrField<v1::Timer>* timers, v1::Timer timer);
+  template <typename Build>
+  absl::Status AddTimerInPlace(RepeatedPtrField<v1::Timer>* timers, Build build);
   template <typename Pred>
   absl::Status CancelTimers(RepeatedPtrField<v1::Timer>* timers, Pred pred);
   static bool TakePending(RepeatedPtrField<v1::Timer>* timers, const v1::Timer& timer);
@@ -253,12 +255,42 @@ absl::Status EngineCall::AddTimer(RepeatedPtrField<v1::Timer>* timers, v1::Timer
   return absl::OkStatus();
 }
 
+// As AddTimer, with the timer built by `build` in a new element of `timers`: the field reuses an
+// element (and its strings) left by RemoveTimerAt when it has one, so a timer that is started
+// and stopped on every contact allocates nothing once the record has been through the cycle.
+template <typename Build>
+absl::Status EngineCall::AddTimerInPlace(RepeatedPtrField<v1::Timer>* timers, Build build) {
+  v1::Timer* timer = timers->Add();
+  build(timer);
+  for (int i = 0; i + 1 < timers->size(); ++i) {
+    const v1::Timer& existing = timers->Get(i);
+    if (existing.timer_id() == timer->timer_id() && existing.due_ms() == timer->due_ms()) {
+      timers->RemoveLast();
+      return absl::OkStatus();
+    }
+  }
+  absl::Status status = store_.PutTimer(*timer);
+  if (!status.ok()) timers->RemoveLast();
+  return status;
+}
+
+namespace {
+
+// Removes element `i`, keeping the order of the others. The removed message stays in the field,
+// cleared, for the next Add to reuse (RepeatedPtrField::erase would delete it).
+void RemoveTimerAt(RepeatedPtrField<v1::Timer>* timers, int i) {
+  for (int j = i; j + 1 < timers->size(); ++j) timers->SwapElements(j, j + 1);
+  timers->RemoveLast();
+}
+
+}  // namespace
+
 template <typename Pred>
 absl::Status EngineCall::CancelTimers(RepeatedPtrField<v1::Timer>* timers, Pred pred) {
   for (int i = 0; i < timers->size();) {
     if (pred(timers->Get(i))) {
       CC_RETURN_IF_ERROR(store_.DeleteTimer(timers->Get(i)));
-      timers->erase(timers->begin() + i);
+      RemoveTimerAt(timers, i);
     } else {
       ++i;
     }
@@ -270,7 +302,7 @@ bool EngineCall::TakePending(RepeatedPtrField<v1::Timer>* timers, const v1::Time
   for (int i = 0; i < timers->size(); ++i) {
     if (timers->Get(i).timer_id() == timer.timer_id() &&
         timers->Get(i).due_ms() == timer.due_ms()) {
-      timers->erase(timers->begin() + i);
+      RemoveTimerAt(timers, i);
       return true;
     }
   }
@@ -282,14 +314,15 @@ absl::Status EngineCall::StartLiveClock(v1::ContactState* contact, std::string_v
   for (const v1::Timer& t : contact->timers()) {
     if (t.kind() == v1::CONTACT_LIVE_SLA && t.milestone() == clock) return absl::OkStatus();
   }
-  v1::Timer timer;
-  timer.set_due_ms(due_ms);
-  timer.set_timer_id(
-      absl::StrCat("contact/", contact->contact_id(), "/", std::string(clock), "/", due_ms));
-  timer.set_contact_id(contact->contact_id());
-  timer.set_milestone(std::string(clock));
-  timer.set_kind(v1::CONTACT_LIVE_SLA);
-  return AddTimer(contact->mutable_timers(), std::move(timer));
+  const std::string& contact_id = contact->contact_id();
+  return AddTimerInPlace(contact->mutable_timers(), [&](v1::Timer* timer) {
+    timer->set_due_ms(due_ms);
+    absl::StrAppend(timer->mutable_timer_id(), "contact/", contact_id, "/",
+                    absl::string_view(clock.data(), clock.size()), "/", due_ms);
+    timer->set_contact_id(contact_id);
+    timer->mutable_milestone()->assign(clock.data(), clock.size());
+    timer->set_kind(v1::CONTACT_LIVE_SLA);
+  });
 }
 
 absl::Status EngineCall::StopLiveClock(v1::ContactState* contact, std::string_view clock) {
@@ -306,12 +339,13 @@ absl::Status EngineCall::MaybeScheduleCustomerExpiry(v1::CustomerState* customer
       customer->last_contact_ms() + int64_t{config_.repeat_contact_window_s()} * 1000;
   CC_RETURN_IF_ERROR(CancelTimers(customer->mutable_timers(),
                                   [due](const v1::Timer& t) { return t.due_ms() != due; }));
-  v1::Timer timer;
-  timer.set_due_ms(due);
-  timer.set_timer_id(absl::StrCat("customer/", customer->customer_key(), "/expiry/", due));
-  timer.set_customer_key(customer->customer_key());
-  timer.set_kind(v1::CUSTOMER_EXPIRY);
-  return AddTimer(customer->mutable_timers(), std::move(timer));
+  const std::string& customer_key = customer->customer_key();
+  return AddTimerInPlace(customer->mutable_timers(), [&](v1::Timer* timer) {
+    timer->set_due_ms(due);
+    absl::StrAppend(timer->mutable_timer_id(), "customer/", customer_key, "/expiry/", due);
+    timer->set_customer_key(customer_key);
+    timer->set_kind(v1::CUSTOMER_EXPIRY);
+  });
 }
 
 // ------------------------------------------------------------------------------------------
@@ -677,13 +711,14 @@ absl::Status EngineCall::EndContact(v1::ContactState* contact, bool abandoned) {
   CC_RETURN_IF_ERROR(CancelTimers(contact->mutable_timers(), [](const v1::Timer& t) {
     return t.kind() == v1::CONTACT_LIVE_SLA;
   }));
-  v1::Timer expiry;
   const int64_t due = t_ms_ + int64_t{config_.contact_retention_s()} * 1000;
-  expiry.set_due_ms(due);
-  expiry.set_timer_id(absl::StrCat("contact/", contact->contact_id(), "/expiry/", due));
-  expiry.set_contact_id(contact->contact_id());
-  expiry.set_kind(v1::CONTACT_EXPIRY);
-  CC_RETURN_IF_ERROR(AddTimer(contact->mutable_timers(), std::move(expiry)));
+  const std::string& contact_id = contact->contact_id();
+  CC_RETURN_IF_ERROR(AddTimerInPlace(contact->mutable_timers(), [&](v1::Timer* expiry) {
+    expiry->set_due_ms(due);
+    absl::StrAppend(expiry->mutable_timer_id(), "contact/", contact_id, "/expiry/", due);
+    expiry->set_contact_id(contact_id);
+    expiry->set_kind(v1::CONTACT_EXPIRY);
+  }));
 
   v1::CustomerState customer;
   absl::StatusOr<bool> found = store_.ReadCustomer(contact->customer_key(), customer);

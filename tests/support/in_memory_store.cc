@@ -218,6 +218,14 @@ absl::Status InMemoryStore::PutTimer(const v1::Timer& timer) {
   auto it = timers_.lower_bound(key);
   if (it != timers_.end() && !timers_.key_comp()(key, it->first)) {
     it->second = timer;
+  } else if (!spare_timer_nodes_.empty()) {
+    // A node of a deleted timer: its key string and message are assigned, reusing their memory.
+    TimerMap::node_type node = std::move(spare_timer_nodes_.back());
+    spare_timer_nodes_.pop_back();
+    node.key().first = timer.due_ms();
+    node.key().second.assign(timer.timer_id());
+    node.mapped() = timer;
+    timers_.insert(it, std::move(node));
   } else {
     timers_.emplace_hint(it, std::pair<int64_t, std::string>(timer.due_ms(), timer.timer_id()),
                          timer);
@@ -228,7 +236,13 @@ absl::Status InMemoryStore::PutTimer(const v1::Timer& timer) {
 absl::Status InMemoryStore::DeleteTimer(const v1::Timer& timer) {
   if (absl::Status s = Check(); !s.ok()) return s;
   const std::pair<int64_t, std::string_view> key(timer.due_ms(), timer.timer_id());
-  if (auto it = timers_.find(key); it != timers_.end()) timers_.erase(it);
+  if (auto it = timers_.find(key); it != timers_.end()) {
+    if (spare_timer_nodes_.size() < kMaxSpareTimerNodes) {
+      spare_timer_nodes_.push_back(timers_.extract(it));
+    } else {
+      timers_.erase(it);
+    }
+  }
   return absl::OkStatus();
 }
 

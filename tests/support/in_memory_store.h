@@ -100,6 +100,9 @@ class InMemoryStore final : public domain::StateStore {
   v1::ContactState spare_contact_;
   v1::ComplaintCase spare_case_;
   v1::CustomerState spare_customer_;
+  // Map nodes of deleted timers, kept (up to a bound) for the next puts to reuse.
+  static constexpr size_t kMaxSpareTimerNodes = 64;
+  std::vector<TimerMap::node_type> spare_timer_nodes_;
 };
 
 }  // namespace ccstream::testing

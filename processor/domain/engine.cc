@@ -160,6 +160,7 @@ class EngineCall {
   void CompleteOne(v1::ComplaintCase* c, v1::MilestoneState* m, int64_t at_ms);
   absl::Status RescheduleCase(v1::ComplaintCase* c);
   void MigratePolicy(v1::ComplaintCase* c, int64_t at_ms);
+  void RestartForReopen(v1::ComplaintCase* c);
 
   // ---- timers ----
   absl::Status AddTimer(RepeatedPtrField<v1::Timer>* timers, v1::Timer timer);
@@ -871,6 +872,16 @@ absl::StatusOr<std::string> EngineCall::OpenOrAttach(
     NewCaseOutcome(OutcomeKind::kCaseAttached, c);
     RaiseSeverity(&c, SeverityFor(config_, c.score(), c.cues(), c.repeat_count()));
     AdvanceAll(&c, t_ms_);
+    if (c.state() == v1::RESOLVED || c.state() == v1::FOLLOWED_UP) {
+      // A new complaint on a resolved case reopens it, as a REOPEN action would.
+      const v1::CaseState from = c.state();
+      c.set_state(v1::REOPENED);
+      Audit(&c, "transition REOPENED", std::string(kSystemActor),
+            absl::StrCat("from ", v1::CaseState_Name(from), ", new complaint"));
+      NewCaseOutcome(OutcomeKind::kCaseTransition, c).detail =
+          std::string(CaseActionName(v1::CaseAction::REOPEN));
+      RestartForReopen(&c);
+    }
     CC_RETURN_IF_ERROR(RescheduleCase(&c));
     v1::Alert& alert =
         NewAlert(v1::CASE_UPDATED,
@@ -1129,21 +1140,7 @@ absl::Status EngineCall::HandleCaseAction(const v1::ContactEvent& event) {
           AddUnique(customer->mutable_case_ids(), c.case_id());
         }
       }
-      {
-        // A reopened case runs its acknowledge, keep-informed and resolve clocks afresh.
-        const sla::Policy& policy = CasePolicy(c);
-        for (const sla::MilestoneSpec& spec : policy.milestones) {
-          if (spec.kind == MilestoneKind::kFollowUp) continue;
-          for (int i = 0; i < c.milestones_size(); ++i) {
-            if (c.milestones(i).name() == spec.name) {
-              c.mutable_milestones()->erase(c.mutable_milestones()->begin() + i);
-              break;
-            }
-          }
-        }
-        CompleteKinds(&c, {MilestoneKind::kFollowUp}, t_ms_);
-        StartMilestones(&c, /*follow_up_only=*/false, t_ms_);
-      }
+      RestartForReopen(&c);
       break;
     case v1::CaseAction::AWAITING_CUSTOMER_ON: {
       c.set_awaiting_customer(true);
@@ -1311,6 +1308,23 @@ void EngineCall::AdvanceAll(v1::ComplaintCase* c, int64_t at_ms) {
       NewCaseOutcome(OutcomeKind::kAlert, *c).alert_kind = kind;
     }
   }
+}
+
+// A reopened case runs its acknowledge, keep-informed and resolve clocks afresh; a running
+// follow-up is completed.
+void EngineCall::RestartForReopen(v1::ComplaintCase* c) {
+  const sla::Policy& policy = CasePolicy(*c);
+  for (const sla::MilestoneSpec& spec : policy.milestones) {
+    if (spec.kind == sla::MilestoneKind::kFollowUp) continue;
+    for (int i = 0; i < c->milestones_size(); ++i) {
+      if (c->milestones(i).name() == spec.name) {
+        c->mutable_milestones()->erase(c->mutable_milestones()->begin() + i);
+        break;
+      }
+    }
+  }
+  CompleteKinds(c, {sla::MilestoneKind::kFollowUp}, t_ms_);
+  StartMilestones(c, /*follow_up_only=*/false, t_ms_);
 }
 
 absl::Status EngineCall::RescheduleCase(v1::ComplaintCase* c) {

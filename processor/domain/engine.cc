@@ -1463,7 +1463,8 @@ absl::Status EngineCall::HandleTimer(const v1::Timer& timer) {
       o.milestone = timer.milestone();
       Outcome& a = NewOutcome(OutcomeKind::kAlert);
       a.alert_kind = v1::LIVE_SLA_BREACH;
-      a.queue = o.queue;
+      // Not o.queue: adding `a` may have moved the outcomes and left `o` dangling.
+      a.queue = QueueLabel(contact.queue());
       a.channel = contact.channel();
       if (timer.milestone() == kClockHold && contact.on_hold()) {
         CheckLongHold(&contact, now_ms_ - contact.hold_started_ms());

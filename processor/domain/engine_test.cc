@@ -767,6 +767,17 @@ TEST_P(LiveSlaTest, BreachesOnlyWhileTheConditionLasts) {
   for (const v1::Alert* a : AlertsOf(all, v1::LIVE_SLA_BREACH)) clocks.push_back(a->milestone());
   EXPECT_EQ(clocks, lc.breaches);
   EXPECT_EQ(OutcomesOf(all, OutcomeKind::kLiveSlaBreach).size(), lc.breaches.size());
+  // Each breach's alert outcome carries the same queue label as its breach outcome.
+  std::vector<std::string> breach_queues;
+  for (const Outcome* o : OutcomesOf(all, OutcomeKind::kLiveSlaBreach)) {
+    EXPECT_FALSE(o->queue.empty());
+    breach_queues.push_back(o->queue);
+  }
+  std::vector<std::string> alert_queues;
+  for (const Outcome* o : OutcomesOf(all, OutcomeKind::kAlert)) {
+    if (o->alert_kind == v1::LIVE_SLA_BREACH) alert_queues.push_back(o->queue);
+  }
+  EXPECT_EQ(alert_queues, breach_queues);
 }
 
 INSTANTIATE_TEST_SUITE_P(

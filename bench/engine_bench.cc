@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/strings/str_cat.h"
 #include "benchmark/benchmark.h"
 #include "processor/domain/engine.h"
 #include "tests/support/event_builders.h"
@@ -45,8 +46,8 @@ std::vector<v1::ContactEvent> LiveMix(int contacts, int pass) {
     std::vector<std::vector<v1::ContactEvent>> per_contact;
     for (int c = base; c < std::min(contacts, base + kConcurrent); ++c) {
       tb::ContactRef ref;
-      ref.contact_id = "p" + std::to_string(pass) + "-c" + std::to_string(c);
-      ref.customer_id = "cust-" + std::to_string(c % 5000);
+      ref.contact_id = absl::StrCat("p", pass, "-c", c);
+      ref.customer_id = absl::StrCat("cust-", c % 5000);
       ref.queue = kQueues[c % 4];
       ref.channel = kChannels[c % 4];
       int64_t t = t0 + int64_t{c} * 1000;
@@ -141,15 +142,15 @@ void BM_CustomerTurnsWithText(benchmark::State& state) {
     const int64_t t0 = 1767603600000 + int64_t{pass} * 86400000;
     for (int c = 0; c < kContacts; ++c) {
       tb::ContactRef ref;
-      ref.contact_id = "p" + std::to_string(pass) + "-c" + std::to_string(c);
-      ref.customer_id = "cust-" + std::to_string(c);
+      ref.contact_id = absl::StrCat("p", pass, "-c", c);
+      ref.customer_id = absl::StrCat("cust-", c);
       (void)engine->OnEvent(tb::MakeAnswered(ref, t0), t0, store);
     }
     for (int i = 0; i < kTurnsPerPass; ++i) {
       tb::ContactRef ref;
       const int c = i % kContacts;
-      ref.contact_id = "p" + std::to_string(pass) + "-c" + std::to_string(c);
-      ref.customer_id = "cust-" + std::to_string(c);
+      ref.contact_id = absl::StrCat("p", pass, "-c", c);
+      ref.customer_id = absl::StrCat("cust-", c);
       tb::TurnSpec spec;
       spec.text = texts[(i * 7 + c) % texts.size()];
       events.push_back(tb::MakeTurn(ref, t0 + 1000 + i, spec));

@@ -134,6 +134,41 @@ TEST_P(StoreContractTest, PutThenGetReturnsTheLastValue) {
   EXPECT_EQ(r.GetCustomer("cust-key").value()->open_case_ids(0), "c1");
 }
 
+TEST_P(StoreContractTest, ReadIntoTheCallersMessageMatchesGet) {
+  domain::StateStore& s = subject_->store();
+  ASSERT_TRUE(s.PutCase(MakeCase("c1", v1::ACKNOWLEDGED)).ok());
+  v1::ContactState contact;
+  contact.set_contact_id("contact-1");
+  contact.set_transfers(2);
+  ASSERT_TRUE(s.PutContact(contact).ok());
+  v1::CustomerState customer;
+  customer.set_customer_key("cust-key");
+  customer.add_open_case_ids("c1");
+  ASSERT_TRUE(s.PutCustomer(customer).ok());
+  subject_->Persist();
+
+  domain::StateStore& r = subject_->store();
+  // Whatever the message held before is replaced.
+  v1::ComplaintCase c = MakeCase("other", v1::CLOSED);
+  ASSERT_TRUE(r.ReadCase("c1", c).value());
+  EXPECT_EQ(c.SerializeAsString(), MakeCase("c1", v1::ACKNOWLEDGED).SerializeAsString());
+  v1::ContactState read_contact;
+  read_contact.set_queue("stale");
+  ASSERT_TRUE(r.ReadContact("contact-1", read_contact).value());
+  EXPECT_EQ(read_contact.SerializeAsString(), contact.SerializeAsString());
+  v1::CustomerState read_customer;
+  ASSERT_TRUE(r.ReadCustomer("cust-key", read_customer).value());
+  EXPECT_EQ(read_customer.SerializeAsString(), customer.SerializeAsString());
+
+  // Missing records read as false and leave the message empty.
+  EXPECT_FALSE(r.ReadCase("none", c).value());
+  EXPECT_EQ(c.ByteSizeLong(), 0u);
+  EXPECT_FALSE(r.ReadContact("none", read_contact).value());
+  EXPECT_EQ(read_contact.ByteSizeLong(), 0u);
+  EXPECT_FALSE(r.ReadCustomer("none", read_customer).value());
+  EXPECT_EQ(read_customer.ByteSizeLong(), 0u);
+}
+
 TEST_P(StoreContractTest, DeleteRemovesAndDeletingNothingIsFine) {
   domain::StateStore& s = subject_->store();
   ASSERT_TRUE(s.PutCase(MakeCase("c1", v1::OPEN)).ok());

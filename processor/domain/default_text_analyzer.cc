@@ -15,13 +15,17 @@ namespace {
 // built from configuration. Immutable; thread-safe.
 class DefaultTextAnalyzer final : public TextAnalyzer {
  public:
+  // Builds the process-wide sentiment analyzer and classifier here (once per process), so that
+  // the first turn an engine sees does not pay for loading their lexicon and model.
   explicit DefaultTextAnalyzer(text::EscalationPhraseMatcher matcher)
-      : matcher_(std::move(matcher)) {}
+      : matcher_(std::move(matcher)),
+        sentiment_(text::SentimentAnalyzer::Default()),
+        classifier_(complaint::ComplaintClassifier::Default()) {}
 
   TextSignals Analyze(std::string_view text) const override {
     TextSignals signals;
-    signals.sentiment = text::SentimentAnalyzer::Default().Score(text);
-    signals.complaint_probability = complaint::ComplaintClassifier::Default().Probability(text);
+    signals.sentiment = sentiment_.Score(text);
+    signals.complaint_probability = classifier_.Probability(text);
     const text::PhraseMatches matches = matcher_.Match(text);
     signals.manager_request = matches.Has(text::PhraseClass::kManagerRequest);
     signals.churn_threat = matches.Has(text::PhraseClass::kChurnThreat);
@@ -32,6 +36,8 @@ class DefaultTextAnalyzer final : public TextAnalyzer {
 
  private:
   text::EscalationPhraseMatcher matcher_;
+  const text::SentimentAnalyzer& sentiment_;
+  const complaint::ComplaintClassifier& classifier_;
 };
 
 }  // namespace

@@ -160,9 +160,12 @@ class EngineCall {
   void CompleteOne(v1::ComplaintCase* c, v1::MilestoneState* m, int64_t at_ms);
   absl::Status RescheduleCase(v1::ComplaintCase* c);
   void MigratePolicy(v1::ComplaintCase* c, int64_t at_ms);
+  void RestartForReopen(v1::ComplaintCase* c);
 
   // ---- timers ----
   absl::Status AddTimer(RepeatedPtrField<v1::Timer>* timers, v1::Timer timer);
+  template <typename Build>
+  absl::Status AddTimerInPlace(RepeatedPtrField<v1::Timer>* timers, Build build);
   template <typename Pred>
   absl::Status CancelTimers(RepeatedPtrField<v1::Timer>* timers, Pred pred);
   static bool TakePending(RepeatedPtrField<v1::Timer>* timers, const v1::Timer& timer);
@@ -253,12 +256,42 @@ absl::Status EngineCall::AddTimer(RepeatedPtrField<v1::Timer>* timers, v1::Timer
   return absl::OkStatus();
 }
 
+// As AddTimer, with the timer built by `build` in a new element of `timers`: the field reuses an
+// element (and its strings) left by RemoveTimerAt when it has one, so a timer that is started
+// and stopped on every contact allocates nothing once the record has been through the cycle.
+template <typename Build>
+absl::Status EngineCall::AddTimerInPlace(RepeatedPtrField<v1::Timer>* timers, Build build) {
+  v1::Timer* timer = timers->Add();
+  build(timer);
+  for (int i = 0; i + 1 < timers->size(); ++i) {
+    const v1::Timer& existing = timers->Get(i);
+    if (existing.timer_id() == timer->timer_id() && existing.due_ms() == timer->due_ms()) {
+      timers->RemoveLast();
+      return absl::OkStatus();
+    }
+  }
+  absl::Status status = store_.PutTimer(*timer);
+  if (!status.ok()) timers->RemoveLast();
+  return status;
+}
+
+namespace {
+
+// Removes element `i`, keeping the order of the others. The removed message stays in the field,
+// cleared, for the next Add to reuse (RepeatedPtrField::erase would delete it).
+void RemoveTimerAt(RepeatedPtrField<v1::Timer>* timers, int i) {
+  for (int j = i; j + 1 < timers->size(); ++j) timers->SwapElements(j, j + 1);
+  timers->RemoveLast();
+}
+
+}  // namespace
+
 template <typename Pred>
 absl::Status EngineCall::CancelTimers(RepeatedPtrField<v1::Timer>* timers, Pred pred) {
   for (int i = 0; i < timers->size();) {
     if (pred(timers->Get(i))) {
       CC_RETURN_IF_ERROR(store_.DeleteTimer(timers->Get(i)));
-      timers->erase(timers->begin() + i);
+      RemoveTimerAt(timers, i);
     } else {
       ++i;
     }
@@ -270,7 +303,7 @@ bool EngineCall::TakePending(RepeatedPtrField<v1::Timer>* timers, const v1::Time
   for (int i = 0; i < timers->size(); ++i) {
     if (timers->Get(i).timer_id() == timer.timer_id() &&
         timers->Get(i).due_ms() == timer.due_ms()) {
-      timers->erase(timers->begin() + i);
+      RemoveTimerAt(timers, i);
       return true;
     }
   }
@@ -282,14 +315,15 @@ absl::Status EngineCall::StartLiveClock(v1::ContactState* contact, std::string_v
   for (const v1::Timer& t : contact->timers()) {
     if (t.kind() == v1::CONTACT_LIVE_SLA && t.milestone() == clock) return absl::OkStatus();
   }
-  v1::Timer timer;
-  timer.set_due_ms(due_ms);
-  timer.set_timer_id(
-      absl::StrCat("contact/", contact->contact_id(), "/", std::string(clock), "/", due_ms));
-  timer.set_contact_id(contact->contact_id());
-  timer.set_milestone(std::string(clock));
-  timer.set_kind(v1::CONTACT_LIVE_SLA);
-  return AddTimer(contact->mutable_timers(), std::move(timer));
+  const std::string& contact_id = contact->contact_id();
+  return AddTimerInPlace(contact->mutable_timers(), [&](v1::Timer* timer) {
+    timer->set_due_ms(due_ms);
+    absl::StrAppend(timer->mutable_timer_id(), "contact/", contact_id, "/",
+                    absl::string_view(clock.data(), clock.size()), "/", due_ms);
+    timer->set_contact_id(contact_id);
+    timer->mutable_milestone()->assign(clock.data(), clock.size());
+    timer->set_kind(v1::CONTACT_LIVE_SLA);
+  });
 }
 
 absl::Status EngineCall::StopLiveClock(v1::ContactState* contact, std::string_view clock) {
@@ -306,12 +340,13 @@ absl::Status EngineCall::MaybeScheduleCustomerExpiry(v1::CustomerState* customer
       customer->last_contact_ms() + int64_t{config_.repeat_contact_window_s()} * 1000;
   CC_RETURN_IF_ERROR(CancelTimers(customer->mutable_timers(),
                                   [due](const v1::Timer& t) { return t.due_ms() != due; }));
-  v1::Timer timer;
-  timer.set_due_ms(due);
-  timer.set_timer_id(absl::StrCat("customer/", customer->customer_key(), "/expiry/", due));
-  timer.set_customer_key(customer->customer_key());
-  timer.set_kind(v1::CUSTOMER_EXPIRY);
-  return AddTimer(customer->mutable_timers(), std::move(timer));
+  const std::string& customer_key = customer->customer_key();
+  return AddTimerInPlace(customer->mutable_timers(), [&](v1::Timer* timer) {
+    timer->set_due_ms(due);
+    absl::StrAppend(timer->mutable_timer_id(), "customer/", customer_key, "/expiry/", due);
+    timer->set_customer_key(customer_key);
+    timer->set_kind(v1::CUSTOMER_EXPIRY);
+  });
 }
 
 // ------------------------------------------------------------------------------------------
@@ -356,14 +391,10 @@ absl::Status EngineCall::CreateContact(const v1::ContactEvent& event, bool live,
   contact->set_channel(event.channel());
   contact->set_first_seen_ms(t_ms_);
 
-  absl::StatusOr<std::optional<v1::CustomerState>> loaded = store_.GetCustomer(customer_key);
-  if (!loaded.ok()) return loaded.status();
   v1::CustomerState customer;
-  if (loaded->has_value()) {
-    customer = std::move(**loaded);
-  } else {
-    customer.set_customer_key(customer_key);
-  }
+  absl::StatusOr<bool> found = store_.ReadCustomer(customer_key, customer);
+  if (!found.ok()) return found.status();
+  if (!*found) customer.set_customer_key(customer_key);
   const bool repeat =
       live && !customer.last_contact_id().empty() &&
       customer.last_contact_id() != contact->contact_id() && t_ms_ >= customer.last_contact_ms() &&
@@ -407,11 +438,11 @@ absl::Status EngineCall::CreateContact(const v1::ContactEvent& event, bool live,
 }
 
 absl::Status EngineCall::HandleContactEvent(const v1::ContactEvent& event) {
-  absl::StatusOr<std::optional<v1::ContactState>> loaded = store_.GetContact(event.contact_id());
-  if (!loaded.ok()) return loaded.status();
-  const bool is_new = !loaded->has_value();
-  // Worked on in place (no move into another message) and moved into the store at the end.
-  v1::ContactState& contact = is_new ? loaded->emplace() : **loaded;
+  // Read into this message, worked on in place and moved into the store at the end.
+  v1::ContactState contact;
+  absl::StatusOr<bool> found = store_.ReadContact(event.contact_id(), contact);
+  if (!found.ok()) return found.status();
+  const bool is_new = !*found;
   // Cues already present before this event (repeat contact, open complaint added on creation
   // count as new so that they are evaluated below).
   int cues_before = 0;
@@ -681,21 +712,22 @@ absl::Status EngineCall::EndContact(v1::ContactState* contact, bool abandoned) {
   CC_RETURN_IF_ERROR(CancelTimers(contact->mutable_timers(), [](const v1::Timer& t) {
     return t.kind() == v1::CONTACT_LIVE_SLA;
   }));
-  v1::Timer expiry;
   const int64_t due = t_ms_ + int64_t{config_.contact_retention_s()} * 1000;
-  expiry.set_due_ms(due);
-  expiry.set_timer_id(absl::StrCat("contact/", contact->contact_id(), "/expiry/", due));
-  expiry.set_contact_id(contact->contact_id());
-  expiry.set_kind(v1::CONTACT_EXPIRY);
-  CC_RETURN_IF_ERROR(AddTimer(contact->mutable_timers(), std::move(expiry)));
+  const std::string& contact_id = contact->contact_id();
+  CC_RETURN_IF_ERROR(AddTimerInPlace(contact->mutable_timers(), [&](v1::Timer* expiry) {
+    expiry->set_due_ms(due);
+    absl::StrAppend(expiry->mutable_timer_id(), "contact/", contact_id, "/expiry/", due);
+    expiry->set_contact_id(contact_id);
+    expiry->set_kind(v1::CONTACT_EXPIRY);
+  }));
 
-  absl::StatusOr<std::optional<v1::CustomerState>> customer =
-      store_.GetCustomer(contact->customer_key());
-  if (!customer.ok()) return customer.status();
-  if (customer->has_value() && (*customer)->last_contact_id() == contact->contact_id() &&
-      (*customer)->last_contact_ms() < t_ms_) {
-    (*customer)->set_last_contact_ms(t_ms_);
-    CC_RETURN_IF_ERROR(store_.PutCustomer(std::move(**customer)));
+  v1::CustomerState customer;
+  absl::StatusOr<bool> found = store_.ReadCustomer(contact->customer_key(), customer);
+  if (!found.ok()) return found.status();
+  if (*found && customer.last_contact_id() == contact->contact_id() &&
+      customer.last_contact_ms() < t_ms_) {
+    customer.set_last_contact_ms(t_ms_);
+    CC_RETURN_IF_ERROR(store_.PutCustomer(std::move(customer)));
   }
   return absl::OkStatus();
 }
@@ -820,20 +852,16 @@ absl::StatusOr<std::string> EngineCall::OpenOrAttach(
     const std::string& customer_key, const std::string& category, double score,
     const RepeatedPtrField<v1::AlertReason>& reasons, const RepeatedPtrField<std::string>& tags,
     const std::string& queue, v1::Channel channel, const std::string& contact_id) {
-  absl::StatusOr<std::optional<v1::CustomerState>> loaded = store_.GetCustomer(customer_key);
-  if (!loaded.ok()) return loaded.status();
   v1::CustomerState customer;
-  if (loaded->has_value()) {
-    customer = std::move(**loaded);
-  } else {
-    customer.set_customer_key(customer_key);
-  }
+  absl::StatusOr<bool> found = store_.ReadCustomer(customer_key, customer);
+  if (!found.ok()) return found.status();
+  if (!*found) customer.set_customer_key(customer_key);
 
+  v1::ComplaintCase c;
   for (const std::string& open_id : customer.open_case_ids()) {
-    absl::StatusOr<std::optional<v1::ComplaintCase>> open = store_.GetCase(open_id);
+    absl::StatusOr<bool> open = store_.ReadCase(open_id, c);
     if (!open.ok()) return open.status();
-    if (!open->has_value() || (*open)->category() != category) continue;
-    v1::ComplaintCase c = std::move(**open);
+    if (!*open || c.category() != category) continue;
     c.set_repeat_count(c.repeat_count() + 1);
     c.set_updated_ms(std::max(c.updated_ms(), t_ms_));
     c.set_score(std::max(c.score(), score));
@@ -844,6 +872,16 @@ absl::StatusOr<std::string> EngineCall::OpenOrAttach(
     NewCaseOutcome(OutcomeKind::kCaseAttached, c);
     RaiseSeverity(&c, SeverityFor(config_, c.score(), c.cues(), c.repeat_count()));
     AdvanceAll(&c, t_ms_);
+    if (c.state() == v1::RESOLVED || c.state() == v1::FOLLOWED_UP) {
+      // A new complaint on a resolved case reopens it, as a REOPEN action would.
+      const v1::CaseState from = c.state();
+      c.set_state(v1::REOPENED);
+      Audit(&c, "transition REOPENED", std::string(kSystemActor),
+            absl::StrCat("from ", v1::CaseState_Name(from), ", new complaint"));
+      NewCaseOutcome(OutcomeKind::kCaseTransition, c).detail =
+          std::string(CaseActionName(v1::CaseAction::REOPEN));
+      RestartForReopen(&c);
+    }
     CC_RETURN_IF_ERROR(RescheduleCase(&c));
     v1::Alert& alert =
         NewAlert(v1::CASE_UPDATED,
@@ -859,7 +897,8 @@ absl::StatusOr<std::string> EngineCall::OpenOrAttach(
     return case_id;
   }
 
-  v1::ComplaintCase c;
+  // No open case of this category: a new one (in the message the loop read into).
+  c.Clear();
   c.set_case_id(absl::StrCat("case-", HashId({customer_key, category, event_id_}, 24)));
   c.set_customer_key(customer_key);
   c.set_category(category);
@@ -900,10 +939,10 @@ absl::StatusOr<std::string> EngineCall::OpenOrAttach(
 }
 
 absl::Status EngineCall::UpdateCaseFromContact(const v1::ContactState& contact) {
-  absl::StatusOr<std::optional<v1::ComplaintCase>> loaded = store_.GetCase(contact.case_id());
-  if (!loaded.ok()) return loaded.status();
-  if (!loaded->has_value()) return absl::OkStatus();
-  v1::ComplaintCase c = std::move(**loaded);
+  v1::ComplaintCase c;
+  absl::StatusOr<bool> found = store_.ReadCase(contact.case_id(), c);
+  if (!found.ok()) return found.status();
+  if (!*found) return absl::OkStatus();
   if (!IsOpenState(c.state())) return absl::OkStatus();
   c.set_score(std::max(c.score(), contact.escalation_score()));
   for (const v1::AlertReason& reason : contact.cues())
@@ -967,12 +1006,13 @@ absl::Status EngineCall::HandleLodged(const v1::ContactEvent& event) {
 }
 
 absl::Status EngineCall::HandleSurvey(const v1::ContactEvent& event) {
-  absl::StatusOr<std::optional<v1::ContactState>> contact = store_.GetContact(event.contact_id());
-  if (!contact.ok()) return contact.status();
+  v1::ContactState contact;
+  absl::StatusOr<bool> found = store_.ReadContact(event.contact_id(), contact);
+  if (!found.ok()) return found.status();
   Outcome& o = NewOutcome(OutcomeKind::kCsatResponse);
-  if (contact->has_value()) {
-    o.queue = QueueLabel((*contact)->queue());
-    o.channel = (*contact)->channel();
+  if (*found) {
+    o.queue = QueueLabel(contact.queue());
+    o.channel = contact.channel();
   } else {
     o.queue = QueueLabel(event.queue());
     o.channel = event.channel();
@@ -1100,21 +1140,7 @@ absl::Status EngineCall::HandleCaseAction(const v1::ContactEvent& event) {
           AddUnique(customer->mutable_case_ids(), c.case_id());
         }
       }
-      {
-        // A reopened case runs its acknowledge, keep-informed and resolve clocks afresh.
-        const sla::Policy& policy = CasePolicy(c);
-        for (const sla::MilestoneSpec& spec : policy.milestones) {
-          if (spec.kind == MilestoneKind::kFollowUp) continue;
-          for (int i = 0; i < c.milestones_size(); ++i) {
-            if (c.milestones(i).name() == spec.name) {
-              c.mutable_milestones()->erase(c.mutable_milestones()->begin() + i);
-              break;
-            }
-          }
-        }
-        CompleteKinds(&c, {MilestoneKind::kFollowUp}, t_ms_);
-        StartMilestones(&c, /*follow_up_only=*/false, t_ms_);
-      }
+      RestartForReopen(&c);
       break;
     case v1::CaseAction::AWAITING_CUSTOMER_ON: {
       c.set_awaiting_customer(true);
@@ -1284,6 +1310,23 @@ void EngineCall::AdvanceAll(v1::ComplaintCase* c, int64_t at_ms) {
   }
 }
 
+// A reopened case runs its acknowledge, keep-informed and resolve clocks afresh; a running
+// follow-up is completed.
+void EngineCall::RestartForReopen(v1::ComplaintCase* c) {
+  const sla::Policy& policy = CasePolicy(*c);
+  for (const sla::MilestoneSpec& spec : policy.milestones) {
+    if (spec.kind == sla::MilestoneKind::kFollowUp) continue;
+    for (int i = 0; i < c->milestones_size(); ++i) {
+      if (c->milestones(i).name() == spec.name) {
+        c->mutable_milestones()->erase(c->mutable_milestones()->begin() + i);
+        break;
+      }
+    }
+  }
+  CompleteKinds(c, {sla::MilestoneKind::kFollowUp}, t_ms_);
+  StartMilestones(c, /*follow_up_only=*/false, t_ms_);
+}
+
 absl::Status EngineCall::RescheduleCase(v1::ComplaintCase* c) {
   const sla::Policy& policy = CasePolicy(*c);
   std::vector<v1::Timer> desired;
@@ -1420,7 +1463,8 @@ absl::Status EngineCall::HandleTimer(const v1::Timer& timer) {
       o.milestone = timer.milestone();
       Outcome& a = NewOutcome(OutcomeKind::kAlert);
       a.alert_kind = v1::LIVE_SLA_BREACH;
-      a.queue = o.queue;
+      // Not o.queue: adding `a` may have moved the outcomes and left `o` dangling.
+      a.queue = QueueLabel(contact.queue());
       a.channel = contact.channel();
       if (timer.milestone() == kClockHold && contact.on_hold()) {
         CheckLongHold(&contact, now_ms_ - contact.hold_started_ms());

@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "processor/domain/engine_internal.h"
@@ -387,7 +388,7 @@ TEST(SeverityTest, RepeatCountMakesHigh) {
   Harness h;
   FakeClock k;
   for (int i = 0; i < 3; ++i) {
-    h.Send(tb::MakeFlagComplaint({.contact_id = "c" + std::to_string(i), .customer_id = "u1"},
+    h.Send(tb::MakeFlagComplaint({.contact_id = absl::StrCat("c", i), .customer_id = "u1"},
                                  k.Advance(kMinute)));
   }
   ASSERT_EQ(h.store().cases().size(), 1u);
@@ -511,6 +512,68 @@ TEST(LifecycleTest, UnknownCaseIsCountedNotApplied) {
   EXPECT_EQ(OutcomesOf(fx, OutcomeKind::kUnknownCase).size(), 1u);
   EXPECT_TRUE(h.store().cases().empty());
 }
+
+struct AttachCase {
+  std::string name;
+  std::vector<Kind> path;  // actions bringing the case to the state under test
+  v1::CaseState expected;  // state after a new complaint of the same category attaches
+};
+
+class AttachStateTest : public ::testing::TestWithParam<AttachCase> {};
+
+// A new complaint attaches to the customer's open case of the category; a resolved (or followed
+// up) case is reopened by it, with an audit entry and its clocks restarted.
+TEST_P(AttachStateTest, NewComplaintReopensAResolvedCase) {
+  const AttachCase& tc = GetParam();
+  Harness h;
+  FakeClock k;
+  h.Send(tb::MakeFlagComplaint(kC1, k.NowMs()));
+  const std::string id = h.store().cases().begin()->first;
+  for (Kind step : tc.path) h.Send(tb::MakeCaseAction(kC1, k.Advance(kMinute), step, id));
+  const v1::CaseState before = h.store().cases().at(id).state();
+
+  Effects fx =
+      h.Send(tb::MakeFlagComplaint({.contact_id = "c2", .customer_id = "u1"}, k.Advance(kMinute)));
+  ASSERT_EQ(h.store().cases().size(), 1u);
+  const v1::ComplaintCase& c = h.store().cases().at(id);
+  EXPECT_EQ(c.repeat_count(), 1);
+  EXPECT_EQ(c.state(), tc.expected);
+  const std::vector<const Outcome*> transitions = OutcomesOf(fx, OutcomeKind::kCaseTransition);
+  bool audited = false;
+  for (const v1::AuditEntry& entry : c.audit()) audited |= entry.what() == "transition REOPENED";
+  if (tc.expected == before) {
+    EXPECT_TRUE(transitions.empty());
+    EXPECT_FALSE(audited);
+    return;
+  }
+  ASSERT_EQ(transitions.size(), 1u);
+  EXPECT_EQ(transitions[0]->state, v1::REOPENED);
+  EXPECT_TRUE(audited);
+  int open_delta = 0;  // it was never closed: the open-case gauge moves only between labels
+  for (const Outcome* o : OutcomesOf(fx, OutcomeKind::kOpenCasesDelta)) open_delta += o->delta;
+  EXPECT_EQ(open_delta, 0);
+  bool acknowledge_running = false;
+  for (const v1::MilestoneState& m : c.milestones()) {
+    if (m.name() == "acknowledge") acknowledge_running = !m.completed();
+    if (m.name() == "follow_up") {
+      EXPECT_TRUE(m.completed());
+    }
+  }
+  EXPECT_TRUE(acknowledge_running);
+  // The reopened case takes the usual actions again.
+  fx = h.Send(tb::MakeCaseAction(kC1, k.Advance(kMinute), kAck, id));
+  EXPECT_TRUE(OutcomesOf(fx, OutcomeKind::kInvalidTransition).empty());
+  EXPECT_EQ(h.store().cases().at(id).state(), v1::ACKNOWLEDGED);
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    States, AttachStateTest,
+    ::testing::Values(AttachCase{"open", {}, v1::OPEN},
+                      AttachCase{"acknowledged", {kAck}, v1::ACKNOWLEDGED},
+                      AttachCase{"investigating", {kAck, kInv}, v1::INVESTIGATING},
+                      AttachCase{"resolved", {kAck, kInv, kResolve}, v1::REOPENED},
+                      AttachCase{"followed_up", {kAck, kInv, kResolve, kFollow}, v1::REOPENED}),
+    [](const ::testing::TestParamInfo<AttachCase>& info) { return info.param.name; });
 
 TEST(LifecycleTest, ReopenRefusedWhenAnotherCaseOfTheCategoryIsOpen) {
   Harness h;
@@ -704,6 +767,17 @@ TEST_P(LiveSlaTest, BreachesOnlyWhileTheConditionLasts) {
   for (const v1::Alert* a : AlertsOf(all, v1::LIVE_SLA_BREACH)) clocks.push_back(a->milestone());
   EXPECT_EQ(clocks, lc.breaches);
   EXPECT_EQ(OutcomesOf(all, OutcomeKind::kLiveSlaBreach).size(), lc.breaches.size());
+  // Each breach's alert outcome carries the same queue label as its breach outcome.
+  std::vector<std::string> breach_queues;
+  for (const Outcome* o : OutcomesOf(all, OutcomeKind::kLiveSlaBreach)) {
+    EXPECT_FALSE(o->queue.empty());
+    breach_queues.push_back(o->queue);
+  }
+  std::vector<std::string> alert_queues;
+  for (const Outcome* o : OutcomesOf(all, OutcomeKind::kAlert)) {
+    if (o->alert_kind == v1::LIVE_SLA_BREACH) alert_queues.push_back(o->queue);
+  }
+  EXPECT_EQ(alert_queues, breach_queues);
 }
 
 INSTANTIATE_TEST_SUITE_P(
@@ -975,7 +1049,7 @@ TEST(DeterminismTest, CaseAndAlertIdsAreStableAcrossRuns) {
   const v1::ContactEvent flag = tb::MakeFlagComplaint(kC1, FakeClock::kDefaultStartMs);
   h.Send(flag);
   const std::string expected =
-      "case-" + HashId({h.engine().CustomerKey("u1"), "billing", flag.event_id()}, 24);
+      absl::StrCat("case-", HashId({h.engine().CustomerKey("u1"), "billing", flag.event_id()}, 24));
   EXPECT_EQ(h.store().cases().begin()->first, expected);
 }
 

@@ -1,6 +1,11 @@
+// SHA-256 through OpenSSL's low-level functions, deprecated (not removed) in OpenSSL 3 in favour
+// of EVP, whose per-call provider dispatch and context copies cost several times the hashing of
+// an id. Same digests (the known-answer tests pin them).
+#define OPENSSL_SUPPRESS_DEPRECATED
+
 #include "processor/domain/pseudonymize.h"
 
-#include <openssl/evp.h>
+#include <openssl/sha.h>
 
 #include <algorithm>
 #include <cstdlib>
@@ -10,14 +15,13 @@ namespace {
 
 std::string ToHex(const unsigned char* bytes, size_t n, size_t hex_chars) {
   static constexpr char kDigits[] = "0123456789abcdef";
-  std::string out;
-  out.reserve(n * 2);
+  char hex[2 * SHA256_DIGEST_LENGTH];
+  n = std::min(n, size_t{SHA256_DIGEST_LENGTH});
   for (size_t i = 0; i < n; ++i) {
-    out.push_back(kDigits[bytes[i] >> 4]);
-    out.push_back(kDigits[bytes[i] & 0xf]);
+    hex[2 * i] = kDigits[bytes[i] >> 4];
+    hex[2 * i + 1] = kDigits[bytes[i] & 0xf];
   }
-  out.resize(std::min(out.size(), hex_chars));
-  return out;
+  return std::string(hex, std::min(2 * n, hex_chars));
 }
 
 }  // namespace
@@ -28,41 +32,34 @@ Pseudonymizer::Pseudonymizer(std::string_view key) {
   constexpr size_t kBlock = 64;
   unsigned char block[kBlock] = {};
   if (key.size() > kBlock) {
-    unsigned int len = 0;
-    if (EVP_Digest(key.data(), key.size(), block, &len, EVP_sha256(), nullptr) != 1) std::abort();
+    SHA256(reinterpret_cast<const unsigned char*>(key.data()), key.size(), block);
   } else {
     std::copy(key.begin(), key.end(), block);
   }
-  auto pad_state = [&block](unsigned char pad) {
+  auto pad_state = [&block](unsigned char pad, SHA256_CTX* ctx) {
     unsigned char padded[kBlock];
     for (size_t i = 0; i < kBlock; ++i) padded[i] = block[i] ^ pad;
-    EVP_MD_CTX* ctx = EVP_MD_CTX_new();
-    if (ctx == nullptr || EVP_DigestInit_ex(ctx, EVP_sha256(), nullptr) != 1 ||
-        EVP_DigestUpdate(ctx, padded, kBlock) != 1) {
+    if (SHA256_Init(ctx) != 1 || SHA256_Update(ctx, padded, kBlock) != 1) {
       // Only on a broken OpenSSL installation: fail loudly rather than pseudonymise badly.
       std::abort();
     }
-    return std::shared_ptr<const evp_md_ctx_st>(ctx, EVP_MD_CTX_free);
   };
-  inner_ = pad_state(0x36);
-  outer_ = pad_state(0x5c);
+  pad_state(0x36, &inner_);
+  pad_state(0x5c, &outer_);
 }
 
 std::string Pseudonymizer::Pseudonymize(std::string_view raw_id) const {
-  EVP_MD_CTX* ctx = EVP_MD_CTX_new();
-  unsigned char inner[EVP_MAX_MD_SIZE];
-  unsigned int inner_len = 0;
-  unsigned char digest[EVP_MAX_MD_SIZE];
-  unsigned int digest_len = 0;
-  if (ctx == nullptr || EVP_MD_CTX_copy_ex(ctx, inner_.get()) != 1 ||
-      EVP_DigestUpdate(ctx, raw_id.data(), raw_id.size()) != 1 ||
-      EVP_DigestFinal_ex(ctx, inner, &inner_len) != 1 ||
-      EVP_MD_CTX_copy_ex(ctx, outer_.get()) != 1 || EVP_DigestUpdate(ctx, inner, inner_len) != 1 ||
-      EVP_DigestFinal_ex(ctx, digest, &digest_len) != 1) {
+  unsigned char inner[SHA256_DIGEST_LENGTH];
+  unsigned char digest[SHA256_DIGEST_LENGTH];
+  SHA256_CTX ctx = inner_;
+  if (SHA256_Update(&ctx, raw_id.data(), raw_id.size()) != 1 || SHA256_Final(inner, &ctx) != 1) {
     std::abort();
   }
-  EVP_MD_CTX_free(ctx);
-  return ToHex(digest, digest_len, 64);
+  ctx = outer_;
+  if (SHA256_Update(&ctx, inner, sizeof(inner)) != 1 || SHA256_Final(digest, &ctx) != 1) {
+    std::abort();
+  }
+  return ToHex(digest, sizeof(digest), 64);
 }
 
 std::string HashId(std::initializer_list<std::string_view> parts, size_t hex_chars) {
@@ -73,10 +70,13 @@ std::string HashId(std::initializer_list<std::string_view> parts, size_t hex_cha
     first = false;
     joined.append(part);
   }
-  unsigned char digest[EVP_MAX_MD_SIZE];
-  unsigned int digest_len = 0;
-  EVP_Digest(joined.data(), joined.size(), digest, &digest_len, EVP_sha256(), nullptr);
-  return ToHex(digest, digest_len, hex_chars);
+  unsigned char digest[SHA256_DIGEST_LENGTH];
+  SHA256_CTX ctx;
+  if (SHA256_Init(&ctx) != 1 || SHA256_Update(&ctx, joined.data(), joined.size()) != 1 ||
+      SHA256_Final(digest, &ctx) != 1) {
+    std::abort();
+  }
+  return ToHex(digest, sizeof(digest), hex_chars);
 }
 
 }  // namespace ccstream::domain

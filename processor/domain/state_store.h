@@ -2,6 +2,7 @@
 
 #include <optional>
 #include <string_view>
+#include <utility>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
@@ -26,6 +27,13 @@ class StateStore {
     return PutContact(static_cast<const v1::ContactState&>(contact));
   }
   virtual absl::Status DeleteContact(std::string_view contact_id) = 0;
+  // Reads a contact into `out`, replacing its contents: true when found, false (and `out`
+  // cleared) when there is none. The same record as GetContact, without the optional and
+  // StatusOr around a message: a store that keeps messages copies straight into the caller's.
+  // Defaults to GetContact.
+  virtual absl::StatusOr<bool> ReadContact(std::string_view contact_id, v1::ContactState& out) {
+    return ReadVia(GetContact(contact_id), out);
+  }
 
   virtual absl::StatusOr<std::optional<v1::ComplaintCase>> GetCase(std::string_view case_id) = 0;
   virtual absl::Status PutCase(const v1::ComplaintCase& c) = 0;
@@ -34,6 +42,10 @@ class StateStore {
     return PutCase(static_cast<const v1::ComplaintCase&>(c));
   }
   virtual absl::Status DeleteCase(std::string_view case_id) = 0;
+  // As ReadContact.
+  virtual absl::StatusOr<bool> ReadCase(std::string_view case_id, v1::ComplaintCase& out) {
+    return ReadVia(GetCase(case_id), out);
+  }
 
   virtual absl::StatusOr<std::optional<v1::CustomerState>> GetCustomer(
       std::string_view customer_key) = 0;
@@ -43,11 +55,27 @@ class StateStore {
     return PutCustomer(static_cast<const v1::CustomerState&>(customer));
   }
   virtual absl::Status DeleteCustomer(std::string_view customer_key) = 0;
+  // As ReadContact.
+  virtual absl::StatusOr<bool> ReadCustomer(std::string_view customer_key, v1::CustomerState& out) {
+    return ReadVia(GetCustomer(customer_key), out);
+  }
 
   // Timers are ordered by (due_ms, timer_id); the runtime's timer wheel reads them back.
   // Putting a timer with the same (due_ms, timer_id) twice keeps one.
   virtual absl::Status PutTimer(const v1::Timer& timer) = 0;
   virtual absl::Status DeleteTimer(const v1::Timer& timer) = 0;
+
+ private:
+  template <typename T>
+  static absl::StatusOr<bool> ReadVia(absl::StatusOr<std::optional<T>> got, T& out) {
+    if (!got.ok()) return got.status();
+    if (!got->has_value()) {
+      out.Clear();
+      return false;
+    }
+    out = std::move(**got);
+    return true;
+  }
 };
 
 }  // namespace ccstream::domain

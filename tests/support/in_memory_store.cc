@@ -21,6 +21,21 @@ auto Find(const Index& index, typename Map::mapped_type& spare, std::string_view
   return out;
 }
 
+// Copies the value under `key` into `out` (cleared when there is none). `out` first takes the
+// memory of `spare` so that the copy reuses its strings and repeated elements.
+template <typename Map, typename Index>
+bool ReadInto(const Index& index, typename Map::mapped_type& spare, std::string_view key,
+              typename Map::mapped_type& out) {
+  auto it = index.find(key);
+  if (it == index.end()) {
+    out.Clear();
+    return false;
+  }
+  out.Swap(&spare);
+  out = it->second->second;
+  return true;
+}
+
 // Stores a copy of `value` under `key`.
 template <typename Map, typename Index>
 void PutCopied(Map& map, Index& index, std::string_view key,
@@ -126,6 +141,12 @@ absl::Status InMemoryStore::PutContact(v1::ContactState&& contact) {
   return absl::OkStatus();
 }
 
+absl::StatusOr<bool> InMemoryStore::ReadContact(std::string_view contact_id,
+                                                v1::ContactState& out) {
+  if (absl::Status s = Check(); !s.ok()) return s;
+  return ReadInto<Map<v1::ContactState>>(contact_index_, spare_contact_, contact_id, out);
+}
+
 absl::Status InMemoryStore::DeleteContact(std::string_view contact_id) {
   if (absl::Status s = Check(); !s.ok()) return s;
   Erase(contacts_, contact_index_, contact_id);
@@ -147,6 +168,11 @@ absl::Status InMemoryStore::PutCase(v1::ComplaintCase&& c) {
   if (absl::Status s = Check(); !s.ok()) return s;
   PutMoved(cases_, case_index_, spare_case_, c.case_id(), std::move(c));
   return absl::OkStatus();
+}
+
+absl::StatusOr<bool> InMemoryStore::ReadCase(std::string_view case_id, v1::ComplaintCase& out) {
+  if (absl::Status s = Check(); !s.ok()) return s;
+  return ReadInto<Map<v1::ComplaintCase>>(case_index_, spare_case_, case_id, out);
 }
 
 absl::Status InMemoryStore::DeleteCase(std::string_view case_id) {
@@ -174,6 +200,12 @@ absl::Status InMemoryStore::PutCustomer(v1::CustomerState&& customer) {
   return absl::OkStatus();
 }
 
+absl::StatusOr<bool> InMemoryStore::ReadCustomer(std::string_view customer_key,
+                                                 v1::CustomerState& out) {
+  if (absl::Status s = Check(); !s.ok()) return s;
+  return ReadInto<Map<v1::CustomerState>>(customer_index_, spare_customer_, customer_key, out);
+}
+
 absl::Status InMemoryStore::DeleteCustomer(std::string_view customer_key) {
   if (absl::Status s = Check(); !s.ok()) return s;
   Erase(customers_, customer_index_, customer_key);
@@ -186,6 +218,14 @@ absl::Status InMemoryStore::PutTimer(const v1::Timer& timer) {
   auto it = timers_.lower_bound(key);
   if (it != timers_.end() && !timers_.key_comp()(key, it->first)) {
     it->second = timer;
+  } else if (!spare_timer_nodes_.empty()) {
+    // A node of a deleted timer: its key string and message are assigned, reusing their memory.
+    TimerMap::node_type node = std::move(spare_timer_nodes_.back());
+    spare_timer_nodes_.pop_back();
+    node.key().first = timer.due_ms();
+    node.key().second.assign(timer.timer_id());
+    node.mapped() = timer;
+    timers_.insert(it, std::move(node));
   } else {
     timers_.emplace_hint(it, std::pair<int64_t, std::string>(timer.due_ms(), timer.timer_id()),
                          timer);
@@ -196,7 +236,13 @@ absl::Status InMemoryStore::PutTimer(const v1::Timer& timer) {
 absl::Status InMemoryStore::DeleteTimer(const v1::Timer& timer) {
   if (absl::Status s = Check(); !s.ok()) return s;
   const std::pair<int64_t, std::string_view> key(timer.due_ms(), timer.timer_id());
-  if (auto it = timers_.find(key); it != timers_.end()) timers_.erase(it);
+  if (auto it = timers_.find(key); it != timers_.end()) {
+    if (spare_timer_nodes_.size() < kMaxSpareTimerNodes) {
+      spare_timer_nodes_.push_back(timers_.extract(it));
+    } else {
+      timers_.erase(it);
+    }
+  }
   return absl::OkStatus();
 }
 

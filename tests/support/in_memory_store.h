@@ -31,15 +31,18 @@ class InMemoryStore final : public domain::StateStore {
   absl::Status PutContact(const v1::ContactState& contact) override;
   absl::Status PutContact(v1::ContactState&& contact) override;
   absl::Status DeleteContact(std::string_view contact_id) override;
+  absl::StatusOr<bool> ReadContact(std::string_view contact_id, v1::ContactState& out) override;
   absl::StatusOr<std::optional<v1::ComplaintCase>> GetCase(std::string_view case_id) override;
   absl::Status PutCase(const v1::ComplaintCase& c) override;
   absl::Status PutCase(v1::ComplaintCase&& c) override;
   absl::Status DeleteCase(std::string_view case_id) override;
+  absl::StatusOr<bool> ReadCase(std::string_view case_id, v1::ComplaintCase& out) override;
   absl::StatusOr<std::optional<v1::CustomerState>> GetCustomer(
       std::string_view customer_key) override;
   absl::Status PutCustomer(const v1::CustomerState& customer) override;
   absl::Status PutCustomer(v1::CustomerState&& customer) override;
   absl::Status DeleteCustomer(std::string_view customer_key) override;
+  absl::StatusOr<bool> ReadCustomer(std::string_view customer_key, v1::CustomerState& out) override;
   absl::Status PutTimer(const v1::Timer& timer) override;
   absl::Status DeleteTimer(const v1::Timer& timer) override;
 
@@ -97,6 +100,9 @@ class InMemoryStore final : public domain::StateStore {
   v1::ContactState spare_contact_;
   v1::ComplaintCase spare_case_;
   v1::CustomerState spare_customer_;
+  // Map nodes of deleted timers, kept (up to a bound) for the next puts to reuse.
+  static constexpr size_t kMaxSpareTimerNodes = 64;
+  std::vector<TimerMap::node_type> spare_timer_nodes_;
 };
 
 }  // namespace ccstream::testing

@@ -53,10 +53,9 @@ absl::StatusOr<ComplaintClassifier> ComplaintClassifier::FromWeights(std::string
 
 double ComplaintClassifier::Score(std::string_view text) const {
   thread_local FeatureBuffer buffer;
-  // The same float as the four-partial-sum dot product over Extract's output, without writing
-  // and re-reading the feature vector.
-  const float total = model_->extractor.Dot(text, model_->quantized.data(), &buffer);
-  return model_->bias + model_->scale * static_cast<double>(total);
+  // The dot product over Extract's output, without writing and re-reading the feature vector.
+  const double total = model_->extractor.Dot(text, model_->quantized.data(), &buffer);
+  return model_->bias + model_->scale * total;
 }
 
 double ComplaintClassifier::Probability(std::string_view text) const {

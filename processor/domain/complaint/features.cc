@@ -1,6 +1,7 @@
 #include "processor/domain/complaint/features.h"
 
 #include <algorithm>
+#include <array>
 #include <charconv>
 #include <cmath>
 #include <cstddef>
@@ -20,9 +21,11 @@ constexpr uint64_t kFnvPrime = 1099511628211ull;
 constexpr uint64_t kSeedUnigram = 0x9e3779b97f4a7c15ull;
 constexpr uint64_t kSeedNegatedUnigram = 0xc2b2ae3d27d4eb4full;
 constexpr uint64_t kSeedWordNgram = 0x165667b19e3779f9ull;
-constexpr uint64_t kSeedChar = 0xd6e8feb86659fd93ull;
 constexpr uint64_t kStartMarker = 0x27d4eb2f165667c5ull;
 constexpr uint64_t kFibonacci = 0x9e3779b97f4a7c15ull;
+
+// The shift of a character n-gram hash with the default 18 hash bits (upper half of 2^18).
+constexpr int kDefaultCharacterShift = 64 - 18 + 1;
 
 // kByteMasks[n] keeps the low n bytes of a word (n <= 7).
 constexpr uint64_t kByteMasks[8] = {0,
@@ -81,11 +84,6 @@ inline size_t SequenceLength(unsigned char c) {
   return 4;
 }
 
-// Whether a multi-byte sequence led by `c` is part of a word (letters of other scripts), as
-// opposed to punctuation and symbols (Latin-1 punctuation C2, general punctuation E2, variation
-// selectors and specials EF) or an emoji (F0+, tokens of their own).
-inline bool IsWordLead(unsigned char c) { return c >= 0xC3 && c < 0xF0 && c != 0xE2 && c != 0xEF; }
-
 // A right single quotation mark (U+2019) or left one (U+2018) at `i`.
 inline bool IsCurlyApostrophe(std::string_view text, size_t i) {
   return i + 2 < text.size() && static_cast<unsigned char>(text[i]) == 0xE2 &&
@@ -93,6 +91,50 @@ inline bool IsCurlyApostrophe(std::string_view text, size_t i) {
          (static_cast<unsigned char>(text[i + 2]) == 0x99 ||
           static_cast<unsigned char>(text[i + 2]) == 0x98);
 }
+
+// What the normaliser does with a byte. A multi-byte sequence is part of a word when its lead
+// byte is a letter of another script (C3..EF), except Latin-1 punctuation (C2), general
+// punctuation (E2) and variation selectors and specials (EF); 4-byte sequences (emoji, F0+) are
+// tokens of their own.
+enum ByteClass : uint8_t {
+  kOtherByte = 0,    // separator: space, punctuation other than below, stray UTF-8 bytes
+  kLowerByte,        // a-z except h and w
+  kLowerUrlByte,     // h, w (may start a link)
+  kUpperByte,        // A-Z except H and W
+  kUpperUrlByte,     // H, W
+  kDigitByte,        // 0-9
+  kUnderscoreByte,   // _
+  kWordLeadByte,     // lead byte of a multi-byte letter (C3..EF except E2 and EF)
+  kHashByte,         // #
+  kAtByte,           // @
+  kQuestionByte,     // ?
+  kExclamationByte,  // !
+  kClauseByte,       // . ; :
+  kCommaByte,        // ,
+  kEmojiByte,        // 4-byte UTF-8 lead (F0 and above)
+};
+
+constexpr std::array<uint8_t, 256> MakeByteClasses() {
+  std::array<uint8_t, 256> t{};
+  for (int c = 0; c < 256; ++c) {
+    uint8_t k = kOtherByte;
+    if (c >= 'a' && c <= 'z') k = (c == 'h' || c == 'w') ? kLowerUrlByte : kLowerByte;
+    if (c >= 'A' && c <= 'Z') k = (c == 'H' || c == 'W') ? kUpperUrlByte : kUpperByte;
+    if (c >= '0' && c <= '9') k = kDigitByte;
+    if (c == '_') k = kUnderscoreByte;
+    if (c >= 0xC3 && c < 0xF0 && c != 0xE2 && c != 0xEF) k = kWordLeadByte;
+    if (c == '#') k = kHashByte;
+    if (c == '@') k = kAtByte;
+    if (c == '?') k = kQuestionByte;
+    if (c == '!') k = kExclamationByte;
+    if (c == '.' || c == ';' || c == ':') k = kClauseByte;
+    if (c == ',') k = kCommaByte;
+    if (c >= 0xF0) k = kEmojiByte;
+    t[static_cast<size_t>(c)] = k;
+  }
+  return t;
+}
+constexpr std::array<uint8_t, 256> kByteClass = MakeByteClasses();
 
 bool StartsWithUrl(std::string_view text, size_t i) {
   auto starts = [&](std::string_view prefix) {
@@ -215,6 +257,7 @@ const WordTable& GetTable() {
 // call, not shared between threads.
 class FeatureWriter {
  public:
+  static constexpr bool kSumsCharacterWeights = false;
   explicit FeatureWriter(FeatureVector* features) : features_(features) { features_->clear(); }
   void Add(uint32_t index, float value) { features_->push_back({index, value}); }
   // Appends `count` features of the same value, the j-th at index_of(j); sized once, written
@@ -231,55 +274,39 @@ class FeatureWriter {
   FeatureVector* features_;
 };
 
-// Emit sink of Dot: accumulates weights[index] * value without materialising the features, in
-// exactly the arithmetic of a dot product over the feature vector with four partial sums
-// (feature i goes to sum i % 4, the last size % 4 features to sum 0, then
-// (sum0 + sum1) + (sum2 + sum3)), so Dot and a loop over Extract's output agree to the bit.
-// Borrows the weights; one per call, not shared between threads.
+// Emit sink of Dot: accumulates weights[index] * value without materialising the features.
+// Within a run every feature has the same value, so the run's int16 weights are summed exactly
+// in an integer and multiplied by the value once; the runs and the single features are summed
+// in double. Borrows the weights; one per call, not shared between threads.
 class DotSink {
  public:
+  static constexpr bool kSumsCharacterWeights = true;
   explicit DotSink(const int16_t* weights) : weights_(weights) {}
-  void Add(uint32_t index, float value) { Push(Product(index, value)); }
+  const int16_t* weights() const { return weights_; }
+  // Adds value * sum, sum being the (exact) sum of the weights of features of that value.
+  void AddSum(int64_t sum, float value) {
+    total_ += static_cast<double>(sum) * static_cast<double>(value);
+  }
+  void Add(uint32_t index, float value) {
+    total_ += static_cast<double>(weights_[index]) * static_cast<double>(value);
+  }
   template <typename IndexFn>
   void AddRun(size_t count, float value, IndexFn index_of) {
+    int64_t a0 = 0;
+    int64_t a1 = 0;
     size_t j = 0;
-    for (; pending_ != 0 && j < count; ++j) Push(Product(index_of(j), value));
-    float s0 = sum_[0], s1 = sum_[1], s2 = sum_[2], s3 = sum_[3];
-    for (; j + 4 <= count; j += 4) {
-      s0 += Product(index_of(j), value);
-      s1 += Product(index_of(j + 1), value);
-      s2 += Product(index_of(j + 2), value);
-      s3 += Product(index_of(j + 3), value);
+    for (; j + 2 <= count; j += 2) {
+      a0 += weights_[index_of(j)];
+      a1 += weights_[index_of(j + 1)];
     }
-    sum_[0] = s0;
-    sum_[1] = s1;
-    sum_[2] = s2;
-    sum_[3] = s3;
-    for (; j < count; ++j) Push(Product(index_of(j), value));
+    if (j < count) a0 += weights_[index_of(j)];
+    total_ += static_cast<double>(a0 + a1) * static_cast<double>(value);
   }
-  float Total() {
-    for (int k = 0; k < pending_; ++k) sum_[0] += held_[k];
-    pending_ = 0;
-    return (sum_[0] + sum_[1]) + (sum_[2] + sum_[3]);
-  }
+  double Total() const { return total_; }
 
  private:
-  float Product(uint32_t index, float value) const {
-    return static_cast<float>(weights_[index]) * value;
-  }
-  // Holds products until four are there, so that a final partial group goes to sum 0.
-  void Push(float product) {
-    held_[pending_++] = product;
-    if (pending_ == 4) {
-      for (int k = 0; k < 4; ++k) sum_[k] += held_[k];
-      pending_ = 0;
-    }
-  }
-
   const int16_t* weights_;
-  float sum_[4] = {0, 0, 0, 0};
-  float held_[4] = {0, 0, 0, 0};
-  int pending_ = 0;
+  double total_ = 0;
 };
 
 }  // namespace
@@ -353,40 +380,46 @@ void FeatureExtractor::Normalize(std::string_view text, FeatureBuffer* buffer, i
   size_t i = 0;
   while (i < n) {
     const unsigned char c = static_cast<unsigned char>(text[i]);
-    if (c == '@' && i + 1 < n && IsHandleByte(static_cast<unsigned char>(text[i + 1]))) {
-      ++i;
-      while (i < n && IsHandleByte(static_cast<unsigned char>(text[i]))) ++i;
-      add_placeholder("@user", kMentionHash);
+    const uint8_t kind = kByteClass[c];
+    if (kind == kOtherByte) {
+      i += SequenceLength(c);
       continue;
     }
-    if ((c == 'h' || c == 'H' || c == 'w' || c == 'W') && StartsWithUrl(text, i)) {
+    if (kind == kAtByte) {
+      if (i + 1 < n && IsHandleByte(static_cast<unsigned char>(text[i + 1]))) {
+        ++i;
+        while (i < n && IsHandleByte(static_cast<unsigned char>(text[i]))) ++i;
+        add_placeholder("@user", kMentionHash);
+      } else {
+        ++i;
+      }
+      continue;
+    }
+    if ((kind == kLowerUrlByte || kind == kUpperUrlByte) && StartsWithUrl(text, i)) {
       while (i < n && !IsSpaceOrControl(static_cast<unsigned char>(text[i]))) ++i;
       add_placeholder("url", kUrlHash);
       continue;
     }
-    if (c == '?' || c == '!') {
+    if (kind == kQuestionByte || kind == kExclamationByte) {
       while (i < n && (text[i] == '?' || text[i] == '!')) ++i;
-      if (c == '?') {
+      if (kind == kQuestionByte) {
         add_placeholder("?", kQuestionHash);
-      } else {
-        add_placeholder("!", kExclamationHash);
-      }
-      if (c == '?') {
         ++*question_runs;
       } else {
+        add_placeholder("!", kExclamationHash);
         ++*exclamation_runs;
       }
       negation = false;
       clause_start = true;
       continue;
     }
-    if (c == '.' || c == ',' || c == ';' || c == ':') {
+    if (kind == kClauseByte || kind == kCommaByte) {
       negation = false;
-      if (c != ',') clause_start = true;
+      if (kind == kClauseByte) clause_start = true;
       ++i;
       continue;
     }
-    if (c >= 0xF0) {
+    if (kind == kEmojiByte) {
       const size_t length = std::min(SequenceLength(c), n - i);
       uint32_t begin = begin_token();
       out.append(text.substr(i, length));
@@ -394,62 +427,64 @@ void FeatureExtractor::Normalize(std::string_view text, FeatureBuffer* buffer, i
       i += length;
       continue;
     }
-    if (IsAsciiAlnum(c) || c == '_' || c == '#' || IsWordLead(c)) {
-      if (c == '#') ++i;
-      uint32_t begin = begin_token();
-      int letters = 0;
-      int upper = 0;
-      uint64_t hash = kFnvOffset;
-      auto put = [&](char byte) {
-        out.push_back(byte);
-        hash = (hash ^ static_cast<unsigned char>(byte)) * kFnvPrime;
-      };
-      while (i < n) {
-        const unsigned char d = static_cast<unsigned char>(text[i]);
-        if (d >= 'a' && d <= 'z') {
-          // The common case first: a lower-case letter is a letter, kept as it is.
-          ++letters;
-          put(static_cast<char>(d));
-          ++i;
-        } else if (IsDigit(d)) {
-          if (out.size() == begin || out.back() != '0' ||
-              !IsDigit(static_cast<unsigned char>(text[i - 1]))) {
-            put('0');
-          }
-          ++i;
-        } else if (IsAsciiLetter(d) || d == '_') {
-          ++letters;
-          if (IsAsciiUpper(d)) ++upper;
-          put(Lower(d));
-          ++i;
-        } else if (d == '\'' && out.size() > begin && i + 1 < n &&
-                   IsAsciiLetter(static_cast<unsigned char>(text[i + 1]))) {
-          ++i;
-        } else if (IsCurlyApostrophe(text, i) && out.size() > begin && i + 3 < n &&
-                   IsAsciiLetter(static_cast<unsigned char>(text[i + 3]))) {
-          i += 3;
-        } else if (IsWordLead(d)) {
-          const size_t length = std::min(SequenceLength(d), n - i);
-          for (size_t k = 0; k < length; ++k) put(text[i + k]);
-          ++letters;
-          i += length;
-        } else {
-          break;
+    // A word: letters, digits, '_', letters of other scripts, or a hashtag.
+    if (kind == kHashByte) ++i;
+    uint32_t begin = begin_token();
+    int letters = 0;
+    int upper = 0;
+    uint64_t hash = kFnvOffset;
+    auto put = [&](char byte) {
+      out.push_back(byte);
+      hash = (hash ^ static_cast<unsigned char>(byte)) * kFnvPrime;
+    };
+    while (i < n) {
+      const unsigned char d = static_cast<unsigned char>(text[i]);
+      const uint8_t k = kByteClass[d];
+      if (k <= kLowerUrlByte && k != kOtherByte) {
+        // The common case first: a lower-case letter is a letter, kept as it is.
+        ++letters;
+        put(static_cast<char>(d));
+        ++i;
+      } else if (k == kDigitByte) {
+        if (out.size() == begin || out.back() != '0' ||
+            !IsDigit(static_cast<unsigned char>(text[i - 1]))) {
+          put('0');
         }
+        ++i;
+      } else if (k == kUpperByte || k == kUpperUrlByte) {
+        ++letters;
+        ++upper;
+        put(static_cast<char>(d + 32));
+        ++i;
+      } else if (k == kUnderscoreByte) {
+        ++letters;
+        put('_');
+        ++i;
+      } else if (k == kWordLeadByte) {
+        const size_t length = std::min(SequenceLength(d), n - i);
+        for (size_t m = 0; m < length; ++m) put(text[i + m]);
+        ++letters;
+        i += length;
+      } else if (d == '\'' && out.size() > begin && i + 1 < n &&
+                 IsAsciiLetter(static_cast<unsigned char>(text[i + 1]))) {
+        ++i;
+      } else if (d == 0xE2 && IsCurlyApostrophe(text, i) && out.size() > begin && i + 3 < n &&
+                 IsAsciiLetter(static_cast<unsigned char>(text[i + 3]))) {
+        i += 3;
+      } else {
+        break;
       }
-      if (out.size() == begin) {
-        // A lone '#': drop the separator added for it.
-        if (!out.empty()) out.pop_back();
-        continue;
-      }
-      if (letters >= 2) {
-        ++*long_words;
-        if (upper == letters) ++*caps_words;
-      }
-      end_token(begin, /*is_word=*/true, hash);
+    }
+    if (out.size() == begin) {
+      // A lone '#': drop the separator added for it.
+      if (!out.empty()) out.pop_back();
       continue;
     }
-    i += SequenceLength(c);
+    if (letters >= 2) {
+      ++*long_words;
+      if (upper == letters) ++*caps_words;
+    }
+    end_token(begin, /*is_word=*/true, hash);
   }
   normalized.resize(out.size());
 }
@@ -469,23 +504,35 @@ void FeatureExtractor::Emit(std::string_view text, FeatureBuffer* buffer, Sink& 
   if (token_count > 0) {
     // Word unigrams.
     const float unigram_value = 1.0f / std::sqrt(static_cast<float>(token_count));
-    for (const FeatureBuffer::Token& token : tokens) {
-      const uint64_t seed =
-          options_.mark_negation && token.negated ? kSeedNegatedUnigram : kSeedUnigram;
-      sink.Add(index(token.hash ^ seed), unigram_value);
-    }
+    const FeatureBuffer::Token* const token_data = tokens.data();
+    const bool mark_negation = options_.mark_negation;
+    sink.AddRun(token_count, unigram_value, [&](size_t j) {
+      const FeatureBuffer::Token& token = token_data[j];
+      return index(token.hash ^
+                   (mark_negation && token.negated ? kSeedNegatedUnigram : kSeedUnigram));
+    });
     // Word n-grams from 2 to word_ngram_max; position -1 is the start marker.
     for (int len = 2; len <= options_.word_ngram_max; ++len) {
       const int count = static_cast<int>(token_count) - len + 2;
       if (count <= 0) break;
       const float value = 1.0f / std::sqrt(static_cast<float>(count));
-      for (int start = -1; start + len <= static_cast<int>(token_count); ++start) {
+      // The n-gram starting at token j - 1 (j = 0: the start marker first).
+      if (len == 2) {
+        const uint64_t seed = kSeedWordNgram + 2;
+        sink.AddRun(static_cast<size_t>(count), value, [&](size_t j) {
+          const uint64_t first = j == 0 ? kStartMarker : token_data[j - 1].hash;
+          return index(Mix(Mix(seed ^ first) ^ token_data[j].hash));
+        });
+        continue;
+      }
+      sink.AddRun(static_cast<size_t>(count), value, [&](size_t j) {
+        const int start = static_cast<int>(j) - 1;
         uint64_t h = kSeedWordNgram + static_cast<uint64_t>(len);
         for (int k = start; k < start + len; ++k) {
-          h = Mix(h ^ (k < 0 ? kStartMarker : tokens[k].hash));
+          h = Mix(h ^ (k < 0 ? kStartMarker : token_data[k].hash));
         }
-        sink.Add(index(h), value);
-      }
+        return index(h);
+      });
     }
     // Character n-grams of " " + normalized + " ".
     if (options_.char_ngram_max > 0) {
@@ -496,32 +543,84 @@ void FeatureExtractor::Emit(std::string_view text, FeatureBuffer* buffer, Sink& 
         if (padded >= static_cast<size_t>(len)) count += padded - len + 1;
       }
       const float value = count > 0 ? 1.0f / std::sqrt(static_cast<float>(count)) : 0.0f;
-      // The bytes of an n-gram are packed into a word and tagged with the length in the top
-      // byte, then hashed multiplicatively (independent per n-gram, so the loop pipelines).
-      // windows[p]: the (up to) 8 bytes of the padded text ending at p, packed into a word.
-      std::vector<uint64_t>& windows = buffer->windows;
-      windows.resize(padded);
-      uint64_t* const window_out = windows.data();
-      uint64_t window = ' ';
-      window_out[0] = window;
-      for (size_t k = 0; k < s.size(); ++k) {
-        window = (window << 8) | static_cast<unsigned char>(s[k]);
-        window_out[k + 1] = window;
-      }
-      window_out[padded - 1] = (window << 8) | ' ';
+      // The bytes of an n-gram are packed into a word and hashed multiplicatively (independent
+      // per n-gram, so the loop pipelines). No length tag is needed: the text holds no zero
+      // bytes, so n-grams of different lengths pack into disjoint ranges of integers.
       const uint32_t half = hashed_size_ >> 1;
       const int shift = shift_ + 1;
-      const uint64_t* const window_data = windows.data();
-      for (size_t len = static_cast<size_t>(options_.char_ngram_min);
-           len <= static_cast<size_t>(options_.char_ngram_max) && len <= padded; ++len) {
-        const uint64_t mask = kByteMasks[len];
-        // The length tag sits above the packed bytes, so OR-ing it equals XOR-ing it.
-        const uint64_t tag_seed = (uint64_t{len} << 56) ^ kSeedChar;
-        const uint64_t* const ending = window_data + (len - 1);
-        sink.AddRun(padded - len + 1, value, [=](size_t j) {
-          return static_cast<uint32_t>((((ending[j] & mask) ^ tag_seed) * kFibonacci) >> shift) |
-                 half;
-        });
+      const size_t min_len = static_cast<size_t>(options_.char_ngram_min);
+      const size_t max_len = std::min(static_cast<size_t>(options_.char_ngram_max), padded);
+      if constexpr (Sink::kSumsCharacterWeights) {
+        // Position by position: the window of the (up to) 8 bytes ending at the position is
+        // shifted along, and every n-gram ending there is looked up at once.
+        uint64_t masks[8] = {};
+        for (size_t len = min_len; len <= max_len; ++len) {
+          masks[len] = kByteMasks[len];
+        }
+        const int16_t* const w = sink.weights() + half;
+        auto at = [&](uint64_t window, size_t len) {
+          return w[((window & masks[len]) * kFibonacci) >> shift];
+        };
+        int64_t sum = 0;
+        uint64_t window = 0;
+        size_t p = 0;
+        // The first positions, where not every length fits yet.
+        for (; p == 0 || p + 1 < max_len; ++p) {
+          window = (window << 8) | (p == 0 ? ' ' : static_cast<unsigned char>(s[p - 1]));
+          for (size_t len = min_len; len <= p + 1 && len <= max_len; ++len) {
+            sum += at(window, len);
+          }
+        }
+        const unsigned char* const bytes = reinterpret_cast<const unsigned char*>(s.data());
+        if (min_len == 2 && max_len == 5 && shift == kDefaultCharacterShift) {
+          // The default options, with the masks and shift as constants (no spills).
+          constexpr int k = kDefaultCharacterShift;
+          int64_t s0 = 0;
+          int64_t s1 = 0;
+          for (; p + 1 < padded; ++p) {
+            window = (window << 8) | bytes[p - 1];
+            s0 += w[((window & kByteMasks[2]) * kFibonacci) >> k];
+            s1 += w[((window & kByteMasks[3]) * kFibonacci) >> k];
+            s0 += w[((window & kByteMasks[4]) * kFibonacci) >> k];
+            s1 += w[((window & kByteMasks[5]) * kFibonacci) >> k];
+          }
+          sum += s0 + s1;
+        } else {
+          for (; p + 1 < padded; ++p) {
+            window = (window << 8) | bytes[p - 1];
+            for (size_t len = min_len; len <= max_len; ++len) {
+              sum += at(window, len);
+            }
+          }
+        }
+        // The closing space.
+        if (p + 1 == padded && p >= 1) {
+          window = (window << 8) | ' ';
+          for (size_t len = min_len; len <= max_len && len <= p + 1; ++len) {
+            sum += at(window, len);
+          }
+        }
+        sink.AddSum(sum, value);
+      } else {
+        // windows[p]: the (up to) 8 bytes of the padded text ending at p, packed into a word.
+        std::vector<uint64_t>& windows = buffer->windows;
+        windows.resize(padded);
+        uint64_t* const window_out = windows.data();
+        uint64_t window = ' ';
+        window_out[0] = window;
+        for (size_t k = 0; k < s.size(); ++k) {
+          window = (window << 8) | static_cast<unsigned char>(s[k]);
+          window_out[k + 1] = window;
+        }
+        window_out[padded - 1] = (window << 8) | ' ';
+        const uint64_t* const window_data = windows.data();
+        for (size_t len = min_len; len <= max_len; ++len) {
+          const uint64_t mask = kByteMasks[len];
+          const uint64_t* const ending = window_data + (len - 1);
+          sink.AddRun(padded - len + 1, value, [=](size_t j) {
+            return static_cast<uint32_t>(((ending[j] & mask) * kFibonacci) >> shift) | half;
+          });
+        }
       }
     }
   }
@@ -574,8 +673,8 @@ void FeatureExtractor::Extract(std::string_view text, FeatureBuffer* buffer) con
   Emit(text, buffer, writer);
 }
 
-float FeatureExtractor::Dot(std::string_view text, const int16_t* weights,
-                            FeatureBuffer* buffer) const {
+double FeatureExtractor::Dot(std::string_view text, const int16_t* weights,
+                             FeatureBuffer* buffer) const {
   DotSink sink(weights);
   Emit(text, buffer, sink);
   return sink.Total();

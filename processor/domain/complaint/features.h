@@ -14,7 +14,7 @@ namespace ccstream::domain::complaint {
 
 // Bumped whenever the mapping from text to features changes; stored in the weights file, and a
 // model trained for another version is refused.
-inline constexpr int kFeatureVersion = 1;
+inline constexpr int kFeatureVersion = 2;
 
 // How text is turned into features. Stored with the weights, so a model always runs with the
 // options it was trained with.
@@ -141,11 +141,9 @@ class FeatureExtractor {
 
   // The dot product of `weights` (dimension() entries, indexed by feature index) with the
   // features of `text`, computed while they are extracted (buffer->features is left alone).
-  // Bit for bit the float that this loop over Extract's output gives:
-  //   float sum[4] = {}; feature i adds weights[index] * value to sum[i % 4] for the whole
-  //   groups of four, the last size % 4 features add to sum[0]; result
-  //   (sum[0] + sum[1]) + (sum[2] + sum[3]).
-  float Dot(std::string_view text, const int16_t* weights, FeatureBuffer* buffer) const;
+  // Equals the dot product over Extract's output up to double rounding: the weights of each
+  // group of equal-valued features are summed exactly as integers and scaled once.
+  double Dot(std::string_view text, const int16_t* weights, FeatureBuffer* buffer) const;
 
  private:
   // Runs the extraction, handing every feature in order to sink.Add(index, value) or, for a run

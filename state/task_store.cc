@@ -10,6 +10,7 @@
 #include "rocksdb/options.h"
 #include "rocksdb/table.h"
 #include "rocksdb/write_batch.h"
+#include "rocksdb/write_buffer_manager.h"
 
 namespace ccstream::state {
 namespace {
@@ -58,6 +59,28 @@ int64_t TimerKeyDue(std::string_view key) {
   return static_cast<int64_t>(biased ^ (uint64_t{1} << 63));
 }
 
+namespace {
+
+// The block cache and memtable budget shared by every store of the process: an instance opens
+// one store per assigned partition, and per-store caches and memtables would multiply with them.
+struct SharedMemory {
+  std::shared_ptr<rocksdb::Cache> cache;
+  std::shared_ptr<rocksdb::WriteBufferManager> write_buffers;
+};
+
+const SharedMemory& Shared(const TaskStoreOptions& options) {
+  static const SharedMemory* shared = [&] {
+    auto* memory = new SharedMemory();
+    memory->cache = rocksdb::NewLRUCache(options.block_cache_bytes);
+    memory->write_buffers = std::make_shared<rocksdb::WriteBufferManager>(
+        options.write_buffers_total_bytes, memory->cache);
+    return memory;
+  }();
+  return *shared;
+}
+
+}  // namespace
+
 absl::StatusOr<std::unique_ptr<TaskStore>> TaskStore::Open(const std::string& path,
                                                            const TaskStoreOptions& options) {
   std::error_code ec;
@@ -65,7 +88,8 @@ absl::StatusOr<std::unique_ptr<TaskStore>> TaskStore::Open(const std::string& pa
   if (ec) return absl::UnavailableError(absl::StrCat(path, ": cannot create: ", ec.message()));
 
   rocksdb::BlockBasedTableOptions table;
-  table.block_cache = rocksdb::NewLRUCache(options.block_cache_bytes);
+  const SharedMemory& shared = Shared(options);
+  table.block_cache = shared.cache;
   table.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10));
   rocksdb::ColumnFamilyOptions family_options;
   family_options.write_buffer_size = options.write_buffer_bytes;
@@ -78,6 +102,10 @@ absl::StatusOr<std::unique_ptr<TaskStore>> TaskStore::Open(const std::string& pa
   db_options.max_background_jobs = 2;
   db_options.keep_log_file_num = 2;
   db_options.max_total_wal_size = 64u << 20;
+  db_options.write_buffer_manager = shared.write_buffers;
+  // After a crash the WAL is replayed into the memtables and left there, instead of being
+  // flushed to new files before the store opens (a restart is back sooner).
+  db_options.avoid_flush_during_recovery = true;
 
   std::vector<rocksdb::ColumnFamilyDescriptor> descriptors = {
       {rocksdb::kDefaultColumnFamilyName, family_options}};

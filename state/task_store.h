@@ -41,8 +41,15 @@ struct Offsets {
 // Tuning of a task store. Defaults suit a contact centre of a few hundred thousand live keys
 // per task on a small machine.
 struct TaskStoreOptions {
-  // Shared block cache across the task's families, in bytes. Default: 32 MiB.
-  size_t block_cache_bytes = 32u << 20;
+  // One block cache for every store of the process (an instance holds one store per assigned
+  // partition), in bytes; the memtables are charged to it too, so that it bounds the memory of
+  // all the stores together rather than per store. Taken from the first store opened.
+  // Default: 256 MiB.
+  size_t block_cache_bytes = 256u << 20;
+  // Memtables of all the stores of the process together, in bytes (within the cache above):
+  // past it, the largest memtable is flushed. Taken from the first store opened.
+  // Default: 128 MiB.
+  size_t write_buffers_total_bytes = 128u << 20;
   // Memtable size per family before a flush, in bytes. Default: 16 MiB.
   size_t write_buffer_bytes = 16u << 20;
   // fsync the WAL on every batch (survives an OS crash, not only a process crash). Default: false.

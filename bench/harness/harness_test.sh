@@ -1,0 +1,44 @@
+#!/usr/bin/env bash
+# bench/run.sh end to end on a tiny run against the test broker: every stage (baseline, both
+# modes, the Kafka Streams peer, latency, kill -9 and restore) runs, and the JSON it prints last
+# carries every required figure as a positive number, with the Markdown report beside it.
+# Usage: harness_test.sh <build dir>   (env from the kafka fixture)
+set -uo pipefail
+build="$1"
+src="${CCSTREAM_SOURCE_DIR:?}"
+bootstrap=$(cat "${CCSTREAM_KAFKA_BOOTSTRAP_FILE:?}")
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+fail() { echo "FAIL: $*"; tail -60 "$work/err"; exit 1; }
+
+bash "$src/bench/run.sh" --quick --build-dir "$build" --bootstrap "$bootstrap" \
+  --prefix "harness-test-$$" --work-dir "$work/run" --out-dir "$work/results" \
+  --events 20000 --keys 5000 --latency-s 15 >"$work/out" 2>"$work/err" \
+  || fail "bench/run.sh exited non-zero"
+
+python3 - "$work/out" "$work/results" <<'PY' || fail "results"
+import glob, json, sys
+last = open(sys.argv[1]).read().strip().splitlines()[-1]
+r = json.loads(last)
+required = ["baseline_events_per_s", "eos_events_per_s", "alo_events_per_s", "peer_events_per_s",
+            "eos_p99_ms", "alo_p99_ms", "peer_p99_ms", "resume_after_kill_s",
+            "restore_records_per_s", "peak_rss_mib"]
+bad = [k for k in required if not isinstance(r.get(k), (int, float)) or r[k] <= 0]
+if bad:
+    sys.exit(f"missing or not positive: {bad} in {last}")
+for ratio in ["eos_vs_baseline", "alo_vs_baseline", "eos_vs_peer"]:
+    if not isinstance(r.get(ratio), (int, float)) or r[ratio] <= 0:
+        sys.exit(f"ratio {ratio} missing in {last}")
+files = glob.glob(sys.argv[2] + "/*-quick.json")
+mds = glob.glob(sys.argv[2] + "/*-quick.md")
+if len(files) != 1 or len(mds) != 1:
+    sys.exit(f"expected one JSON and one Markdown file, found {files} {mds}")
+doc = json.load(open(files[0]))
+if doc["results"] != r or "cpus" not in doc["machine"]:
+    sys.exit("the file's results differ from the printed line, or the machine is missing")
+md = open(mds[0]).read()
+for word in ["EOS ÷ baseline", "EOS ÷ peer", "restore", "peer_p99_ms"]:
+    if word not in md:
+        sys.exit(f"the Markdown report lacks {word!r}")
+print("harness OK:", last)
+PY

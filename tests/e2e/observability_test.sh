@@ -127,7 +127,10 @@ kafka {
   dead_letter_topic: "$run_id-dead"
   changelog_topic: "$run_id-changelog"
 }
-processing { clock: EVENT_TIME }
+# Small batches: the dashboard's rate() panels need the counters to rise across several 1 s
+# scrapes, and ccstream would otherwise take the whole replay in about one scrape interval
+# (a counter first seen at its final value has a rate of 0, which the panels leave out).
+processing { clock: EVENT_TIME max_batch_events: 20 }
 http { port: $cc_port }
 state { dir: "$work/state" }
 alertmanager { url: "http://127.0.0.1:$am_port" resend_interval_s: 30 }

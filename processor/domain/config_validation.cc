@@ -41,6 +41,13 @@ bool InRange(double v, double lo, double hi) { return std::isfinite(v) && v >= l
 std::vector<ConfigProblem> ValidateDomainConfig(const v1::DomainConfig& config) {
   Problems p;
   p.AtLeast("service_level_threshold_s", config.service_level_threshold_s(), 1);
+  if (config.sla().live().has_queue_wait_threshold_s() &&
+      config.sla().live().queue_wait_threshold_s() != config.service_level_threshold_s()) {
+    p.Add(
+        "sla.live.queue_wait_threshold_s",
+        absl::StrCat("differs from service_level_threshold_s (", config.service_level_threshold_s(),
+                     "): both are the service-level threshold; remove this field"));
+  }
 
   const v1::CueConfig& cues = config.cues();
   const uint32_t max_window = cues.max_window_turns();

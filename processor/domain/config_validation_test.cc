@@ -81,6 +81,17 @@ INSTANTIATE_TEST_SUITE_P(
         ValidationCase{"zero_threshold",
                        [](v1::DomainConfig& c) { c.set_service_level_threshold_s(0); },
                        "service_level_threshold_s"},
+        ValidationCase{"queue_wait_same_as_service_level",
+                       [](v1::DomainConfig& c) {
+                         c.set_service_level_threshold_s(30);
+                         c.mutable_sla()->mutable_live()->set_queue_wait_threshold_s(30);
+                       },
+                       ""},
+        ValidationCase{"queue_wait_differs_from_service_level",
+                       [](v1::DomainConfig& c) {
+                         c.mutable_sla()->mutable_live()->set_queue_wait_threshold_s(30);
+                       },
+                       "sla.live.queue_wait_threshold_s"},
         ValidationCase{"sla_prefixed",
                        [](v1::DomainConfig& c) {
                          c.mutable_sla()->mutable_policies(0)->mutable_milestones(0)->clear_kind();

@@ -32,6 +32,12 @@ constexpr std::string_view kSystemActor = "ccstream";
 // a threshold of 0.6.
 constexpr double kScoreSlack = 1e-9;
 
+// When a live clock with this deadline reaches `fraction` of its limit.
+int64_t LiveStepDue(const sla::MilestoneSpec& spec, int64_t deadline_ms, double fraction) {
+  return deadline_ms - spec.target_ms +
+         static_cast<int64_t>(std::llround(fraction * static_cast<double>(spec.target_ms)));
+}
+
 std::string FractionText(double fraction) {
   char buffer[32];
   std::snprintf(buffer, sizeof(buffer), "%.6f", fraction);
@@ -169,7 +175,11 @@ class EngineCall {
   template <typename Pred>
   absl::Status CancelTimers(RepeatedPtrField<v1::Timer>* timers, Pred pred);
   static bool TakePending(RepeatedPtrField<v1::Timer>* timers, const v1::Timer& timer);
-  absl::Status StartLiveClock(v1::ContactState* contact, std::string_view clock, int64_t due_ms);
+  absl::Status StartLiveClock(v1::ContactState* contact, sla::LiveClock clock, int64_t start_ms);
+  absl::Status ScheduleLiveStep(v1::ContactState* contact, std::string_view clock, int64_t due_ms,
+                                int64_t deadline_ms, double fraction);
+  void FireLiveClock(const v1::ContactState& contact, const v1::Timer& timer, bool* breached,
+                     std::optional<std::pair<int64_t, double>>* next);
   absl::Status StopLiveClock(v1::ContactState* contact, std::string_view clock);
   absl::Status MaybeScheduleCustomerExpiry(v1::CustomerState* customer);
   absl::Status DeleteCaseFully(v1::ComplaintCase* c);
@@ -310,11 +320,24 @@ bool EngineCall::TakePending(RepeatedPtrField<v1::Timer>* timers, const v1::Time
   return false;
 }
 
-absl::Status EngineCall::StartLiveClock(v1::ContactState* contact, std::string_view clock,
-                                        int64_t due_ms) {
+// A live clock keeps one timer at a time: its first warning, then (when that fires) the next
+// step not yet due, up to the breach at the deadline.
+absl::Status EngineCall::StartLiveClock(v1::ContactState* contact, sla::LiveClock clock,
+                                        int64_t start_ms) {
+  const sla::MilestoneSpec& spec = e_.policies_.LiveSpec(clock);
   for (const v1::Timer& t : contact->timers()) {
-    if (t.kind() == v1::CONTACT_LIVE_SLA && t.milestone() == clock) return absl::OkStatus();
+    if (t.kind() == v1::CONTACT_LIVE_SLA && t.milestone() == spec.name) return absl::OkStatus();
   }
+  const int64_t deadline = start_ms + spec.target_ms;
+  if (spec.warning_fractions.empty()) {
+    return ScheduleLiveStep(contact, spec.name, deadline, deadline, 0);
+  }
+  const double first = spec.warning_fractions.front();
+  return ScheduleLiveStep(contact, spec.name, LiveStepDue(spec, deadline, first), deadline, first);
+}
+
+absl::Status EngineCall::ScheduleLiveStep(v1::ContactState* contact, std::string_view clock,
+                                          int64_t due_ms, int64_t deadline_ms, double fraction) {
   const std::string& contact_id = contact->contact_id();
   return AddTimerInPlace(contact->mutable_timers(), [&](v1::Timer* timer) {
     timer->set_due_ms(due_ms);
@@ -323,7 +346,62 @@ absl::Status EngineCall::StartLiveClock(v1::ContactState* contact, std::string_v
     timer->set_contact_id(contact_id);
     timer->mutable_milestone()->assign(clock.data(), clock.size());
     timer->set_kind(v1::CONTACT_LIVE_SLA);
+    timer->set_deadline_ms(deadline_ms);
+    timer->set_fraction(fraction);
   });
+}
+
+// Raises what a live clock's timer stands for at now_ms: the latest of its steps already due
+// (a warning, or the breach), so that a clock fired late raises one alert, not a burst of stale
+// warnings. Sets *breached for the breach, else *next to the next step (due, fraction).
+void EngineCall::FireLiveClock(const v1::ContactState& contact, const v1::Timer& timer,
+                               bool* breached, std::optional<std::pair<int64_t, double>>* next) {
+  const int64_t deadline = timer.deadline_ms() > 0 ? timer.deadline_ms() : timer.due_ms();
+  double fraction = 1.0;
+  int64_t at_ms = deadline;
+  *breached = timer.fraction() <= 0 || deadline <= now_ms_;
+  if (!*breached) {
+    fraction = timer.fraction();
+    at_ms = timer.due_ms();
+    if (const sla::MilestoneSpec* spec = e_.policies_.FindLiveSpec(timer.milestone())) {
+      for (double f : spec->warning_fractions) {
+        if (f <= timer.fraction()) continue;
+        const int64_t due = LiveStepDue(*spec, deadline, f);
+        if (due <= now_ms_) {
+          fraction = f;
+          at_ms = due;
+        } else if (!next->has_value()) {
+          *next = std::make_pair(due, f);
+        }
+      }
+    }
+    if (!next->has_value()) *next = std::make_pair(deadline, 0.0);
+  }
+  const v1::AlertKind kind = *breached ? v1::LIVE_SLA_BREACH : v1::LIVE_SLA_WARNING;
+  v1::Alert& alert =
+      *breached ? NewAlert(kind, HashId({"live", contact.contact_id(), timer.milestone(),
+                                         absl::StrCat(deadline)}))
+                : NewAlert(kind, HashId({"live_warning", contact.contact_id(), timer.milestone(),
+                                         absl::StrCat(deadline), FractionText(fraction)}));
+  alert.set_contact_id(contact.contact_id());
+  alert.set_customer_key(contact.customer_key());
+  alert.set_queue(contact.queue());
+  alert.set_channel(contact.channel());
+  alert.set_milestone(timer.milestone());
+  alert.set_deadline_ms(deadline);
+  alert.set_fraction(fraction);
+  alert.set_case_id(contact.case_id());
+  alert.set_event_time_ms(at_ms);
+  Outcome& o = NewOutcome(*breached ? OutcomeKind::kLiveSlaBreach : OutcomeKind::kLiveSlaWarning);
+  o.queue = QueueLabel(contact.queue());
+  o.channel = contact.channel();
+  o.milestone = timer.milestone();
+  o.fraction = fraction;
+  Outcome& a = NewOutcome(OutcomeKind::kAlert);
+  a.alert_kind = kind;
+  // Not o.queue: adding `a` may have moved the outcomes and left `o` dangling.
+  a.queue = QueueLabel(contact.queue());
+  a.channel = contact.channel();
 }
 
 absl::Status EngineCall::StopLiveClock(v1::ContactState* contact, std::string_view clock) {
@@ -430,9 +508,7 @@ absl::Status EngineCall::CreateContact(const v1::ContactEvent& event, bool live,
            "open complaint cases of the customer");
   }
   if (live && contact->channel() == v1::SOCIAL) {
-    CC_RETURN_IF_ERROR(
-        StartLiveClock(contact, kClockSocialFirstResponse,
-                       t_ms_ + int64_t{e_.policies_.live().social_first_response_s()} * 1000));
+    CC_RETURN_IF_ERROR(StartLiveClock(contact, sla::LiveClock::kSocialFirstResponse, t_ms_));
   }
   return absl::OkStatus();
 }
@@ -455,7 +531,6 @@ absl::Status EngineCall::HandleContactEvent(const v1::ContactEvent& event) {
   } else {
     cues_before = contact.cues_size();
   }
-  const v1::LiveSlaConfig& live = e_.policies_.live();
   contact.set_updated_ms(std::max(contact.updated_ms(), t_ms_));
   bool tags_changed = false;
 
@@ -466,8 +541,7 @@ absl::Status EngineCall::HandleContactEvent(const v1::ContactEvent& event) {
       if (!event.queue().empty() && !contact.answered()) contact.set_queue(event.queue());
       if (!contact.answered() && !contact.ended()) {
         CC_RETURN_IF_ERROR(
-            StartLiveClock(&contact, kClockQueueWait,
-                           contact.queued_ms() + int64_t{live.queue_wait_threshold_s()} * 1000));
+            StartLiveClock(&contact, sla::LiveClock::kQueueWait, contact.queued_ms()));
       }
       break;
     case v1::ContactEvent::kAnswered:
@@ -496,8 +570,7 @@ absl::Status EngineCall::HandleContactEvent(const v1::ContactEvent& event) {
           }
         }
         if (contact.channel() == v1::CHAT && contact.first_agent_turn_ms() == 0) {
-          CC_RETURN_IF_ERROR(StartLiveClock(&contact, kClockChatFirstResponse,
-                                            t_ms_ + int64_t{live.chat_first_response_s()} * 1000));
+          CC_RETURN_IF_ERROR(StartLiveClock(&contact, sla::LiveClock::kChatFirstResponse, t_ms_));
         }
       }
       break;
@@ -520,8 +593,7 @@ absl::Status EngineCall::HandleContactEvent(const v1::ContactEvent& event) {
       if (!contact.on_hold() && !contact.ended()) {
         contact.set_on_hold(true);
         contact.set_hold_started_ms(t_ms_);
-        CC_RETURN_IF_ERROR(
-            StartLiveClock(&contact, kClockHold, t_ms_ + int64_t{live.hold_s()} * 1000));
+        CC_RETURN_IF_ERROR(StartLiveClock(&contact, sla::LiveClock::kHold, t_ms_));
       }
       break;
     case v1::ContactEvent::kHoldEnded:
@@ -1383,6 +1455,7 @@ void EngineCall::MigratePolicy(v1::ComplaintCase* c, int64_t at_ms) {
       state.set_breached(previous->breached());
       state.set_ladder_rungs_sent(previous->ladder_rungs_sent());
       state.set_occurrence(previous->occurrence());
+      sla::CarryPause(state, *previous, spec, cal);
     } else {
       const bool wanted =
           (spec.kind == sla::MilestoneKind::kFollowUp)
@@ -1445,28 +1518,14 @@ absl::Status EngineCall::HandleTimer(const v1::Timer& timer) {
       v1::ContactState contact = std::move(**loaded);
       if (!TakePending(contact.mutable_timers(), timer)) return absl::OkStatus();
       const int cues_before = contact.cues_size();
-      v1::Alert& alert = NewAlert(
-          v1::LIVE_SLA_BREACH,
-          HashId({"live", contact.contact_id(), timer.milestone(), absl::StrCat(timer.due_ms())}));
-      alert.set_contact_id(contact.contact_id());
-      alert.set_customer_key(contact.customer_key());
-      alert.set_queue(contact.queue());
-      alert.set_channel(contact.channel());
-      alert.set_milestone(timer.milestone());
-      alert.set_deadline_ms(timer.due_ms());
-      alert.set_fraction(1.0);
-      alert.set_case_id(contact.case_id());
-      alert.set_event_time_ms(timer.due_ms());
-      Outcome& o = NewOutcome(OutcomeKind::kLiveSlaBreach);
-      o.queue = QueueLabel(contact.queue());
-      o.channel = contact.channel();
-      o.milestone = timer.milestone();
-      Outcome& a = NewOutcome(OutcomeKind::kAlert);
-      a.alert_kind = v1::LIVE_SLA_BREACH;
-      // Not o.queue: adding `a` may have moved the outcomes and left `o` dangling.
-      a.queue = QueueLabel(contact.queue());
-      a.channel = contact.channel();
-      if (timer.milestone() == kClockHold && contact.on_hold()) {
+      bool breached = false;
+      std::optional<std::pair<int64_t, double>> next;
+      FireLiveClock(contact, timer, &breached, &next);
+      if (next.has_value()) {
+        CC_RETURN_IF_ERROR(ScheduleLiveStep(&contact, timer.milestone(), next->first,
+                                            timer.deadline_ms(), next->second));
+      }
+      if (breached && timer.milestone() == kClockHold && contact.on_hold()) {
         CheckLongHold(&contact, now_ms_ - contact.hold_started_ms());
       }
       if (contact.cues_size() != cues_before) CC_RETURN_IF_ERROR(Evaluate(&contact));
@@ -1533,7 +1592,11 @@ absl::StatusOr<std::unique_ptr<Engine>> Engine::Create(
     return absl::InvalidArgumentError(message);
   }
   if (analyzer == nullptr) return absl::InvalidArgumentError("no text analyzer");
-  absl::StatusOr<sla::SlaPolicies> policies = sla::SlaPolicies::Create(config.sla());
+  // The queue-wait clock runs on the service-level threshold (ValidateDomainConfig refuses a
+  // second, different one in sla.live).
+  v1::SlaConfig sla_config = config.sla();
+  sla_config.mutable_live()->set_queue_wait_threshold_s(config.service_level_threshold_s());
+  absl::StatusOr<sla::SlaPolicies> policies = sla::SlaPolicies::Create(sla_config);
   if (!policies.ok()) return policies.status();
   return std::unique_ptr<Engine>(new Engine(config, std::move(analyzer), std::move(*policies)));
 }

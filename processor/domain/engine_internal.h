@@ -23,7 +23,8 @@ inline constexpr std::string_view kCueOpenComplaint = "open_complaint";
 inline constexpr std::string_view kCueStaffFlag = "staff_flag";
 inline constexpr std::string_view kCueComplaintLodged = "complaint_lodged";
 
-// Names of the live-contact clocks (Alert.milestone of LIVE_SLA_BREACH alerts).
+// Names of the live-contact clocks (Alert.milestone of LIVE_SLA_WARNING and LIVE_SLA_BREACH
+// alerts; the names of SlaPolicies::LiveSpec).
 inline constexpr std::string_view kClockQueueWait = "queue_wait";
 inline constexpr std::string_view kClockChatFirstResponse = "chat_first_response";
 inline constexpr std::string_view kClockSocialFirstResponse = "social_first_response";

@@ -140,6 +140,9 @@ std::string RunOnce(uint64_t seed) {
   std::string fingerprint;
   std::set<std::string> alert_ids;
   std::set<std::tuple<std::string, std::string, int64_t, double, std::string, int>> crossings;
+  // Live clocks: (contact, clock, limit[, fraction]) of the steps raised and of the breaches.
+  std::set<std::tuple<std::string, std::string, int64_t, double>> live_steps;
+  std::set<std::tuple<std::string, std::string, int64_t>> live_breached;
   for (int i = 0; i < kEventsPerRun; ++i) {
     t += gen.Uniform(0, 3) == 0 ? gen.Uniform(1, 48) * 3600 * 1000LL : gen.Uniform(0, 600) * 1000LL;
     const v1::ContactEvent event = gen.Next(h, t);
@@ -182,6 +185,16 @@ std::string RunOnce(uint64_t seed) {
                                  a.rung(), a.kind()})
                         .second)
             << "duplicate crossing " << a.ShortDebugString() << " seed " << seed;
+      }
+      if (a.kind() == v1::LIVE_SLA_WARNING || a.kind() == v1::LIVE_SLA_BREACH) {
+        const auto clock = std::make_tuple(a.contact_id(), a.milestone(), a.deadline_ms());
+        EXPECT_FALSE(live_breached.count(clock) > 0)
+            << "live alert after the clock's breach " << a.ShortDebugString() << " seed " << seed;
+        if (a.kind() == v1::LIVE_SLA_BREACH) live_breached.insert(clock);
+        EXPECT_TRUE(
+            live_steps.insert({a.contact_id(), a.milestone(), a.deadline_ms(), a.fraction()})
+                .second)
+            << "duplicate live clock step " << a.ShortDebugString() << " seed " << seed;
       }
     }
     fingerprint += Fingerprint(fx);

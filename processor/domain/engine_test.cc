@@ -384,6 +384,43 @@ TEST(SeverityTest, RisesNeverFallsAndSwitchesPolicy) {
   EXPECT_EQ(h.store().cases().at(case_id).severity(), v1::HIGH);
 }
 
+// The severity rise that moves a case to the urgent policy keeps the time the case spent
+// awaiting the customer (and a wait in progress) on its pausable milestones.
+TEST(SeverityTest, PolicySwitchKeepsTheTimePaused) {
+  Harness h;
+  FakeClock k;
+  h.Send(tb::MakeFlagComplaint(kC1, k.NowMs()));
+  const std::string case_id = h.store().cases().begin()->first;
+  const int64_t opened = h.store().cases().at(case_id).opened_ms();
+  h.Send(
+      tb::MakeCaseAction(kC1, k.Advance(kMinute), v1::CaseAction::AWAITING_CUSTOMER_ON, case_id));
+  h.Send(tb::MakeCaseAction(kC1, k.Advance(10 * kMinute), v1::CaseAction::AWAITING_CUSTOMER_OFF,
+                            case_id));
+  h.Send(
+      tb::MakeCaseAction(kC1, k.Advance(kMinute), v1::CaseAction::AWAITING_CUSTOMER_ON, case_id));
+  const int64_t second_pause = k.NowMs();
+  h.Send(tb::MakeTurn(kC1, k.Advance(kMinute), Text("OMBUDSMAN")));
+  const v1::ComplaintCase& raised = h.store().cases().at(case_id);
+  ASSERT_EQ(raised.policy(), "test-urgent");
+  bool seen = false;
+  for (const v1::MilestoneState& m : raised.milestones()) {
+    if (m.name() != "resolve") continue;
+    seen = true;
+    EXPECT_EQ(m.paused_total_ms(), 10 * kMinute) << "the first wait is kept";
+    EXPECT_TRUE(m.paused());
+    EXPECT_EQ(m.paused_since_ms(), second_pause) << "the wait in progress began before the rise";
+    EXPECT_EQ(m.deadline_ms(), opened + 4 * kHour + 10 * kMinute);
+  }
+  EXPECT_TRUE(seen);
+  h.Send(tb::MakeCaseAction(kC1, second_pause + 20 * kMinute, v1::CaseAction::AWAITING_CUSTOMER_OFF,
+                            case_id));
+  for (const v1::MilestoneState& m : h.store().cases().at(case_id).milestones()) {
+    if (m.name() == "resolve") {
+      EXPECT_EQ(m.deadline_ms(), opened + 4 * kHour + 30 * kMinute) << "both waits count";
+    }
+  }
+}
+
 TEST(SeverityTest, RepeatCountMakesHigh) {
   Harness h;
   FakeClock k;
@@ -751,6 +788,7 @@ struct LiveCase {
   v1::Channel channel;
   std::function<void(Harness&, const ContactRef&, int64_t)> scenario;
   std::vector<std::string> breaches;  // clocks expected to breach by t0 + 2h
+  std::vector<std::string> warnings;  // "<clock>@<fraction>" expected, in order
 };
 
 class LiveSlaTest : public ::testing::TestWithParam<LiveCase> {};
@@ -778,6 +816,27 @@ TEST_P(LiveSlaTest, BreachesOnlyWhileTheConditionLasts) {
     if (o->alert_kind == v1::LIVE_SLA_BREACH) alert_queues.push_back(o->queue);
   }
   EXPECT_EQ(alert_queues, breach_queues);
+
+  // Warnings at 50 %, 75 % and 90 % of the limit (the default fractions) while the condition
+  // lasts, each once, before the breach; each with its deadline and an outcome of its own.
+  std::vector<std::string> warnings;
+  for (const v1::Alert* a : AlertsOf(all, v1::LIVE_SLA_WARNING)) {
+    warnings.push_back(absl::StrCat(a->milestone(), "@", a->fraction()));
+    EXPECT_EQ(a->contact_id(), "c1");
+    EXPECT_GT(a->deadline_ms(), a->event_time_ms()) << "a warning comes before the deadline";
+  }
+  EXPECT_EQ(warnings, lc.warnings);
+  std::vector<std::string> warning_outcomes;
+  for (const Outcome* o : OutcomesOf(all, OutcomeKind::kLiveSlaWarning)) {
+    warning_outcomes.push_back(absl::StrCat(o->milestone, "@", o->fraction));
+  }
+  EXPECT_EQ(warning_outcomes, lc.warnings);
+  // A live clock keeps one pending timer at most.
+  int live_timers = 0;
+  for (const auto& [key, timer] : h.store().timers()) {
+    if (timer.kind() == v1::CONTACT_LIVE_SLA) ++live_timers;
+  }
+  EXPECT_EQ(live_timers, 0) << "every clock ended or breached by t0 + 2h";
 }
 
 INSTANTIATE_TEST_SUITE_P(
@@ -788,48 +847,57 @@ INSTANTIATE_TEST_SUITE_P(
                                  h.Send(tb::MakeQueued(r, t));
                                  h.Send(tb::MakeAnswered(r, t + 25 * kSecond));
                                },
-                               {"queue_wait"}},
+                               {"queue_wait"},
+                               {"queue_wait@0.5", "queue_wait@0.75", "queue_wait@0.9"}},
                       LiveCase{"queue_wait_met",
                                v1::VOICE,
                                [](Harness& h, const ContactRef& r, int64_t t) {
                                  h.Send(tb::MakeQueued(r, t));
                                  h.Send(tb::MakeAnswered(r, t + 15 * kSecond));
                                },
-                               {}},
+                               {},
+                               {"queue_wait@0.5", "queue_wait@0.75"}},
                       LiveCase{"abandoned_cancels",
                                v1::VOICE,
                                [](Harness& h, const ContactRef& r, int64_t t) {
                                  h.Send(tb::MakeQueued(r, t));
                                  h.Send(tb::MakeAbandoned(r, t + 10 * kSecond));
                                },
-                               {}},
+                               {},
+                               {"queue_wait@0.5"}},
                       LiveCase{"chat_first_response_breach",
                                v1::CHAT,
                                [](Harness& h, const ContactRef& r, int64_t t) {
                                  h.Send(tb::MakeAnswered(r, t));
                                  h.Send(tb::MakeAgentTurn(r, t + 90 * kSecond));
                                },
-                               {"chat_first_response"}},
+                               {"chat_first_response"},
+                               {"chat_first_response@0.5", "chat_first_response@0.75",
+                                "chat_first_response@0.9"}},
                       LiveCase{"chat_first_response_met",
                                v1::CHAT,
                                [](Harness& h, const ContactRef& r, int64_t t) {
                                  h.Send(tb::MakeAnswered(r, t));
                                  h.Send(tb::MakeAgentTurn(r, t + 30 * kSecond));
                                },
-                               {}},
+                               {},
+                               {"chat_first_response@0.5"}},
                       LiveCase{"social_first_response_breach",
                                v1::SOCIAL,
                                [](Harness& h, const ContactRef& r, int64_t t) {
                                  h.Send(tb::MakeCustomerTurn(r, t, 0.0f));
                                },
-                               {"social_first_response"}},
+                               {"social_first_response"},
+                               {"social_first_response@0.5", "social_first_response@0.75",
+                                "social_first_response@0.9"}},
                       LiveCase{"social_first_response_met",
                                v1::SOCIAL,
                                [](Harness& h, const ContactRef& r, int64_t t) {
                                  h.Send(tb::MakeCustomerTurn(r, t, 0.0f));
                                  h.Send(tb::MakeAgentTurn(r, t + 30 * kMinute));
                                },
-                               {}},
+                               {},
+                               {"social_first_response@0.5"}},
                       LiveCase{"hold_breach",
                                v1::VOICE,
                                [](Harness& h, const ContactRef& r, int64_t t) {
@@ -837,7 +905,8 @@ INSTANTIATE_TEST_SUITE_P(
                                  h.Send(tb::MakeHoldStarted(r, t + kSecond));
                                  h.Send(tb::MakeHoldEnded(r, t + 200 * kSecond));
                                },
-                               {"hold"}},
+                               {"hold"},
+                               {"hold@0.5", "hold@0.75", "hold@0.9"}},
                       LiveCase{"hold_short",
                                v1::VOICE,
                                [](Harness& h, const ContactRef& r, int64_t t) {
@@ -845,8 +914,91 @@ INSTANTIATE_TEST_SUITE_P(
                                  h.Send(tb::MakeHoldStarted(r, t + kSecond));
                                  h.Send(tb::MakeHoldEnded(r, t + 60 * kSecond));
                                },
+                               {},
                                {}}),
     [](const ::testing::TestParamInfo<LiveCase>& info) { return info.param.name; });
+
+// A live clock's timer fired late (the service was down, or the event-time clock jumped)
+// raises only the latest step already due, then waits for the next one.
+TEST(LiveSlaTest, ALateTimerRaisesOnlyTheLatestStepDue) {
+  Harness h;
+  const int64_t t0 = FakeClock::kDefaultStartMs;
+  ContactRef ref{.contact_id = "c1", .customer_id = "u1", .queue = "billing"};
+  h.Send(tb::MakeQueued(ref, t0));
+  std::optional<v1::Timer> first = h.store().NextTimer();
+  ASSERT_TRUE(first.has_value());
+  EXPECT_EQ(first->due_ms(), t0 + 10 * kSecond) << "the 50 % warning of the 20 s threshold";
+
+  absl::StatusOr<Effects> late = h.engine().OnTimer(*first, t0 + 19 * kSecond, h.store());
+  ASSERT_TRUE(late.ok()) << late.status();
+  ASSERT_EQ(late->alerts.size(), 1u) << "one warning, not three";
+  EXPECT_EQ(late->alerts[0].kind(), v1::LIVE_SLA_WARNING);
+  EXPECT_DOUBLE_EQ(late->alerts[0].fraction(), 0.9);
+  EXPECT_EQ(late->alerts[0].deadline_ms(), t0 + 20 * kSecond);
+  EXPECT_EQ(late->alerts[0].queue(), "billing");
+  std::optional<v1::Timer> next = h.store().NextTimer();
+  ASSERT_TRUE(next.has_value());
+  EXPECT_EQ(next->due_ms(), t0 + 20 * kSecond) << "then the breach";
+
+  absl::StatusOr<Effects> breach = h.engine().OnTimer(*next, t0 + 25 * kSecond, h.store());
+  ASSERT_TRUE(breach.ok()) << breach.status();
+  ASSERT_EQ(breach->alerts.size(), 1u);
+  EXPECT_EQ(breach->alerts[0].kind(), v1::LIVE_SLA_BREACH);
+  EXPECT_EQ(breach->alerts[0].event_time_ms(), t0 + 20 * kSecond);
+  EXPECT_FALSE(h.store().NextTimer().has_value()) << "nothing left after the breach";
+
+  // Past the deadline, a warning timer raises the breach straight away.
+  ContactRef other{.contact_id = "c2", .customer_id = "u2"};
+  h.Send(tb::MakeQueued(other, t0 + kHour));
+  std::optional<v1::Timer> warning = h.store().NextTimer();
+  ASSERT_TRUE(warning.has_value());
+  absl::StatusOr<Effects> very_late = h.engine().OnTimer(*warning, t0 + 2 * kHour, h.store());
+  ASSERT_TRUE(very_late.ok()) << very_late.status();
+  ASSERT_EQ(very_late->alerts.size(), 1u);
+  EXPECT_EQ(very_late->alerts[0].kind(), v1::LIVE_SLA_BREACH);
+  EXPECT_FALSE(h.store().NextTimer().has_value());
+}
+
+TEST(LiveSlaTest, WarningsFollowTheLiveConfiguration) {
+  const int64_t t0 = FakeClock::kDefaultStartMs;
+  ContactRef ref{.contact_id = "c1", .customer_id = "u1"};
+  struct Case {
+    std::string name;
+    std::function<void(v1::LiveSlaConfig&)> configure;
+    std::vector<double> fractions;
+  };
+  const std::vector<Case> cases = {
+      {"own fractions", [](v1::LiveSlaConfig& l) { l.add_warning_fractions(0.8); }, {0.8}},
+      {"warn false", [](v1::LiveSlaConfig& l) { l.set_warn(false); }, {}},
+  };
+  for (const Case& c : cases) {
+    v1::DomainConfig config = TestConfig();
+    c.configure(*config.mutable_sla()->mutable_live());
+    Harness h(config);
+    h.Send(tb::MakeQueued(ref, t0));
+    h.FireUntil(t0 + kHour);
+    std::vector<double> fractions;
+    for (const v1::Alert* a : AlertsOf(h.log(), v1::LIVE_SLA_WARNING)) {
+      fractions.push_back(a->fraction());
+    }
+    EXPECT_EQ(fractions, c.fractions) << c.name;
+    EXPECT_EQ(AlertsOf(h.log(), v1::LIVE_SLA_BREACH).size(), 1u) << c.name;
+  }
+}
+
+// The queue-wait clock runs on the service-level threshold unless it is set on its own.
+TEST(LiveSlaTest, QueueWaitFollowsTheServiceLevelThreshold) {
+  const int64_t t0 = FakeClock::kDefaultStartMs;
+  v1::DomainConfig config = TestConfig();
+  config.set_service_level_threshold_s(30);
+  config.mutable_sla()->mutable_live()->set_warn(false);
+  Harness h(config);
+  h.Send(tb::MakeQueued({.contact_id = "c1", .customer_id = "u1"}, t0));
+  h.FireUntil(t0 + kHour);
+  const std::vector<const v1::Alert*> breaches = AlertsOf(h.log(), v1::LIVE_SLA_BREACH);
+  ASSERT_EQ(breaches.size(), 1u);
+  EXPECT_EQ(breaches[0]->deadline_ms(), t0 + 30 * kSecond);
+}
 
 // ---- KPIs ------------------------------------------------------------------------------------
 

@@ -20,6 +20,8 @@ std::string_view OutcomeKindName(OutcomeKind kind) {
       return "repeat_contact";
     case OutcomeKind::kCsatResponse:
       return "csat_response";
+    case OutcomeKind::kLiveSlaWarning:
+      return "live_sla_warning";
     case OutcomeKind::kLiveSlaBreach:
       return "live_sla_breach";
     case OutcomeKind::kCueFired:

@@ -22,6 +22,7 @@ enum class OutcomeKind {
   kHandleTime,               // answer to end, hold included; value = seconds
   kRepeatContact,            // a contact started within the repeat-contact window
   kCsatResponse,             // a survey answer; score = CSAT 1..5
+  kLiveSlaWarning,           // a live clock reached a warning fraction; milestone, fraction
   kLiveSlaBreach,            // a live clock passed its limit; milestone = clock name
   // Cues and escalation.
   kCueFired,    // a cue fired on a contact; cue = its name
@@ -65,7 +66,7 @@ struct Outcome {
   v1::AlertKind alert_kind = v1::ALERT_KIND_UNSPECIFIED;
   int score = 0;        // CSAT score 1..5
   int delta = 0;        // kOpenCasesDelta: +1 or -1
-  double fraction = 0;  // kSlaWarning: the fraction
+  double fraction = 0;  // kSlaWarning, kLiveSlaWarning: the fraction
   double value = 0;     // seconds, counts (see the kind)
   // Not a label (never exported as one): the case id of case outcomes and the contact id of
   // kContactEnded, for sinks that follow one case or contact (the Alertmanager delivery).

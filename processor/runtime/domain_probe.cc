@@ -42,6 +42,8 @@ DomainProbe::DomainProbe(prometheus::Registry& r, const v1::DomainConfig& config
                     "Contacts from a customer who had another contact within the window.")),
       csat_(Build(prometheus::BuildCounter(), r, "ccstream_csat_responses_total",
                   "Survey answers, by queue, channel and CSAT score 1..5.")),
+      live_warnings_(Build(prometheus::BuildCounter(), r, "ccstream_live_sla_warnings_total",
+                           "Live-contact clocks that reached a warning fraction, by clock.")),
       live_breaches_(Build(prometheus::BuildCounter(), r, "ccstream_live_sla_breaches_total",
                            "Live-contact clocks that passed their limit, by clock.")),
       cases_opened_(Build(prometheus::BuildCounter(), r, "ccstream_cases_opened_total",
@@ -128,6 +130,9 @@ void DomainProbe::Record(const domain::Outcome& o) {
       csat_.Add(labels).Increment();
       break;
     }
+    case K::kLiveSlaWarning:
+      live_warnings_.Add({{"clock", o.milestone}}).Increment();
+      break;
     case K::kLiveSlaBreach:
       live_breaches_.Add({{"clock", o.milestone}}).Increment();
       break;

@@ -44,6 +44,7 @@ class DomainProbe : public OutcomeSink {
   prometheus::Family<prometheus::Histogram>& handle_;
   prometheus::Family<prometheus::Counter>& repeat_;
   prometheus::Family<prometheus::Counter>& csat_;
+  prometheus::Family<prometheus::Counter>& live_warnings_;
   prometheus::Family<prometheus::Counter>& live_breaches_;
   prometheus::Family<prometheus::Counter>& cases_opened_;
   prometheus::Family<prometheus::Gauge>& cases_open_;

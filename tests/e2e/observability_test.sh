@@ -203,6 +203,9 @@ check "ccstream_sla_breaches_total vs SLA_BREACH alerts in the topic" \
   "$(scalar 'sum(ccstream_sla_breaches_total)')" "$topic_breaches"
 check "ccstream_live_sla_breaches_total vs LIVE_SLA_BREACH alerts in the topic" \
   "$(scalar 'sum(ccstream_live_sla_breaches_total) or vector(0)')" "$topic_live"
+topic_live_warnings=$(awk -F'\t' '$2 == "LIVE_SLA_WARNING"' "$work/alerts.tsv" | wc -l)
+check "ccstream_live_sla_warnings_total vs LIVE_SLA_WARNING alerts in the topic" \
+  "$(scalar 'sum(ccstream_live_sla_warnings_total) or vector(0)')" "$topic_live_warnings"
 
 # ---- Alertmanager lists the case breaches as active, and no live-contact breach
 awk -F'\t' '$2 == "SLA_BREACH" {print $3 "\t" $4}' "$work/alerts.tsv" | sort -u >"$work/want-am.tsv"

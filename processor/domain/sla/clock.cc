@@ -116,6 +116,19 @@ void ResumeMilestone(v1::MilestoneState& m, const MilestoneSpec& spec, const Bus
   m.set_deadline_ms(AddOnClock(spec, cal, m.started_ms(), m.target_ms() + m.paused_total_ms()));
 }
 
+void CarryPause(v1::MilestoneState& m, const v1::MilestoneState& from, const MilestoneSpec& spec,
+                const BusinessCalendar& cal) {
+  if (!spec.pausable || m.completed()) return;
+  m.set_paused_total_ms(from.paused_total_ms());
+  if (from.paused()) {
+    m.set_paused(true);
+    m.set_paused_since_ms(from.paused_since_ms());
+  }
+  if (m.paused_total_ms() > 0) {
+    m.set_deadline_ms(AddOnClock(spec, cal, m.started_ms(), m.target_ms() + m.paused_total_ms()));
+  }
+}
+
 void CompleteMilestone(v1::MilestoneState& m, int64_t now_ms) {
   if (m.completed()) return;
   const int64_t clock_stopped_ms = m.paused() ? std::min(m.paused_since_ms(), now_ms) : now_ms;

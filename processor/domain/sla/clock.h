@@ -41,6 +41,14 @@ void PauseMilestone(v1::MilestoneState& m, int64_t now_ms);
 // time only for business targets). No-op when not paused or completed.
 void ResumeMilestone(v1::MilestoneState& m, const MilestoneSpec& spec, const BusinessCalendar& cal,
                      int64_t now_ms);
+// Carries the pause of `from` — a running state of the same milestone under another spec
+// (a severity rise that moved the case to another policy) — into `m`, freshly started at
+// from.started_ms() under `spec`: the time paused so far and a pause in progress, the deadline
+// moved by the time paused. Pause time counted on from's clock is carried as is (exact when
+// both specs count time on the same calendar, the usual case). No-op unless spec.pausable (a
+// non-pausable clock counts every minute since its start).
+void CarryPause(v1::MilestoneState& m, const v1::MilestoneState& from, const MilestoneSpec& spec,
+                const BusinessCalendar& cal);
 // Stops the clock for good: met when completed at or before the deadline (if paused, at or
 // before it when the pause began) and not breached; late otherwise. No-op when completed.
 void CompleteMilestone(v1::MilestoneState& m, int64_t now_ms);

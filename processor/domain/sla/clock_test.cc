@@ -194,6 +194,38 @@ TEST(ClockTest, PauseAndResumeAreIdempotent) {
   EXPECT_EQ(m.paused_total_ms(), 2 * kHour);
 }
 
+// A severity rise moves a case to another policy: the milestone restarts under the new spec
+// from its start, keeping the time paused and a pause in progress.
+TEST(ClockTest, CarryPauseKeepsPausedTimeUnderANewSpec) {
+  const BusinessCalendar cal = Office();
+  const MilestoneSpec standard = BusinessSpec(8 * kHour);
+  const MilestoneSpec urgent = BusinessSpec(4 * kHour);
+  v1::MilestoneState old = StartMilestone(standard, cal, Ldn(2026, 12, 14, 9));
+  PauseMilestone(old, Ldn(2026, 12, 14, 10));
+  ResumeMilestone(old, standard, cal, Ldn(2026, 12, 14, 12));
+  PauseMilestone(old, Ldn(2026, 12, 14, 14));
+
+  v1::MilestoneState m = StartMilestone(urgent, cal, old.started_ms());
+  EXPECT_EQ(m.deadline_ms(), Ldn(2026, 12, 14, 13));
+  CarryPause(m, old, urgent, cal);
+  EXPECT_EQ(m.paused_total_ms(), 2 * kHour);
+  EXPECT_TRUE(m.paused()) << "the pause in progress goes on";
+  EXPECT_EQ(m.paused_since_ms(), Ldn(2026, 12, 14, 14));
+  EXPECT_EQ(m.deadline_ms(), Ldn(2026, 12, 14, 15)) << "4 h target + 2 h paused";
+  EXPECT_FALSE(NextDue(m, urgent, cal).has_value()) << "paused: nothing due";
+  ResumeMilestone(m, urgent, cal, Ldn(2026, 12, 14, 16));
+  EXPECT_EQ(m.paused_total_ms(), 4 * kHour);
+  EXPECT_EQ(m.deadline_ms(), Ldn(2026, 12, 14, 17));
+
+  MilestoneSpec fixed = urgent;
+  fixed.pausable = false;
+  v1::MilestoneState running = StartMilestone(fixed, cal, old.started_ms());
+  CarryPause(running, old, fixed, cal);
+  EXPECT_FALSE(running.paused()) << "a non-pausable clock keeps running";
+  EXPECT_EQ(running.paused_total_ms(), 0);
+  EXPECT_EQ(running.deadline_ms(), Ldn(2026, 12, 14, 13));
+}
+
 TEST(ClockTest, CalendarTimePauseCountsElapsedTime) {
   const BusinessCalendar cal = Office();
   MilestoneSpec spec = BusinessSpec(0);

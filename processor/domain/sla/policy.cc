@@ -365,7 +365,9 @@ absl::StatusOr<SlaPolicies> SlaPolicies::Create(const v1::SlaConfig& config) {
   add_policies(*preset);
 
   std::vector<double> live_fractions = result.default_fractions_;
-  if (result.live_.warning_fractions_size() > 0) {
+  if (!result.live_.warn()) {
+    live_fractions.clear();
+  } else if (result.live_.warning_fractions_size() > 0) {
     live_fractions.assign(result.live_.warning_fractions().begin(),
                           result.live_.warning_fractions().end());
   }
@@ -398,6 +400,13 @@ const Policy& SlaPolicies::PolicyFor(v1::Severity severity, v1::Channel channel)
 
 const MilestoneSpec& SlaPolicies::LiveSpec(LiveClock clock) const {
   return live_specs_[static_cast<size_t>(clock)];
+}
+
+const MilestoneSpec* SlaPolicies::FindLiveSpec(std::string_view name) const {
+  for (const MilestoneSpec& spec : live_specs_) {
+    if (spec.name == name) return &spec;
+  }
+  return nullptr;
 }
 
 const BusinessCalendar& SlaPolicies::CalendarOf(const MilestoneSpec& spec) const {

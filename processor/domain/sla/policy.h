@@ -97,9 +97,12 @@ class SlaPolicies {
   const Policy& PolicyFor(v1::Severity severity, v1::Channel channel) const;
   // A calendar-time (24x7) milestone for a live clock: name "queue_wait",
   // "chat_first_response", "social_first_response" or "hold", target from LiveSlaConfig,
-  // warnings from live.warning_fractions (else the default fractions), not pausable, no ladder.
+  // warnings from live.warning_fractions (else the default fractions; none when live.warn is
+  // false), not pausable, no ladder.
   // Runs with StartMilestone/Advance/CompleteMilestone like any other milestone.
   const MilestoneSpec& LiveSpec(LiveClock clock) const;
+  // The live clock's spec with that name ("queue_wait", …), or nullptr.
+  const MilestoneSpec* FindLiveSpec(std::string_view name) const;
   // The calendar a milestone of this object runs on.
   const BusinessCalendar& CalendarOf(const MilestoneSpec& spec) const;
   // The calendar with that name, or nullptr.

@@ -347,6 +347,7 @@ TEST(PolicyTest, LiveSpecs) {
   for (const Case& c : cases) {
     const MilestoneSpec& spec = policies->LiveSpec(c.clock);
     EXPECT_EQ(spec.name, c.name);
+    EXPECT_EQ(policies->FindLiveSpec(c.name), &spec);
     EXPECT_EQ(spec.kind, MilestoneKind::kLive);
     EXPECT_EQ(spec.target_kind, TargetKind::kCalendarTime) << c.name;
     EXPECT_EQ(spec.target_ms, c.target_ms) << c.name;
@@ -354,11 +355,19 @@ TEST(PolicyTest, LiveSpecs) {
     EXPECT_FALSE(spec.pausable) << c.name;
     EXPECT_EQ(policies->CalendarOf(spec).name(), "24x7") << c.name;
   }
+  EXPECT_EQ(policies->FindLiveSpec("lunch_break"), nullptr);
   v1::SlaConfig config = Parse(kValid);
   config.mutable_live()->add_warning_fractions(0.8);
   policies = SlaPolicies::Create(config);
   ASSERT_TRUE(policies.ok()) << policies.status();
   EXPECT_EQ(policies->LiveSpec(LiveClock::kHold).warning_fractions, (std::vector<double>{0.8}));
+
+  config.mutable_live()->set_warn(false);
+  policies = SlaPolicies::Create(config);
+  ASSERT_TRUE(policies.ok()) << policies.status();
+  for (const Case& c : cases) {
+    EXPECT_TRUE(policies->LiveSpec(c.clock).warning_fractions.empty()) << c.name << ", warn: false";
+  }
 }
 
 }  // namespace

@@ -9,9 +9,16 @@
 
 #include <algorithm>
 #include <cstdlib>
+#include <cstring>
 
 namespace ccstream::domain {
 namespace {
+
+SHA256_CTX LoadState(const unsigned char* bytes) {
+  SHA256_CTX ctx;
+  std::memcpy(&ctx, bytes, sizeof(ctx));
+  return ctx;
+}
 
 std::string ToHex(const unsigned char* bytes, size_t n, size_t hex_chars) {
   static constexpr char kDigits[] = "0123456789abcdef";
@@ -27,6 +34,8 @@ std::string ToHex(const unsigned char* bytes, size_t n, size_t hex_chars) {
 }  // namespace
 
 Pseudonymizer::Pseudonymizer(std::string_view key) {
+  static_assert(sizeof(SHA256_CTX) <= kStateBytes && alignof(SHA256_CTX) <= 8,
+                "the state buffers must hold a SHA256_CTX");
   // HMAC (RFC 2104) over SHA-256: a key longer than the 64-byte block is hashed first; the key
   // is zero-padded to the block and XORed with the inner and outer pads.
   constexpr size_t kBlock = 64;
@@ -36,26 +45,28 @@ Pseudonymizer::Pseudonymizer(std::string_view key) {
   } else {
     std::copy(key.begin(), key.end(), block);
   }
-  auto pad_state = [&block](unsigned char pad, SHA256_CTX* ctx) {
+  auto pad_state = [&block](unsigned char pad, unsigned char* state) {
     unsigned char padded[kBlock];
     for (size_t i = 0; i < kBlock; ++i) padded[i] = block[i] ^ pad;
-    if (SHA256_Init(ctx) != 1 || SHA256_Update(ctx, padded, kBlock) != 1) {
+    SHA256_CTX ctx;
+    if (SHA256_Init(&ctx) != 1 || SHA256_Update(&ctx, padded, kBlock) != 1) {
       // Only on a broken OpenSSL installation: fail loudly rather than pseudonymise badly.
       std::abort();
     }
+    std::memcpy(state, &ctx, sizeof(ctx));
   };
-  pad_state(0x36, &inner_);
-  pad_state(0x5c, &outer_);
+  pad_state(0x36, inner_);
+  pad_state(0x5c, outer_);
 }
 
 std::string Pseudonymizer::Pseudonymize(std::string_view raw_id) const {
   unsigned char inner[SHA256_DIGEST_LENGTH];
   unsigned char digest[SHA256_DIGEST_LENGTH];
-  SHA256_CTX ctx = inner_;
+  SHA256_CTX ctx = LoadState(inner_);
   if (SHA256_Update(&ctx, raw_id.data(), raw_id.size()) != 1 || SHA256_Final(inner, &ctx) != 1) {
     std::abort();
   }
-  ctx = outer_;
+  ctx = LoadState(outer_);
   if (SHA256_Update(&ctx, inner, sizeof(inner)) != 1 || SHA256_Final(digest, &ctx) != 1) {
     std::abort();
   }

@@ -1,7 +1,7 @@
 #pragma once
 
-// Events, texts and an engine shared by the micro-benchmarks (ingest, engine step, state). The
-// live mix is the one of engine_bench.cc, so that figures can be compared across benchmarks.
+// Events, texts and an engine shared by the micro-benchmarks (engine, ingest, engine step, state),
+// so that figures can be compared across benchmarks.
 
 #include <algorithm>
 #include <cstdint>
@@ -45,7 +45,7 @@ inline testing::ContactRef Contact(int c, int pass) {
   return ref;
 }
 
-// One pass of the live-contact mix (as in engine_bench.cc): `contacts` contacts, each queued,
+// One pass of the live-contact mix: `contacts` contacts, each queued,
 // answered, 8 turns (5 customer with upstream sentiment and loudness, 3 agent without text), a
 // hold, a transfer, the end and a survey: 15 events per contact, interleaved over 50 concurrent
 // contacts.
@@ -87,7 +87,7 @@ inline std::vector<v1::ContactEvent> LiveMix(int contacts, int pass) {
   return events;
 }
 
-// Customer turns of about 100 characters (those of engine_bench.cc).
+// Customer turns of about 100 characters.
 inline const std::vector<std::string>& Turns100() {
   static const std::vector<std::string> texts = {
       "I have been waiting for three weeks and nobody has called me back about the refund, this "

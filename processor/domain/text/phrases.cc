@@ -181,10 +181,15 @@ const EscalationPhraseMatcher& EscalationPhraseMatcher::Default() {
 
 PhraseMatches EscalationPhraseMatcher::Match(std::string_view text) const {
   PhraseMatches matches;
-  thread_local std::vector<int> indices;
-  indices.clear();
   // RE2 flushes the DFA cache when it fills up, so with MatcherOptions' budget the set does not
   // fail on long texts; a false return means no pattern matched.
+  //
+  // Most texts match nothing. Without an output vector the set answers "does any pattern match"
+  // (documented in re2/set.h) and stops at the first match, with no per-call allocation; only
+  // when that says yes is the text scanned again to learn which patterns matched.
+  if (!set_->Match(text, nullptr)) return matches;
+  thread_local std::vector<int> indices;
+  indices.clear();
   if (!set_->Match(text, &indices)) return matches;
   for (int index : indices) matches.Add(pattern_class_[static_cast<size_t>(index)]);
   return matches;

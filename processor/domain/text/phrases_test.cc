@@ -174,6 +174,18 @@ TEST(EscalationPhraseMatcherTest, FindsPhrasesAtTheEndOfLongTexts) {
   EXPECT_EQ(EscalationPhraseMatcher::Default().Match(text), Of({kLegal}));
 }
 
+// The matcher first asks the set whether anything matches (which stops at the first match) and
+// only then which patterns do: a match early in the text must not hide the later ones.
+TEST(EscalationPhraseMatcherTest, ReportsLaterClassesAfterAnEarlyMatch) {
+  const EscalationPhraseMatcher& matcher = EscalationPhraseMatcher::Default();
+  EXPECT_EQ(matcher.Match("Supervisor now. This is the third time I've called, I will cancel my "
+                          "contract and go to the ombudsman"),
+            Of({kManager, kRepeat, kChurn, kLegal}));
+  EXPECT_EQ(matcher.Match("ombudsman"), Of({kLegal}));
+  EXPECT_EQ(matcher.Match("the ombudsmans office"), Of({}));
+  EXPECT_EQ(matcher.Match(""), Of({}));
+}
+
 TEST(EscalationPhraseMatcherTest, ClassNamesRoundTrip) {
   std::vector<std::string_view> names;
   for (PhraseClass c : kAllPhraseClasses) {

@@ -9,6 +9,7 @@
 #include <initializer_list>
 #include <vector>
 
+#include "absl/base/attributes.h"
 #include "embedded/vader_emoji_lexicon.h"
 #include "embedded/vader_lexicon.h"
 
@@ -275,6 +276,10 @@ SentimentAnalyzer::SentimentAnalyzer(std::string_view lexicon_text, std::string_
   };
   mark_phrase_words(kSpecialCases);
   mark_phrase_words(kBoosterNgrams);
+  for (const auto& [word, info] : words_) {
+    const size_t bit = FilterBit(WordHash()(word));
+    filter_[bit >> 6] |= uint64_t{1} << (bit & 63);
+  }
 
   ForEachLine(emoji_text, [this](std::string_view line) {
     line = StripAscii(line);
@@ -290,7 +295,7 @@ SentimentAnalyzer::SentimentAnalyzer(std::string_view lexicon_text, std::string_
   });
 }
 
-size_t SentimentAnalyzer::WordHash::operator()(std::string_view word) const {
+inline size_t SentimentAnalyzer::WordHash::operator()(std::string_view word) const {
   const char* p = word.data();
   const size_t n = word.size();
   uint64_t head = 0;
@@ -317,8 +322,12 @@ size_t SentimentAnalyzer::WordHash::operator()(std::string_view word) const {
   return static_cast<size_t>(x);
 }
 
-const SentimentAnalyzer::WordInfo* SentimentAnalyzer::Find(std::string_view lower_word) const {
-  const auto it = words_.find(lower_word);
+ABSL_ATTRIBUTE_ALWAYS_INLINE inline const SentimentAnalyzer::WordInfo* SentimentAnalyzer::Find(
+    std::string_view lower_word) const {
+  const size_t hash = WordHash()(lower_word);
+  const size_t bit = FilterBit(hash);
+  if ((filter_[bit >> 6] & (uint64_t{1} << (bit & 63))) == 0) return nullptr;
+  const auto it = words_.find(lower_word, hash);
   return it == words_.end() ? nullptr : &it->second;
 }
 
@@ -368,47 +377,52 @@ double SentimentAnalyzer::Score(std::string_view text) const {
   // punctuation unless that leaves two characters or fewer. Returns whether the text has
   // non-ASCII bytes (and so perhaps emoji, which are replaced before tokenizing again).
   auto tokenize = [&](std::string_view input) {
-    lower.resize(input.size());
+    // Raw pointers and local counters: the byte stores into the lower-case copy may alias
+    // anything reached through memory, so the loop keeps all its state in registers.
+    const char* const in = input.data();
+    const size_t size = input.size();
+    lower.resize(size);
+    char* const out = lower.data();
     tokens.clear();
-    exclamations = 0;
-    questions = 0;
+    size_t exclamation_count = 0;
+    size_t question_count = 0;
     bool has_non_ascii = false;
-    for (size_t pos = 0; pos < input.size();) {
-      const auto c = static_cast<unsigned char>(input[pos]);
+    for (size_t pos = 0; pos < size;) {
+      const auto c = static_cast<unsigned char>(in[pos]);
       if (kCharClass[c] & kSpace) {
-        lower[pos++] = static_cast<char>(c);
+        ++pos;
         continue;
       }
       size_t space = 0;
       if (c >= 0x80 && (space = SpaceLength(input, pos)) > 0) {
         has_non_ascii = true;
-        for (size_t k = 0; k < space; ++k, ++pos) lower[pos] = input[pos];
+        pos += space;
         continue;
       }
       // A token: up to the next whitespace.
       const size_t start = pos;
       uint8_t seen = 0;
-      while (pos < input.size()) {
-        const auto b = static_cast<unsigned char>(input[pos]);
+      while (pos < size) {
+        const auto b = static_cast<unsigned char>(in[pos]);
         const uint8_t cls = kCharClass[b];
         if (cls & (kSpace | kHigh | kMark)) {
           if (cls & kSpace) break;
           if ((cls & kHigh) && SpaceLength(input, pos) > 0) break;
-          exclamations += b == '!';
-          questions += b == '?';
+          exclamation_count += b == '!';
+          question_count += b == '?';
         }
         seen |= cls;
-        lower[pos] = static_cast<char>(kLowerCase[b]);
+        out[pos] = static_cast<char>(kLowerCase[b]);
         ++pos;
       }
       has_non_ascii |= (seen & kHigh) != 0;
       size_t begin = start;
       size_t end = pos;
       if (seen & kPunct) {
-        while (begin < end && (kCharClass[static_cast<unsigned char>(input[begin])] & kPunct)) {
+        while (begin < end && (kCharClass[static_cast<unsigned char>(in[begin])] & kPunct)) {
           ++begin;
         }
-        while (end > begin && (kCharClass[static_cast<unsigned char>(input[end - 1])] & kPunct)) {
+        while (end > begin && (kCharClass[static_cast<unsigned char>(in[end - 1])] & kPunct)) {
           --end;
         }
         const size_t length =
@@ -421,10 +435,12 @@ double SentimentAnalyzer::Score(std::string_view text) const {
       // Punctuation is uncased, so the stripped and unstripped token agree on str.isupper().
       const bool upper = (seen & kHigh) ? IsUpper(input.substr(start, pos - start))
                                         : (seen & kUpper) && !(seen & kLower);
-      const std::string_view word(lower.data() + begin, end - begin);
+      const std::string_view word(out + begin, end - begin);
       const WordInfo* info = Find(word);
       tokens.push_back(Token{word, info, upper, info != nullptr && info->in_phrase});
     }
+    exclamations = exclamation_count;
+    questions = question_count;
     return has_non_ascii;
   };
   if (tokenize(text) && ReplaceEmoji(text, scratch.emoji_free)) {

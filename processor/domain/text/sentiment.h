@@ -1,5 +1,6 @@
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <string>
 #include <string_view>
@@ -66,7 +67,13 @@ class SentimentAnalyzer {
     bool operator()(std::string_view a, std::string_view b) const { return a == b; }
   };
 
+  // A one-hash filter over the keys of words_ (8 KiB): most words of a text are in none of the
+  // lists, and the filter turns them away without probing the map.
+  static constexpr int kFilterBits = 16;
+  static size_t FilterBit(size_t hash) { return hash >> (64 - kFilterBits); }
+
   absl::flat_hash_map<std::string, WordInfo, WordHash, WordEq> words_;
+  std::array<uint64_t, (size_t{1} << kFilterBits) / 64> filter_ = {};
   absl::flat_hash_map<char32_t, std::string> emoji_;
   size_t lexicon_size_ = 0;
 };

@@ -160,6 +160,24 @@ TEST(SentimentAnalyzerTest, AppliesRulesToCustomLexicon) {
   EXPECT_EQ(analyzer.lexicon_size(), 2u);
 }
 
+// Every lexicon word must get past the filter in front of the word table: each word of a
+// 2,000-word lexicon, alone, scores its own valence (x / sqrt(x^2 + 15)), and words not in it
+// score 0.
+TEST(SentimentAnalyzerTest, FindsEveryLexiconWordAndNoOther) {
+  std::string lexicon;
+  for (int i = 0; i < 2000; ++i) {
+    lexicon += "w" + std::to_string(i) + "x\t" + std::to_string(1 + i % 3) + ".0\n";
+  }
+  const SentimentAnalyzer analyzer(lexicon);
+  ASSERT_EQ(analyzer.lexicon_size(), 2000u);
+  for (int i = 0; i < 2000; ++i) {
+    const double valence = 1 + i % 3;
+    const std::string word = "w" + std::to_string(i) + "x";
+    EXPECT_DOUBLE_EQ(analyzer.Score(word), valence / std::sqrt(valence * valence + 15)) << word;
+    EXPECT_EQ(analyzer.Score("w" + std::to_string(i) + "y"), 0.0) << word;
+  }
+}
+
 TEST(SentimentAnalyzerTest, SkipsUnparsableAndUpperCaseLexiconLines) {
   const SentimentAnalyzer analyzer("Good\t2.0\nfine\tabc\n\nok\n");
   EXPECT_EQ(analyzer.lexicon_size(), 0u);

@@ -323,8 +323,13 @@ absl::Status TaskManager::Restore(RestoreRun& run) {
                                {"isolation.level", "read_committed"},
                                {"enable.partition.eof", "true"},
                                {"auto.offset.reset", "earliest"},
-                               {"fetch.max.bytes", "67108864"},
-                               {"max.partition.fetch.bytes", "16777216"}});
+                               // A bounded prefetch: the restore applies records far faster
+                               // than it needs them fetched, and librdkafka's default queue
+                               // (64 MiB) plus 64 MiB fetches made most of a restoring
+                               // instance's memory.
+                               {"fetch.max.bytes", "16777216"},
+                               {"max.partition.fetch.bytes", "4194304"},
+                               {"queued.max.messages.kbytes", "16384"}});
   if (!conf.ok()) return conf.status();
   std::string error;
   std::unique_ptr<RdKafka::KafkaConsumer> consumer(

@@ -9,7 +9,8 @@
 //   BM_CommitWrite/events:N/sync:S: TaskStore::Write of one batch's mutations and the offsets
 //     (one rocksdb::WriteBatch, DB::Write), the WAL fsynced when S is 1.
 //   BM_CommitStageAndWrite/events:N/sync:0: the same batch staged through the StateStore
-//     interface (Put*/Delete*: serialization into the batch overlay) and TaskState::Commit.
+//     interface (Put*/Delete*: copies into the batch overlay of decoded records) and
+//     TaskState::Commit (serialization, the write, the records moved into the cache).
 // Time is per batch; items are records (mutations; the three meta keys are not counted).
 //   BM_EngineBatch/events:N: the task's whole state path for a batch of N events of the mix
 //     above (without complaints): per event the due timers fired as the runtime does on event

@@ -9,8 +9,15 @@
 //   BM_CommitWrite/events:N/sync:S: TaskStore::Write of one batch's mutations and the offsets
 //     (one rocksdb::WriteBatch, DB::Write), the WAL fsynced when S is 1.
 //   BM_CommitStageAndWrite/events:N/sync:0: the same batch staged through the StateStore
-//     interface (Put*/Delete*: serialization into the batch overlay) and TaskState::Commit.
+//     interface (Put*/Delete*: copies into the batch overlay of decoded records) and
+//     TaskState::Commit (serialization, the write, the records moved into the cache).
 // Time is per batch; items are records (mutations; the three meta keys are not counted).
+//   BM_EngineBatch/events:N: the task's whole state path for a batch of N events of the mix
+//     above (without complaints): per event the due timers fired as the runtime does on event
+//     time (NextDue, DueTimers, Engine::OnTimer, DeleteTimer), Engine::OnEvent over the
+//     TaskState (reads through the batch to RocksDB, writes into the batch), then the changelog
+//     records collected (PendingMutations, ChangelogKey) and TaskState::Commit. Items are
+//     events; fresh contacts every pass of the mix, the same 5,000 customers.
 
 #include <cstdint>
 #include <cstdlib>
@@ -271,6 +278,66 @@ BENCHMARK(BM_CommitStageAndWrite)
     ->Args({500, 0})
     ->Args({1000, 0})
     ->Unit(benchmark::kMicrosecond);
+
+// Fires the timers due at or before `until_ms` as TaskManager::FireDue does.
+bool FireDue(const domain::Engine& engine, state::TaskState& task, int64_t until_ms) {
+  absl::StatusOr<std::optional<int64_t>> next = task.NextDue();
+  if (!next.ok()) return false;
+  if (!next->has_value() || **next > until_ms) return true;
+  for (int round = 0; round < 20; ++round) {
+    absl::StatusOr<std::vector<v1::Timer>> due = task.DueTimers(until_ms, 1000);
+    if (!due.ok()) return false;
+    if (due->empty()) break;
+    for (const v1::Timer& timer : *due) {
+      if (!engine.OnTimer(timer, until_ms, task).ok()) return false;
+      if (!task.DeleteTimer(timer).ok()) return false;
+    }
+  }
+  return true;
+}
+
+void BM_EngineBatch(benchmark::State& state) {
+  const std::unique_ptr<domain::Engine> engine = MakeEngine();
+  TempDir dir("ccstream-bench-engine");
+  state::TaskState task(OpenStore(dir, false));
+  const int events = static_cast<int>(state.range(0));
+  constexpr int kContactsPerPass = 2000;
+  int pass = 0;
+  std::vector<v1::ContactEvent> mix = LiveMix(kContactsPerPass, pass);
+  size_t next = 0;
+  int64_t offset = 0;
+  int64_t processed = 0;
+  int64_t changelog_bytes = 0;
+  for (auto _ : state) {
+    for (int i = 0; i < events; ++i) {
+      if (next == mix.size()) {
+        state.PauseTiming();
+        mix = LiveMix(kContactsPerPass, ++pass);
+        next = 0;
+        state.ResumeTiming();
+      }
+      const v1::ContactEvent& event = mix[next++];
+      if (!FireDue(*engine, task, event.event_time_ms() - 1) ||
+          !engine->OnEvent(event, event.event_time_ms(), task).ok()) {
+        state.SkipWithError("engine failed");
+        return;
+      }
+    }
+    for (const Mutation& m : task.PendingMutations()) {
+      const std::string key = state::ChangelogKey(m.family, m.key);
+      changelog_bytes += static_cast<int64_t>(key.size() + (m.value ? m.value->size() : 0));
+    }
+    offset += events;
+    if (!task.Commit({offset, offset}).ok()) {
+      state.SkipWithError("commit failed");
+      return;
+    }
+    processed += events;
+  }
+  state.SetItemsProcessed(processed);
+  benchmark::DoNotOptimize(changelog_bytes);
+}
+BENCHMARK(BM_EngineBatch)->ArgNames({"events"})->Arg(100)->Arg(500)->Unit(benchmark::kMicrosecond);
 
 }  // namespace
 }  // namespace ccstream::bench

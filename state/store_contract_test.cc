@@ -5,8 +5,11 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <optional>
 #include <random>
 #include <set>
+#include <string>
+#include <vector>
 
 #include "gtest/gtest.h"
 #include "state/task_state.h"
@@ -35,9 +38,15 @@ class MemorySubject : public Subject {
   testing::InMemoryStore store_;
 };
 
+// The RocksDB task state. kBatch: everything stays in the batch. kReopen: Persist commits and
+// reopens the store (reads come from RocksDB). kCommit: Persist commits and keeps the task
+// state (reads come from its cache of decoded records, within `cache_bytes`).
 class RocksSubject : public Subject {
  public:
-  explicit RocksSubject(bool persist) : persist_(persist) {
+  enum class Mode { kBatch, kReopen, kCommit };
+  explicit RocksSubject(Mode mode, size_t cache_bytes = TaskStateOptions().cache_bytes)
+      : mode_(mode) {
+    options_.cache_bytes = cache_bytes;
     dir_ = std::filesystem::path(::testing::TempDir()) /
            ("contract_" + std::to_string(::getpid()) + "_" + std::to_string(counter_++));
     std::filesystem::remove_all(dir_);
@@ -54,10 +63,12 @@ class RocksSubject : public Subject {
     return due.ok() ? *due : std::vector<v1::Timer>{};
   }
   void Persist() override {
-    if (!persist_) return;
+    if (mode_ == Mode::kBatch) return;
     ASSERT_TRUE(state_->Commit({++offset_, offset_}).ok());
-    state_.reset();
-    Open();
+    if (mode_ == Mode::kReopen) {
+      state_.reset();
+      Open();
+    }
     EXPECT_EQ(state_->store().offsets().input, offset_);
   }
 
@@ -65,10 +76,11 @@ class RocksSubject : public Subject {
   void Open() {
     auto store = TaskStore::Open(dir_);
     ASSERT_TRUE(store.ok()) << store.status();
-    state_ = std::make_unique<TaskState>(std::move(*store));
+    state_ = std::make_unique<TaskState>(std::move(*store), options_);
   }
   static inline int counter_ = 0;
-  bool persist_;
+  Mode mode_;
+  TaskStateOptions options_;
   int64_t offset_ = 0;
   std::string dir_;
   std::unique_ptr<TaskState> state_;
@@ -183,6 +195,47 @@ TEST_P(StoreContractTest, DeleteRemovesAndDeletingNothingIsFine) {
   EXPECT_FALSE(subject_->store().GetCase("c1").value().has_value());
 }
 
+TEST_P(StoreContractTest, ReadsFollowTheBatchesPutsAndDeletes) {
+  domain::StateStore& s = subject_->store();
+  ASSERT_TRUE(s.PutCase(MakeCase("c1", v1::OPEN)).ok());
+  subject_->Persist();
+  domain::StateStore& r = subject_->store();
+  // Read twice (the second read may come from a cache): the same record.
+  EXPECT_EQ(r.GetCase("c1").value()->state(), v1::OPEN);
+  v1::ComplaintCase read;
+  ASSERT_TRUE(r.ReadCase("c1", read).value());
+  EXPECT_EQ(read.state(), v1::OPEN);
+  // Changing a message read does not change the store.
+  read.set_state(v1::CLOSED);
+  EXPECT_EQ(r.GetCase("c1").value()->state(), v1::OPEN);
+  // A put, moved in, is read back; a later put wins; a delete hides it; a put brings it back.
+  v1::ComplaintCase moved = MakeCase("c1", v1::ACKNOWLEDGED);
+  ASSERT_TRUE(r.PutCase(std::move(moved)).ok());
+  EXPECT_EQ(r.GetCase("c1").value()->state(), v1::ACKNOWLEDGED);
+  ASSERT_TRUE(r.PutCase(MakeCase("c1", v1::CLOSED)).ok());
+  ASSERT_TRUE(r.ReadCase("c1", read).value());
+  EXPECT_EQ(read.state(), v1::CLOSED);
+  ASSERT_TRUE(r.DeleteCase("c1").ok());
+  EXPECT_FALSE(r.ReadCase("c1", read).value());
+  ASSERT_TRUE(r.PutCase(MakeCase("c1", v1::ACKNOWLEDGED)).ok());
+  EXPECT_EQ(r.GetCase("c1").value()->state(), v1::ACKNOWLEDGED);
+  // A record first read as missing, then put.
+  v1::CustomerState customer;
+  EXPECT_FALSE(r.ReadCustomer("cust", customer).value());
+  customer.set_customer_key("cust");
+  customer.add_open_case_ids("c1");
+  ASSERT_TRUE(r.PutCustomer(std::move(customer)).ok());
+  subject_->Persist();
+
+  domain::StateStore& after = subject_->store();
+  EXPECT_EQ(after.GetCase("c1").value()->state(), v1::ACKNOWLEDGED);
+  EXPECT_EQ(after.GetCustomer("cust").value()->open_case_ids(0), "c1");
+  ASSERT_TRUE(after.DeleteCustomer("cust").ok());
+  subject_->Persist();
+  EXPECT_FALSE(subject_->store().GetCustomer("cust").value().has_value());
+  EXPECT_EQ(subject_->store().GetCase("c1").value()->state(), v1::ACKNOWLEDGED);
+}
+
 TEST_P(StoreContractTest, TimersComeBackDueInOrderOnce) {
   domain::StateStore& s = subject_->store();
   ASSERT_TRUE(s.PutTimer(MakeTimer(3000, "b")).ok());
@@ -209,10 +262,19 @@ TEST_P(StoreContractTest, TimersComeBackDueInOrderOnce) {
 
 INSTANTIATE_TEST_SUITE_P(
     Stores, StoreContractTest,
-    ::testing::Values(Factory{"InMemory", [] { return std::make_unique<MemorySubject>(); }},
-                      Factory{"RocksBatch", [] { return std::make_unique<RocksSubject>(false); }},
-                      Factory{"RocksCommitted",
-                              [] { return std::make_unique<RocksSubject>(true); }}),
+    ::testing::Values(
+        Factory{"InMemory", [] { return std::make_unique<MemorySubject>(); }},
+        Factory{"RocksBatch",
+                [] { return std::make_unique<RocksSubject>(RocksSubject::Mode::kBatch); }},
+        Factory{"RocksCommitted",
+                [] { return std::make_unique<RocksSubject>(RocksSubject::Mode::kReopen); }},
+        Factory{"RocksCached",
+                [] { return std::make_unique<RocksSubject>(RocksSubject::Mode::kCommit); }},
+        Factory{
+            "RocksTinyCache",
+            [] { return std::make_unique<RocksSubject>(RocksSubject::Mode::kCommit, 3 * 160); }},
+        Factory{"RocksNoCache",
+                [] { return std::make_unique<RocksSubject>(RocksSubject::Mode::kCommit, 0); }}),
     [](const auto& info) { return info.param.name; });
 
 TEST(ChangelogKey, RoundTripsAndRefusesGarbage) {
@@ -243,6 +305,256 @@ TEST(TaskState, DiscardForgetsTheBatch) {
   EXPECT_FALSE(state.NextDue().value().has_value());
   std::filesystem::remove_all(dir);
 }
+
+TaskState OpenState(const std::string& dir, size_t cache_bytes = 1u << 20) {
+  auto store = TaskStore::Open(dir);
+  EXPECT_TRUE(store.ok()) << store.status();
+  TaskStateOptions options;
+  options.cache_bytes = cache_bytes;
+  return TaskState(std::move(*store), options);
+}
+
+std::string StoredCaseState(TaskState& state, const std::string& id) {
+  auto bytes = state.store().Get(Family::kCases, id);
+  EXPECT_TRUE(bytes.ok());
+  if (!bytes.ok() || !bytes->has_value()) return "none";
+  v1::ComplaintCase c;
+  EXPECT_TRUE(c.ParseFromString(**bytes));
+  return v1::CaseState_Name(c.state());
+}
+
+std::string CaseState(TaskState& state, const std::string& id) {
+  auto c = state.GetCase(id);
+  EXPECT_TRUE(c.ok());
+  return c.ok() && c->has_value() ? v1::CaseState_Name((*c)->state()) : "none";
+}
+
+// The decoded records kept across batches: a committed record is read again without the store;
+// the batch's changes never reach the cache before their commit.
+TEST(TaskState, CachedRecordsFollowCommitsAndDiscards) {
+  const std::string dir =
+      std::filesystem::path(::testing::TempDir()) / ("cache_" + std::to_string(::getpid()));
+  std::filesystem::remove_all(dir);
+  TaskState state = OpenState(dir);
+  ASSERT_TRUE(state.PutCase(MakeCase("c1", v1::OPEN)).ok());
+  ASSERT_TRUE(state.Commit({1, 1}).ok());
+  const int64_t reads = state.store_reads();
+  EXPECT_EQ(CaseState(state, "c1"), "OPEN");
+  EXPECT_EQ(CaseState(state, "missing"), "none");
+  EXPECT_EQ(CaseState(state, "missing"), "none");
+  EXPECT_EQ(state.store_reads(), reads + 1);  // c1 from the cache; the miss read once
+
+  // Changed in a batch that aborts: the committed record again.
+  ASSERT_TRUE(state.PutCase(MakeCase("c1", v1::ACKNOWLEDGED)).ok());
+  EXPECT_EQ(CaseState(state, "c1"), "ACKNOWLEDGED");
+  state.Discard();
+  EXPECT_EQ(CaseState(state, "c1"), "OPEN");
+  ASSERT_TRUE(state.DeleteCase("c1").ok());
+  ASSERT_TRUE(state.PutCase(MakeCase("missing", v1::OPEN)).ok());
+  EXPECT_EQ(CaseState(state, "c1"), "none");
+  state.Discard();
+  EXPECT_EQ(CaseState(state, "c1"), "OPEN");
+  EXPECT_EQ(CaseState(state, "missing"), "none");
+
+  // Committed: the cache and the store agree.
+  ASSERT_TRUE(state.DeleteCase("c1").ok());
+  ASSERT_TRUE(state.PutCase(MakeCase("missing", v1::CLOSED)).ok());
+  ASSERT_TRUE(state.Commit({2, 2}).ok());
+  EXPECT_EQ(CaseState(state, "c1"), "none");
+  EXPECT_EQ(StoredCaseState(state, "c1"), "none");
+  EXPECT_EQ(CaseState(state, "missing"), "CLOSED");
+  EXPECT_EQ(StoredCaseState(state, "missing"), "CLOSED");
+  EXPECT_EQ(state.store_reads(), reads + 1);
+  EXPECT_GT(state.cache_hits(), 0);
+  // The mutations written are those of the last values.
+  ASSERT_TRUE(state.PutCase(MakeCase("c2", v1::OPEN)).ok());
+  ASSERT_TRUE(state.PutCase(MakeCase("c2", v1::CLOSED)).ok());
+  ASSERT_TRUE(state.DeleteCase("c3").ok());
+  const std::vector<Mutation>& mutations = state.PendingMutations();
+  ASSERT_EQ(mutations.size(), 2u);
+  EXPECT_EQ(mutations[0].key, "c2");
+  EXPECT_EQ(*mutations[0].value, MakeCase("c2", v1::CLOSED).SerializeAsString());
+  EXPECT_EQ(mutations[1].key, "c3");
+  EXPECT_FALSE(mutations[1].value.has_value());
+  // A change after the mutations were built is in them too.
+  ASSERT_TRUE(state.PutCase(MakeCase("c3", v1::OPEN)).ok());
+  EXPECT_EQ(state.PendingMutations().size(), 2u);
+  EXPECT_TRUE(state.PendingMutations()[1].value.has_value());
+  std::filesystem::remove_all(dir);
+}
+
+// A restore (or a rebuild) writes to the store directly: what the task state cached is dropped.
+TEST(TaskState, WritesToTheStoreBehindItsBackDropTheCache) {
+  const std::string dir =
+      std::filesystem::path(::testing::TempDir()) / ("cache_behind_" + std::to_string(::getpid()));
+  std::filesystem::remove_all(dir);
+  TaskState state = OpenState(dir);
+  ASSERT_TRUE(state.PutCase(MakeCase("c1", v1::OPEN)).ok());
+  ASSERT_TRUE(state.Commit({1, 1}).ok());
+  EXPECT_EQ(CaseState(state, "c1"), "OPEN");
+  EXPECT_EQ(CaseState(state, "c2"), "none");
+  ASSERT_TRUE(state.store()
+                  .Write({{Family::kCases, "c1", MakeCase("c1", v1::CLOSED).SerializeAsString()},
+                          {Family::kCases, "c2", MakeCase("c2", v1::OPEN).SerializeAsString()}},
+                         {2, 2})
+                  .ok());
+  EXPECT_EQ(CaseState(state, "c1"), "CLOSED");
+  EXPECT_EQ(CaseState(state, "c2"), "OPEN");
+  ASSERT_TRUE(state.store().Clear().ok());
+  EXPECT_EQ(CaseState(state, "c1"), "none");
+  std::filesystem::remove_all(dir);
+}
+
+// Over random reads, puts, deletes, commits, aborts and direct writes to the store (as a
+// restore does), every read of the task state (batch, cache of `cache_bytes`, RocksDB) must
+// equal a plain model's answer; after a commit, so must RocksDB.
+class TaskStateModelTest : public ::testing::TestWithParam<size_t> {};
+
+TEST_P(TaskStateModelTest, RecordsAgreeWithAModelAcrossCommitsAndAborts) {
+  const std::string dir =
+      std::filesystem::path(::testing::TempDir()) /
+      ("record_model_" + std::to_string(::getpid()) + "_" + std::to_string(GetParam()));
+  std::filesystem::remove_all(dir);
+  TaskState state = OpenState(dir, GetParam());
+  // Per family (0 contacts, 1 cases, 2 customers): key -> a version number.
+  using Model = std::map<std::pair<int, std::string>, int>;
+  Model committed;
+  Model live;  // committed with this batch's changes
+  std::mt19937_64 rng(20261202 + GetParam());
+  auto read = [&](int family, const std::string& key) -> std::optional<int> {
+    switch (family) {
+      case 0: {
+        v1::ContactState contact;
+        auto found = state.ReadContact(key, contact);
+        EXPECT_TRUE(found.ok());
+        if (!found.ok() || !*found) return std::nullopt;
+        EXPECT_EQ(contact.contact_id(), key);
+        return contact.transfers();
+      }
+      case 1: {
+        auto c = state.GetCase(key);
+        EXPECT_TRUE(c.ok());
+        if (!c.ok() || !c->has_value()) return std::nullopt;
+        EXPECT_EQ((*c)->case_id(), key);
+        return std::stoi((*c)->category());
+      }
+      default: {
+        v1::CustomerState customer;
+        auto found = state.ReadCustomer(key, customer);
+        EXPECT_TRUE(found.ok());
+        if (!found.ok() || !*found) return std::nullopt;
+        EXPECT_EQ(customer.customer_key(), key);
+        EXPECT_EQ(customer.open_case_ids_size(), 1);
+        return customer.open_case_ids_size() == 1 ? std::stoi(customer.open_case_ids(0)) : -1;
+      }
+    }
+  };
+  auto encode = [](int family, const std::string& key, int version) {
+    switch (family) {
+      case 0: {
+        v1::ContactState contact;
+        contact.set_contact_id(key);
+        contact.set_transfers(version);
+        return Mutation{Family::kContacts, key, contact.SerializeAsString()};
+      }
+      case 1: {
+        v1::ComplaintCase c = MakeCase(key, v1::OPEN);
+        c.set_category(std::to_string(version));
+        return Mutation{Family::kCases, key, c.SerializeAsString()};
+      }
+      default: {
+        v1::CustomerState customer;
+        customer.set_customer_key(key);
+        customer.add_open_case_ids(std::to_string(version));
+        return Mutation{Family::kCustomers, key, customer.SerializeAsString()};
+      }
+    }
+  };
+  int version = 0;
+  int64_t offset = 0;
+  for (int step = 0; step < 5000; ++step) {
+    const int family = static_cast<int>(rng() % 3);
+    const std::string key = "k" + std::to_string(rng() % 12);
+    const int op = static_cast<int>(rng() % 100);
+    if (op < 30) {  // put, through the const& or the && overload
+      ++version;
+      const Mutation m = encode(family, key, version);
+      const bool move = rng() % 2 == 0;
+      absl::Status s;
+      if (family == 0) {
+        v1::ContactState contact;
+        ASSERT_TRUE(contact.ParseFromString(*m.value));
+        s = move ? state.PutContact(std::move(contact)) : state.PutContact(contact);
+      } else if (family == 1) {
+        v1::ComplaintCase c;
+        ASSERT_TRUE(c.ParseFromString(*m.value));
+        s = move ? state.PutCase(std::move(c)) : state.PutCase(c);
+      } else {
+        v1::CustomerState customer;
+        ASSERT_TRUE(customer.ParseFromString(*m.value));
+        s = move ? state.PutCustomer(std::move(customer)) : state.PutCustomer(customer);
+      }
+      ASSERT_TRUE(s.ok());
+      live[{family, key}] = version;
+    } else if (op < 45) {
+      absl::Status s = family == 0   ? state.DeleteContact(key)
+                       : family == 1 ? state.DeleteCase(key)
+                                     : state.DeleteCustomer(key);
+      ASSERT_TRUE(s.ok());
+      live.erase({family, key});
+    } else if (op < 80) {
+      // Reads are checked below.
+    } else if (op < 90) {
+      if (rng() % 3 == 0) (void)state.PendingMutations();  // as the changelog collects them
+      ASSERT_TRUE(state.Commit({++offset, offset}).ok());
+      committed = live;
+      for (int f = 0; f < 3; ++f) {
+        for (int k = 0; k < 12; ++k) {
+          const std::string stored_key = "k" + std::to_string(k);
+          auto bytes = state.store().Get(static_cast<Family>(f), stored_key);
+          ASSERT_TRUE(bytes.ok());
+          auto it = committed.find({f, stored_key});
+          ASSERT_EQ(bytes->has_value(), it != committed.end()) << "step " << step;
+          if (it != committed.end()) {
+            EXPECT_EQ(**bytes, *encode(f, stored_key, it->second).value) << "step " << step;
+          }
+        }
+      }
+    } else if (op < 97) {
+      state.Discard();
+      live = committed;
+    } else {
+      // Between batches, a write that does not go through the task state (a restore).
+      state.Discard();
+      ++version;
+      const Mutation m = rng() % 2 == 0 ? encode(family, key, version)
+                                        : Mutation{static_cast<Family>(family), key, std::nullopt};
+      ASSERT_TRUE(state.store().Write({m}, {++offset, offset}).ok());
+      if (m.value) {
+        committed[{family, key}] = version;
+      } else {
+        committed.erase({family, key});
+      }
+      live = committed;
+    }
+    for (int f = 0; f < 3; ++f) {
+      const std::string probe = "k" + std::to_string(rng() % 12);
+      auto it = live.find({f, probe});
+      const std::optional<int> expected =
+          it == live.end() ? std::nullopt : std::optional<int>(it->second);
+      ASSERT_EQ(read(f, probe), expected) << "step " << step << " family " << f << " " << probe;
+    }
+  }
+  if (GetParam() > 0) {
+    EXPECT_GT(state.cache_hits(), 0);
+  }
+  EXPECT_LE(state.cached_bytes(), GetParam());
+  std::filesystem::remove_all(dir);
+}
+
+// No cache, room for about two records per family (evictions all the time), room for all.
+INSTANTIATE_TEST_SUITE_P(CacheBytes, TaskStateModelTest, ::testing::Values(0, 3 * 250, 1 << 20),
+                         [](const auto& info) { return "bytes" + std::to_string(info.param); });
 
 // The scans of stored timers start past the tombstones of fired timers (see TaskState); over
 // random puts, deletes, commits and aborts, what they find must equal a plain model's answer.

@@ -1,76 +1,191 @@
 #include "state/task_state.h"
 
+#include <algorithm>
+
 #include "absl/strings/str_cat.h"
 
 namespace ccstream::state {
 
-TaskState::TaskState(std::shared_ptr<TaskStore> store) : store_(std::move(store)) {}
+TaskState::TaskState(std::shared_ptr<TaskStore> store, const TaskStateOptions& options)
+    : store_(std::move(store)), options_(options), store_writes_(store_->writes()) {}
+
+namespace {
+// What a cached record costs beyond its key and serialized bytes (list node, index slot,
+// message objects), roughly.
+constexpr size_t kCachedRecordOverhead = 64;
+}  // namespace
 
 template <typename T>
-absl::StatusOr<std::optional<T>> TaskState::Read(Family family, std::string_view key) const {
-  std::optional<std::string> bytes;
-  if (auto it = pending_.find(std::pair<Family, std::string_view>(family, key));
-      it != pending_.end()) {
-    bytes = it->second;
+void TaskState::ForgetCache(Records<T>& records) {
+  records.index.clear();
+  records.cache.clear();
+  records.cached_bytes = 0;
+}
+
+void TaskState::CheckStoreWrites() {
+  if (store_->writes() == store_writes_) return;
+  ForgetCache(contacts_);
+  ForgetCache(cases_);
+  ForgetCache(customers_);
+  store_writes_ = store_->writes();
+}
+
+template <typename T>
+void TaskState::Remember(Records<T>& records, std::string_view key, std::optional<T> value,
+                         size_t value_bytes) {
+  const size_t budget = options_.cache_bytes / 3;
+  const size_t bytes = key.size() + value_bytes + kCachedRecordOverhead;
+  if (auto it = records.index.find(key); it != records.index.end()) {
+    const auto cached = it->second;
+    records.cached_bytes -= cached->bytes;
+    if (bytes > budget) {  // too large to keep at all
+      records.index.erase(it);
+      records.cache.erase(cached);
+      return;
+    }
+    // Updated in place (its key and list node reused) and made the most recently used.
+    cached->value = std::move(value);
+    cached->bytes = bytes;
+    records.cache.splice(records.cache.begin(), records.cache, cached);
   } else {
-    auto stored = store_->Get(family, key);
-    if (!stored.ok()) return stored.status();
-    bytes = std::move(*stored);
+    if (bytes > budget) return;
+    records.cache.push_front({std::string(key), std::move(value), bytes});
+    records.index.emplace(records.cache.front().key, records.cache.begin());
   }
-  if (!bytes) return std::nullopt;
-  T value;
-  if (!value.ParseFromString(*bytes)) {
+  records.cached_bytes += bytes;
+  // The record just cached fits the budget alone, so it is never the one evicted.
+  while (records.cached_bytes > budget) {
+    records.cached_bytes -= records.cache.back().bytes;
+    records.index.erase(records.cache.back().key);
+    records.cache.pop_back();
+  }
+}
+
+template <typename T>
+absl::StatusOr<bool> TaskState::Read(Records<T>& records, Family family, std::string_view key,
+                                     T& out) {
+  if (auto it = records.pending.find(key); it != records.pending.end()) {
+    if (!it->second) {
+      out.Clear();
+      return false;
+    }
+    out = *it->second;
+    return true;
+  }
+  CheckStoreWrites();
+  if (auto it = records.index.find(key); it != records.index.end()) {
+    ++cache_hits_;
+    records.cache.splice(records.cache.begin(), records.cache, it->second);
+    const std::optional<T>& cached = it->second->value;
+    if (!cached) {
+      out.Clear();
+      return false;
+    }
+    out = *cached;
+    return true;
+  }
+  ++store_reads_;
+  absl::StatusOr<std::optional<std::string>> stored = store_->Get(family, key);
+  if (!stored.ok()) return stored.status();
+  if (!*stored) {
+    out.Clear();
+    Remember<T>(records, key, std::nullopt, 0);
+    return false;
+  }
+  if (!out.ParseFromString(**stored)) {
+    out.Clear();
     return absl::DataLossError(absl::StrCat("corrupt ", std::string(FamilyName(family)),
                                             " record '", std::string(key), "'"));
   }
-  return value;
+  if (options_.cache_bytes > 0) Remember(records, key, std::optional<T>(out), (*stored)->size());
+  return true;
 }
 
-void TaskState::Stage(Family family, std::string key, std::optional<std::string> value) {
-  pending_[std::pair(family, std::move(key))] = std::move(value);
+template <typename T>
+absl::StatusOr<std::optional<T>> TaskState::Get(Records<T>& records, Family family,
+                                                std::string_view key) {
+  T value;
+  absl::StatusOr<bool> found = Read(records, family, key, value);
+  if (!found.ok()) return found.status();
+  if (!*found) return std::nullopt;
+  return std::optional<T>(std::move(value));
+}
+
+template <typename T>
+std::optional<T>& TaskState::Staged(Records<T>& records, std::string_view key) {
+  mutations_built_ = false;
+  auto it = records.pending.find(key);
+  if (it == records.pending.end()) it = records.pending.try_emplace(std::string(key)).first;
+  return it->second;
 }
 
 absl::StatusOr<std::optional<v1::ContactState>> TaskState::GetContact(std::string_view id) {
-  return Read<v1::ContactState>(Family::kContacts, id);
+  return Get(contacts_, Family::kContacts, id);
+}
+absl::StatusOr<bool> TaskState::ReadContact(std::string_view id, v1::ContactState& out) {
+  return Read(contacts_, Family::kContacts, id, out);
 }
 absl::Status TaskState::PutContact(const v1::ContactState& contact) {
-  Stage(Family::kContacts, contact.contact_id(), contact.SerializeAsString());
+  Staged(contacts_, contact.contact_id()) = contact;
+  return absl::OkStatus();
+}
+absl::Status TaskState::PutContact(v1::ContactState&& contact) {
+  std::optional<v1::ContactState>& slot = Staged(contacts_, contact.contact_id());
+  slot = std::move(contact);
   return absl::OkStatus();
 }
 absl::Status TaskState::DeleteContact(std::string_view id) {
-  Stage(Family::kContacts, std::string(id), std::nullopt);
+  Staged(contacts_, id).reset();
   return absl::OkStatus();
 }
 absl::StatusOr<std::optional<v1::ComplaintCase>> TaskState::GetCase(std::string_view id) {
-  return Read<v1::ComplaintCase>(Family::kCases, id);
+  return Get(cases_, Family::kCases, id);
+}
+absl::StatusOr<bool> TaskState::ReadCase(std::string_view id, v1::ComplaintCase& out) {
+  return Read(cases_, Family::kCases, id, out);
 }
 absl::Status TaskState::PutCase(const v1::ComplaintCase& c) {
-  Stage(Family::kCases, c.case_id(), c.SerializeAsString());
+  Staged(cases_, c.case_id()) = c;
+  return absl::OkStatus();
+}
+absl::Status TaskState::PutCase(v1::ComplaintCase&& c) {
+  std::optional<v1::ComplaintCase>& slot = Staged(cases_, c.case_id());
+  slot = std::move(c);
   return absl::OkStatus();
 }
 absl::Status TaskState::DeleteCase(std::string_view id) {
-  Stage(Family::kCases, std::string(id), std::nullopt);
+  Staged(cases_, id).reset();
   return absl::OkStatus();
 }
 absl::StatusOr<std::optional<v1::CustomerState>> TaskState::GetCustomer(std::string_view key) {
-  return Read<v1::CustomerState>(Family::kCustomers, key);
+  return Get(customers_, Family::kCustomers, key);
+}
+absl::StatusOr<bool> TaskState::ReadCustomer(std::string_view key, v1::CustomerState& out) {
+  return Read(customers_, Family::kCustomers, key, out);
 }
 absl::Status TaskState::PutCustomer(const v1::CustomerState& customer) {
-  Stage(Family::kCustomers, customer.customer_key(), customer.SerializeAsString());
+  Staged(customers_, customer.customer_key()) = customer;
+  return absl::OkStatus();
+}
+absl::Status TaskState::PutCustomer(v1::CustomerState&& customer) {
+  std::optional<v1::CustomerState>& slot = Staged(customers_, customer.customer_key());
+  slot = std::move(customer);
   return absl::OkStatus();
 }
 absl::Status TaskState::DeleteCustomer(std::string_view key) {
-  Stage(Family::kCustomers, std::string(key), std::nullopt);
+  Staged(customers_, key).reset();
   return absl::OkStatus();
 }
 absl::Status TaskState::PutTimer(const v1::Timer& timer) {
   if (next_due_known_ && (!next_due_ || timer.due_ms() < *next_due_)) next_due_ = timer.due_ms();
-  Stage(Family::kTimers, TimerKey(timer.due_ms(), timer.timer_id()), timer.SerializeAsString());
+  timers_[TimerKey(timer.due_ms(), timer.timer_id())] = timer;
+  mutations_built_ = false;
   return absl::OkStatus();
 }
 absl::Status TaskState::DeleteTimer(const v1::Timer& timer) {
   if (next_due_known_ && next_due_ == timer.due_ms()) next_due_known_ = false;
-  Stage(Family::kTimers, TimerKey(timer.due_ms(), timer.timer_id()), std::nullopt);
+  timers_[TimerKey(timer.due_ms(), timer.timer_id())].reset();
+  mutations_built_ = false;
   return absl::OkStatus();
 }
 
@@ -83,15 +198,16 @@ void TaskState::TimersFound(std::string_view first_live_key) const {
 
 absl::StatusOr<std::vector<v1::Timer>> TaskState::DueTimers(int64_t now_ms, size_t limit) const {
   // Merge the stored timers with the batch's: both ordered by key.
-  std::map<std::string, std::string> due;
+  std::map<std::string, v1::Timer, std::less<>> due;
   const std::string end = TimerKey(now_ms + 1, "");
   std::optional<std::string> first_live;
   bool ended = true;
+  bool corrupt = false;
   size_t stored = 0;
   absl::Status status = store_->Scan(
       Family::kTimers, timers_scan_from_, [&](std::string_view key, std::string_view value) {
-        auto it = pending_.find(std::pair<Family, std::string_view>(Family::kTimers, key));
-        const bool deleted = it != pending_.end() && !it->second;
+        auto it = timers_.find(key);
+        const bool deleted = it != timers_.end() && !it->second;
         if (!first_live && !deleted) first_live = std::string(key);
         if (key >= end) {
           ended = false;
@@ -99,30 +215,33 @@ absl::StatusOr<std::vector<v1::Timer>> TaskState::DueTimers(int64_t now_ms, size
         }
         // A timer this batch deleted is skipped; one it replaced is taken from the batch below.
         if (deleted) return true;
-        due.emplace(std::string(key), std::string(value));
+        if (!due.try_emplace(std::string(key))
+                 .first->second.ParseFromArray(value.data(), static_cast<int>(value.size()))) {
+          corrupt = true;
+          return false;
+        }
         if (++stored < limit) return true;
         ended = false;
         return false;
       });
   if (!status.ok()) return status;
+  if (corrupt) return absl::DataLossError("corrupt timer record");
   if (first_live) {
     TimersFound(*first_live);
   } else if (ended) {
     TimersFound(kPastAllTimers);
   }
-  for (auto it = pending_.lower_bound(std::pair<Family, std::string_view>(Family::kTimers, ""));
-       it != pending_.end() && it->first.first == Family::kTimers && it->first.second < end; ++it) {
+  for (auto it = timers_.begin(); it != timers_.end() && it->first < end; ++it) {
     if (it->second) {
-      due[it->first.second] = *it->second;
-    } else {
-      due.erase(it->first.second);
+      due[it->first] = *it->second;
+    } else if (auto found = due.find(it->first); found != due.end()) {
+      due.erase(found);
     }
   }
   std::vector<v1::Timer> timers;
-  for (const auto& [key, value] : due) {
+  timers.reserve(std::min(limit, due.size()));
+  for (auto& [key, timer] : due) {
     if (timers.size() >= limit) break;
-    v1::Timer timer;
-    if (!timer.ParseFromString(value)) return absl::DataLossError("corrupt timer record");
     timers.push_back(std::move(timer));
   }
   return timers;
@@ -134,18 +253,17 @@ absl::StatusOr<std::optional<int64_t>> TaskState::NextDue() const {
   std::optional<std::string> first_live;
   absl::Status status =
       store_->Scan(Family::kTimers, timers_scan_from_, [&](std::string_view key, std::string_view) {
-        auto it = pending_.find(std::pair<Family, std::string_view>(Family::kTimers, key));
-        if (it != pending_.end() && !it->second) return true;  // deleted in this batch
+        auto it = timers_.find(key);
+        if (it != timers_.end() && !it->second) return true;  // deleted in this batch
         next = TimerKeyDue(key);
         first_live = std::string(key);
         return false;
       });
   if (!status.ok()) return status;
   TimersFound(first_live ? *first_live : kPastAllTimers);
-  for (auto it = pending_.lower_bound(std::pair<Family, std::string_view>(Family::kTimers, ""));
-       it != pending_.end() && it->first.first == Family::kTimers; ++it) {
-    if (!it->second) continue;
-    const int64_t due = TimerKeyDue(it->first.second);
+  for (const auto& [key, timer] : timers_) {
+    if (!timer) continue;
+    const int64_t due = TimerKeyDue(key);
     if (!next || due < *next) next = due;
     break;
   }
@@ -154,25 +272,95 @@ absl::StatusOr<std::optional<int64_t>> TaskState::NextDue() const {
   return next;
 }
 
-std::vector<Mutation> TaskState::PendingMutations() const {
-  std::vector<Mutation> mutations;
-  mutations.reserve(pending_.size());
-  for (const auto& [key, value] : pending_) mutations.push_back({key.first, key.second, value});
-  return mutations;
+template <typename T>
+void TaskState::Serialize(const Records<T>& records, Family family, std::vector<Mutation>& out) {
+  using Entry = std::pair<const std::string, std::optional<T>>;
+  std::vector<const Entry*> entries;
+  entries.reserve(records.pending.size());
+  for (const Entry& entry : records.pending) entries.push_back(&entry);
+  std::sort(entries.begin(), entries.end(),
+            [](const Entry* a, const Entry* b) { return a->first < b->first; });
+  for (const Entry* entry : entries) {
+    Mutation& m = out.emplace_back();
+    m.family = family;
+    m.key = entry->first;
+    if (entry->second) m.value = entry->second->SerializeAsString();
+  }
+}
+
+const std::vector<Mutation>& TaskState::PendingMutations() {
+  if (mutations_built_) return mutations_;
+  mutations_.clear();
+  mutations_.reserve(contacts_.pending.size() + cases_.pending.size() + customers_.pending.size() +
+                     timers_.size());
+  Serialize(contacts_, Family::kContacts, mutations_);
+  Serialize(cases_, Family::kCases, mutations_);
+  Serialize(customers_, Family::kCustomers, mutations_);
+  for (const auto& [key, timer] : timers_) {
+    Mutation& m = mutations_.emplace_back();
+    m.family = Family::kTimers;
+    m.key = key;
+    if (timer) m.value = timer->SerializeAsString();
+  }
+  mutations_built_ = true;
+  return mutations_;
+}
+
+template <typename T>
+void TaskState::CommitToCache(Records<T>& records, const Mutation& m) {
+  auto it = records.pending.find(m.key);
+  if (it == records.pending.end()) return;
+  Remember(records, m.key, std::move(it->second), m.value ? m.value->size() : 0);
 }
 
 absl::Status TaskState::Commit(const Offsets& offsets) {
+  CheckStoreWrites();
   if (absl::Status s = store_->Write(PendingMutations(), offsets); !s.ok()) return s;
+  store_writes_ = store_->writes();
   // Below the scan start, every stored key was deleted by this batch: now they are gone, and
   // only this batch's new timers can lie below it.
   timers_floor_ = timers_scan_from_;
-  for (auto it = pending_.lower_bound(std::pair<Family, std::string_view>(Family::kTimers, ""));
-       it != pending_.end() && it->first.first == Family::kTimers; ++it) {
-    if (it->second && it->first.second < timers_floor_) timers_floor_ = it->first.second;
+  for (const auto& [key, timer] : timers_) {
+    if (timer && key < timers_floor_) timers_floor_ = key;
   }
   timers_scan_from_ = timers_floor_;
-  pending_.clear();
+  timers_.clear();
+  // What was written is what the store now holds: the records move to the cache.
+  if (options_.cache_bytes > 0) {
+    for (const Mutation& m : mutations_) {
+      switch (m.family) {
+        case Family::kContacts:
+          CommitToCache(contacts_, m);
+          break;
+        case Family::kCases:
+          CommitToCache(cases_, m);
+          break;
+        case Family::kCustomers:
+          CommitToCache(customers_, m);
+          break;
+        case Family::kTimers:
+        case Family::kMeta:
+          break;
+      }
+    }
+  }
+  contacts_.pending.clear();
+  cases_.pending.clear();
+  customers_.pending.clear();
+  mutations_.clear();
+  mutations_built_ = false;
   return absl::OkStatus();
+}
+
+void TaskState::Discard() {
+  contacts_.pending.clear();
+  cases_.pending.clear();
+  customers_.pending.clear();
+  timers_.clear();
+  mutations_.clear();
+  mutations_built_ = false;
+  next_due_known_ = false;
+  timers_scan_from_ = timers_floor_;
 }
 
 std::string ChangelogKey(Family family, std::string_view key) {

@@ -1,13 +1,17 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
+#include <list>
 #include <map>
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
+#include "absl/container/flat_hash_map.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "processor/domain/state_store.h"
@@ -15,25 +19,41 @@
 
 namespace ccstream::state {
 
-// The state of one task as the engine sees it during a batch: reads go through the batch's
-// pending changes to the RocksDB store; writes are collected (last value per key) until the
-// batch commits (Commit: one WriteBatch with the offsets) or aborts (Discard). Also turns the
-// pending changes into changelog records and applies changelog records on restore.
+struct TaskStateOptions {
+  // Budget of the decoded records kept across batches (contacts, cases and customers, a third
+  // each; absent keys included), counted in serialized bytes plus 64 per record (a decoded
+  // record takes about two to three times its serialized size): a record read or written in one
+  // batch is read again in a later one without a RocksDB Get and a parse. Least recently used
+  // out first; 0 keeps none. Default: 2 MiB per task.
+  size_t cache_bytes = 2u << 20;
+};
+
+// The state of one task as the engine sees it during a batch. Records are kept decoded: the
+// batch's writes in an overlay (last value per key) until the batch commits (Commit: serialized
+// once, one WriteBatch with the offsets) or aborts (Discard); reads go through the overlay, then
+// a bounded cache of committed records, then the RocksDB store. Also turns the pending changes
+// into changelog records and applies changelog records on restore.
 // Owned by the task; not thread-safe.
 class TaskState final : public domain::StateStore {
  public:
-  explicit TaskState(std::shared_ptr<TaskStore> store);
+  explicit TaskState(std::shared_ptr<TaskStore> store, const TaskStateOptions& options = {});
 
   absl::StatusOr<std::optional<v1::ContactState>> GetContact(std::string_view contact_id) override;
   absl::Status PutContact(const v1::ContactState& contact) override;
+  absl::Status PutContact(v1::ContactState&& contact) override;
   absl::Status DeleteContact(std::string_view contact_id) override;
+  absl::StatusOr<bool> ReadContact(std::string_view contact_id, v1::ContactState& out) override;
   absl::StatusOr<std::optional<v1::ComplaintCase>> GetCase(std::string_view case_id) override;
   absl::Status PutCase(const v1::ComplaintCase& c) override;
+  absl::Status PutCase(v1::ComplaintCase&& c) override;
   absl::Status DeleteCase(std::string_view case_id) override;
+  absl::StatusOr<bool> ReadCase(std::string_view case_id, v1::ComplaintCase& out) override;
   absl::StatusOr<std::optional<v1::CustomerState>> GetCustomer(
       std::string_view customer_key) override;
   absl::Status PutCustomer(const v1::CustomerState& customer) override;
+  absl::Status PutCustomer(v1::CustomerState&& customer) override;
   absl::Status DeleteCustomer(std::string_view customer_key) override;
+  absl::StatusOr<bool> ReadCustomer(std::string_view customer_key, v1::CustomerState& out) override;
   absl::Status PutTimer(const v1::Timer& timer) override;
   absl::Status DeleteTimer(const v1::Timer& timer) override;
 
@@ -44,17 +64,20 @@ class TaskState final : public domain::StateStore {
   // to ask before every event.
   absl::StatusOr<std::optional<int64_t>> NextDue() const;
 
-  bool HasPendingChanges() const { return !pending_.empty(); }
-  // The batch's changes as they will be written (one per key, last value wins).
-  std::vector<Mutation> PendingMutations() const;
-  // Writes the batch's changes with the offsets in one WriteBatch and starts a new batch.
-  absl::Status Commit(const Offsets& offsets);
-  // Forgets the batch's changes (the transaction was aborted).
-  void Discard() {
-    pending_.clear();
-    next_due_known_ = false;
-    timers_scan_from_ = timers_floor_;
+  bool HasPendingChanges() const {
+    return !contacts_.pending.empty() || !cases_.pending.empty() || !customers_.pending.empty() ||
+           !timers_.empty();
   }
+  // The batch's changes as they will be written (one per key, last value wins; ordered by
+  // family, then key), serialized once: Commit writes this very vector. Valid until the next
+  // change, Commit or Discard.
+  const std::vector<Mutation>& PendingMutations();
+  // Writes the batch's changes with the offsets in one WriteBatch and starts a new batch; the
+  // records written move to the cache.
+  absl::Status Commit(const Offsets& offsets);
+  // Forgets the batch's changes (the transaction was aborted). The cache holds committed
+  // records only, so reads see what the store holds.
+  void Discard();
 
   TaskStore& store() { return *store_; }
   const TaskStore& store() const { return *store_; }
@@ -62,22 +85,77 @@ class TaskState final : public domain::StateStore {
   // with the task's writes; it closes when the task and the last reader let it go.
   std::shared_ptr<const TaskStore> shared_store() const { return store_; }
 
+  // Records of the cross-batch cache (all families) and their bytes as counted against
+  // `cache_bytes`; reads answered by the cache and by the store.
+  size_t cached_records() const {
+    return contacts_.cache.size() + cases_.cache.size() + customers_.cache.size();
+  }
+  size_t cached_bytes() const {
+    return contacts_.cached_bytes + cases_.cached_bytes + customers_.cached_bytes;
+  }
+  int64_t cache_hits() const { return cache_hits_; }
+  int64_t store_reads() const { return store_reads_; }
+
  private:
+  // The decoded records of one family: the batch's changes (nullopt: deleted) and a least
+  // recently used cache of committed records (nullopt: absent from the store).
+  // Hashes and compares keys held as strings or string_views alike (lookups need no copy).
+  struct KeyHash {
+    using is_transparent = void;
+    size_t operator()(std::string_view key) const { return std::hash<std::string_view>()(key); }
+  };
+  struct KeyEq {
+    using is_transparent = void;
+    bool operator()(std::string_view a, std::string_view b) const { return a == b; }
+  };
   template <typename T>
-  absl::StatusOr<std::optional<T>> Read(Family family, std::string_view key) const;
-  void Stage(Family family, std::string key, std::optional<std::string> value);
+  struct Records {
+    struct Cached {
+      std::string key;
+      std::optional<T> value;
+      size_t bytes = 0;  // as counted against the budget
+    };
+    absl::flat_hash_map<std::string, std::optional<T>, KeyHash, KeyEq> pending;
+    std::list<Cached> cache;  // most recently used first
+    absl::flat_hash_map<std::string_view, typename std::list<Cached>::iterator, KeyHash, KeyEq>
+        index;
+    size_t cached_bytes = 0;
+  };
+  template <typename T>
+  absl::StatusOr<bool> Read(Records<T>& records, Family family, std::string_view key, T& out);
+  template <typename T>
+  absl::StatusOr<std::optional<T>> Get(Records<T>& records, Family family, std::string_view key);
+  // The batch's slot for `key` (a new one holds nullopt); drops the built mutations.
+  template <typename T>
+  std::optional<T>& Staged(Records<T>& records, std::string_view key);
+  // Caches a committed record (nullopt: absent) whose serialized form has `value_bytes`.
+  template <typename T>
+  void Remember(Records<T>& records, std::string_view key, std::optional<T> value,
+                size_t value_bytes);
+  template <typename T>
+  static void ForgetCache(Records<T>& records);
+  template <typename T>
+  static void Serialize(const Records<T>& records, Family family, std::vector<Mutation>& out);
+  template <typename T>
+  void CommitToCache(Records<T>& records, const Mutation& m);
+  // Drops the cache when the store was written behind this object's back (a restore, Clear).
+  void CheckStoreWrites();
 
   std::shared_ptr<TaskStore> store_;
-  // Orders (family, key) pairs whether the key is held as a string or a string_view.
-  struct KeyLess {
-    using is_transparent = void;
-    template <typename A, typename B>
-    bool operator()(const A& a, const B& b) const {
-      if (a.first != b.first) return a.first < b.first;
-      return std::string_view(a.second) < std::string_view(b.second);
-    }
-  };
-  std::map<std::pair<Family, std::string>, std::optional<std::string>, KeyLess> pending_;
+  TaskStateOptions options_;
+  Records<v1::ContactState> contacts_;
+  Records<v1::ComplaintCase> cases_;
+  Records<v1::CustomerState> customers_;
+  // The batch's timer changes by timer key (nullopt: deleted), ordered like the store's.
+  std::map<std::string, std::optional<v1::Timer>, std::less<>> timers_;
+  // PendingMutations(), built on demand; dropped by every change.
+  std::vector<Mutation> mutations_;
+  bool mutations_built_ = false;
+  // TaskStore::writes() when the cache last agreed with the store.
+  uint64_t store_writes_ = 0;
+  int64_t cache_hits_ = 0;
+  int64_t store_reads_ = 0;
+
   // Where a scan of the stored timers starts. A fired or cancelled timer leaves a tombstone
   // in RocksDB until compaction, and an iterator steps over every tombstone it meets: scanning
   // from the first key, each look for due timers would walk all the timers fired since the

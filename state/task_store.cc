@@ -160,6 +160,7 @@ absl::StatusOr<std::optional<std::string>> TaskStore::Get(Family family,
 }
 
 absl::Status TaskStore::Write(const std::vector<Mutation>& mutations, const Offsets& offsets) {
+  ++writes_;
   rocksdb::WriteBatch batch;
   for (const Mutation& m : mutations) {
     rocksdb::ColumnFamilyHandle* handle = handles_[static_cast<int>(m.family) + 1];
@@ -202,6 +203,7 @@ int64_t TaskStore::EstimateKeys(Family family) const {
 }
 
 absl::Status TaskStore::Clear() {
+  ++writes_;
   rocksdb::WriteBatch batch;
   for (int f = 0; f < kFamilyCount; ++f) {
     if (static_cast<Family>(f) == Family::kMeta) continue;

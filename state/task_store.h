@@ -73,6 +73,9 @@ class TaskStore {
   absl::Status Write(const std::vector<Mutation>& mutations, const Offsets& offsets);
   // The offsets last written (or -1/-1 for a new store).
   const Offsets& offsets() const { return offsets_; }
+  // Counts the calls of Write and Clear since the store opened: a writer that keeps records
+  // in memory (TaskState) tells from it whether the store was written without it.
+  uint64_t writes() const { return writes_; }
   // Visits the keys of `family` in order, starting at `from` (inclusive); stops when `visit`
   // returns false.
   absl::Status Scan(
@@ -90,6 +93,7 @@ class TaskStore {
   std::unique_ptr<rocksdb::DB> db_;
   std::vector<rocksdb::ColumnFamilyHandle*> handles_;
   Offsets offsets_;
+  uint64_t writes_ = 0;
   bool sync_writes_ = false;
 };
 

@@ -9,6 +9,7 @@
 #include <optional>
 #include <set>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "absl/status/status.h"
@@ -28,11 +29,12 @@ struct HandlerOutput {
 };
 
 // One state change for the changelog topic: key, and value (nullopt = tombstone), on the
-// changelog partition of the task's input partition.
+// changelog partition of the task's input partition. The value is not copied: it points into
+// the handler's pending batch and stays valid until the handler is next called.
 struct ChangelogRecord {
   int32_t partition = 0;
   std::string key;
-  std::optional<std::string> value;
+  std::optional<std::string_view> value;
 };
 
 // Offsets of one committed batch for one task: the next input offset and, when the batch wrote
@@ -75,7 +77,8 @@ class EventHandler {
   virtual void OnRevoked(const std::vector<int32_t>& partitions, bool lost) {
     (void)partitions, (void)lost;
   }
-  // Before a batch commits: the batch's state changes, to go into the same transaction.
+  // Before a batch commits: the batch's state changes, to go into the same transaction (the
+  // values may point into the handler's batch, see ChangelogRecord).
   virtual absl::Status CollectChangelog(std::vector<ChangelogRecord>& out) {
     (void)out;
     return absl::OkStatus();

@@ -197,8 +197,10 @@ void TaskManager::OnRevoked(const std::vector<int32_t>& partitions, bool lost) {
 
 absl::Status TaskManager::CollectChangelog(std::vector<ChangelogRecord>& out) {
   for (const auto& [partition, state] : tasks_) {
-    for (state::Mutation& m : state->PendingMutations()) {
-      out.push_back({partition, state::ChangelogKey(m.family, m.key), std::move(m.value)});
+    // The values stay in the task's batch (serialized once, for this and for Commit).
+    for (const state::Mutation& m : state->PendingMutations()) {
+      out.push_back({partition, state::ChangelogKey(m.family, m.key),
+                     m.value ? std::optional<std::string_view>(*m.value) : std::nullopt});
     }
   }
   return absl::OkStatus();

@@ -289,10 +289,27 @@ TEST(ChangelogKey, RoundTripsAndRefusesGarbage) {
   EXPECT_FALSE(ParseChangelogKey(ChangelogKey(Family::kMeta, "x")).ok());
 }
 
+// A directory for one test's store under the test temporary directory, emptied first and
+// removed when it goes (declare it before the store so that the store closes first).
+class ScratchDir {
+ public:
+  explicit ScratchDir(const std::string& name)
+      : path_(std::filesystem::path(::testing::TempDir()) /
+              (name + "_" + std::to_string(::getpid()))) {
+    std::filesystem::remove_all(path_);
+  }
+  ~ScratchDir() { std::filesystem::remove_all(path_); }
+  ScratchDir(const ScratchDir&) = delete;
+  ScratchDir& operator=(const ScratchDir&) = delete;
+  const std::string& path() const { return path_; }
+
+ private:
+  std::string path_;
+};
+
 TEST(TaskState, DiscardForgetsTheBatch) {
-  const std::string dir =
-      std::filesystem::path(::testing::TempDir()) / ("discard_" + std::to_string(::getpid()));
-  std::filesystem::remove_all(dir);
+  const ScratchDir scratch("discard");
+  const std::string& dir = scratch.path();
   auto store = TaskStore::Open(dir);
   ASSERT_TRUE(store.ok());
   TaskState state(std::move(*store));
@@ -303,7 +320,6 @@ TEST(TaskState, DiscardForgetsTheBatch) {
   state.Discard();
   EXPECT_FALSE(state.GetCase("c1").value().has_value());
   EXPECT_FALSE(state.NextDue().value().has_value());
-  std::filesystem::remove_all(dir);
 }
 
 TaskState OpenState(const std::string& dir, size_t cache_bytes = 1u << 20) {
@@ -332,9 +348,8 @@ std::string CaseState(TaskState& state, const std::string& id) {
 // The decoded records kept across batches: a committed record is read again without the store;
 // the batch's changes never reach the cache before their commit.
 TEST(TaskState, CachedRecordsFollowCommitsAndDiscards) {
-  const std::string dir =
-      std::filesystem::path(::testing::TempDir()) / ("cache_" + std::to_string(::getpid()));
-  std::filesystem::remove_all(dir);
+  const ScratchDir scratch("cache");
+  const std::string& dir = scratch.path();
   TaskState state = OpenState(dir);
   ASSERT_TRUE(state.PutCase(MakeCase("c1", v1::OPEN)).ok());
   ASSERT_TRUE(state.Commit({1, 1}).ok());
@@ -380,14 +395,12 @@ TEST(TaskState, CachedRecordsFollowCommitsAndDiscards) {
   ASSERT_TRUE(state.PutCase(MakeCase("c3", v1::OPEN)).ok());
   EXPECT_EQ(state.PendingMutations().size(), 2u);
   EXPECT_TRUE(state.PendingMutations()[1].value.has_value());
-  std::filesystem::remove_all(dir);
 }
 
 // A restore (or a rebuild) writes to the store directly: what the task state cached is dropped.
 TEST(TaskState, WritesToTheStoreBehindItsBackDropTheCache) {
-  const std::string dir =
-      std::filesystem::path(::testing::TempDir()) / ("cache_behind_" + std::to_string(::getpid()));
-  std::filesystem::remove_all(dir);
+  const ScratchDir scratch("cache_behind");
+  const std::string& dir = scratch.path();
   TaskState state = OpenState(dir);
   ASSERT_TRUE(state.PutCase(MakeCase("c1", v1::OPEN)).ok());
   ASSERT_TRUE(state.Commit({1, 1}).ok());
@@ -402,7 +415,6 @@ TEST(TaskState, WritesToTheStoreBehindItsBackDropTheCache) {
   EXPECT_EQ(CaseState(state, "c2"), "OPEN");
   ASSERT_TRUE(state.store().Clear().ok());
   EXPECT_EQ(CaseState(state, "c1"), "none");
-  std::filesystem::remove_all(dir);
 }
 
 // Over random reads, puts, deletes, commits, aborts and direct writes to the store (as a
@@ -411,10 +423,8 @@ TEST(TaskState, WritesToTheStoreBehindItsBackDropTheCache) {
 class TaskStateModelTest : public ::testing::TestWithParam<size_t> {};
 
 TEST_P(TaskStateModelTest, RecordsAgreeWithAModelAcrossCommitsAndAborts) {
-  const std::string dir =
-      std::filesystem::path(::testing::TempDir()) /
-      ("record_model_" + std::to_string(::getpid()) + "_" + std::to_string(GetParam()));
-  std::filesystem::remove_all(dir);
+  const ScratchDir scratch("record_model_" + std::to_string(GetParam()));
+  const std::string& dir = scratch.path();
   TaskState state = OpenState(dir, GetParam());
   // Per family (0 contacts, 1 cases, 2 customers): key -> a version number.
   using Model = std::map<std::pair<int, std::string>, int>;
@@ -549,7 +559,6 @@ TEST_P(TaskStateModelTest, RecordsAgreeWithAModelAcrossCommitsAndAborts) {
     EXPECT_GT(state.cache_hits(), 0);
   }
   EXPECT_LE(state.cached_bytes(), GetParam());
-  std::filesystem::remove_all(dir);
 }
 
 // No cache, room for about two records per family (evictions all the time), room for all.
@@ -559,9 +568,8 @@ INSTANTIATE_TEST_SUITE_P(CacheBytes, TaskStateModelTest, ::testing::Values(0, 3 
 // The scans of stored timers start past the tombstones of fired timers (see TaskState); over
 // random puts, deletes, commits and aborts, what they find must equal a plain model's answer.
 TEST(TaskState, TimerScansAgreeWithAModelAcrossCommitsAndAborts) {
-  const std::string dir =
-      std::filesystem::path(::testing::TempDir()) / ("timer_model_" + std::to_string(::getpid()));
-  std::filesystem::remove_all(dir);
+  const ScratchDir scratch("timer_model");
+  const std::string& dir = scratch.path();
   auto store = TaskStore::Open(dir);
   ASSERT_TRUE(store.ok());
   TaskState state(std::move(*store));
@@ -612,7 +620,6 @@ TEST(TaskState, TimerScansAgreeWithAModelAcrossCommitsAndAborts) {
         live.empty() ? std::nullopt : std::optional<int64_t>(live.begin()->first);
     ASSERT_EQ(*next, expected_next) << "step " << step;
   }
-  std::filesystem::remove_all(dir);
 }
 
 }  // namespace

@@ -99,7 +99,8 @@ class SlaPolicies {
   // "chat_first_response", "social_first_response" or "hold", target from LiveSlaConfig,
   // warnings from live.warning_fractions (else the default fractions; none when live.warn is
   // false), not pausable, no ladder.
-  // Runs with StartMilestone/Advance/CompleteMilestone like any other milestone.
+  // The engine runs live clocks on contacts with one timer each (Timer.deadline_ms/fraction),
+  // not with a MilestoneState; this spec gives their target and warning fractions.
   const MilestoneSpec& LiveSpec(LiveClock clock) const;
   // The live clock's spec with that name ("queue_wait", …), or nullptr.
   const MilestoneSpec* FindLiveSpec(std::string_view name) const;

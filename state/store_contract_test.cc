@@ -579,6 +579,7 @@ TEST(TaskState, TimerScansAgreeWithAModelAcrossCommitsAndAborts) {
   std::mt19937_64 rng(20261201);
   int64_t now = 0;
   int next_id = 0;
+  std::optional<Key> cancelled;
   for (int step = 0; step < 6000; ++step) {
     const int op = static_cast<int>(rng() % 100);
     if (op < 35) {  // a new timer, mostly in the future, sometimes already due
@@ -602,11 +603,16 @@ TEST(TaskState, TimerScansAgreeWithAModelAcrossCommitsAndAborts) {
         ASSERT_TRUE(state.DeleteTimer((*due)[i]).ok());
         live.erase(expected[i]);
       }
-    } else if (op < 75 && !live.empty()) {  // cancel a random pending timer
+    } else if (op < 72 && !live.empty()) {  // cancel a random pending timer
       auto it = live.begin();
       std::advance(it, static_cast<long>(rng() % live.size()));
       ASSERT_TRUE(state.DeleteTimer(MakeTimer(it->first, it->second)).ok());
+      cancelled = *it;
       live.erase(it);
+    } else if (op < 75 && cancelled) {  // put the last cancelled timer back (same key)
+      ASSERT_TRUE(state.PutTimer(MakeTimer(cancelled->first, cancelled->second)).ok());
+      live.insert(*cancelled);
+      cancelled.reset();
     } else if (op < 92) {
       ASSERT_TRUE(state.Commit(Offsets{step, step}).ok());
       committed = live;

@@ -178,13 +178,17 @@ absl::Status TaskState::DeleteCustomer(std::string_view key) {
 }
 absl::Status TaskState::PutTimer(const v1::Timer& timer) {
   if (next_due_known_ && (!next_due_ || timer.due_ms() < *next_due_)) next_due_ = timer.due_ms();
-  timers_[TimerKey(timer.due_ms(), timer.timer_id())] = timer;
+  auto it = timers_.try_emplace(TimerKey(timer.due_ms(), timer.timer_id())).first;
+  it->second = timer;
+  live_timers_[it->first] = &*it->second;
   mutations_built_ = false;
   return absl::OkStatus();
 }
 absl::Status TaskState::DeleteTimer(const v1::Timer& timer) {
   if (next_due_known_ && next_due_ == timer.due_ms()) next_due_known_ = false;
-  timers_[TimerKey(timer.due_ms(), timer.timer_id())].reset();
+  auto it = timers_.try_emplace(TimerKey(timer.due_ms(), timer.timer_id())).first;
+  it->second.reset();
+  live_timers_.erase(it->first);
   mutations_built_ = false;
   return absl::OkStatus();
 }
@@ -231,12 +235,10 @@ absl::StatusOr<std::vector<v1::Timer>> TaskState::DueTimers(int64_t now_ms, size
   } else if (ended) {
     TimersFound(kPastAllTimers);
   }
-  for (auto it = timers_.begin(); it != timers_.end() && it->first < end; ++it) {
-    if (it->second) {
-      due[it->first] = *it->second;
-    } else if (auto found = due.find(it->first); found != due.end()) {
-      due.erase(found);
-    }
+  // The batch's live timers replace or join the stored ones; the stored timers it deleted were
+  // skipped by the scan.
+  for (auto it = live_timers_.begin(); it != live_timers_.end() && it->first < end; ++it) {
+    due[std::string(it->first)] = *it->second;
   }
   std::vector<v1::Timer> timers;
   timers.reserve(std::min(limit, due.size()));
@@ -261,11 +263,9 @@ absl::StatusOr<std::optional<int64_t>> TaskState::NextDue() const {
       });
   if (!status.ok()) return status;
   TimersFound(first_live ? *first_live : kPastAllTimers);
-  for (const auto& [key, timer] : timers_) {
-    if (!timer) continue;
-    const int64_t due = TimerKeyDue(key);
+  if (!live_timers_.empty()) {
+    const int64_t due = TimerKeyDue(live_timers_.begin()->first);
     if (!next || due < *next) next = due;
-    break;
   }
   next_due_ = next;
   next_due_known_ = true;
@@ -320,10 +320,11 @@ absl::Status TaskState::Commit(const Offsets& offsets) {
   // Below the scan start, every stored key was deleted by this batch: now they are gone, and
   // only this batch's new timers can lie below it.
   timers_floor_ = timers_scan_from_;
-  for (const auto& [key, timer] : timers_) {
-    if (timer && key < timers_floor_) timers_floor_ = key;
+  if (!live_timers_.empty() && live_timers_.begin()->first < timers_floor_) {
+    timers_floor_ = std::string(live_timers_.begin()->first);
   }
   timers_scan_from_ = timers_floor_;
+  live_timers_.clear();
   timers_.clear();
   // What was written is what the store now holds: the records move to the cache.
   if (options_.cache_bytes > 0) {
@@ -356,6 +357,7 @@ void TaskState::Discard() {
   contacts_.pending.clear();
   cases_.pending.clear();
   customers_.pending.clear();
+  live_timers_.clear();
   timers_.clear();
   mutations_.clear();
   mutations_built_ = false;

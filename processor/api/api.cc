@@ -428,8 +428,11 @@ void AlertFeed::Publish(const std::vector<v1::Alert>& alerts) {
   if (alerts.empty()) return;
   {
     std::lock_guard<std::mutex> lock(mu_);
-    for (const v1::Alert& alert : alerts) {
-      alerts_.emplace_back(++last_, AlertJson(alert));
+    // Only the last `capacity_` alerts can stay: the others are numbered, not kept.
+    const size_t keep = std::min(alerts.size(), capacity_);
+    last_ += static_cast<int64_t>(alerts.size() - keep);
+    for (size_t i = alerts.size() - keep; i < alerts.size(); ++i) {
+      alerts_.push_back({++last_, alerts[i], std::string()});
       if (alerts_.size() > capacity_) alerts_.pop_front();
     }
   }
@@ -447,9 +450,10 @@ std::vector<std::pair<int64_t, std::string>> AlertFeed::Next(int64_t after, size
                                                        std::chrono::milliseconds(250)));
   }
   std::vector<std::pair<int64_t, std::string>> out;
-  for (const auto& entry : alerts_) {
-    if (entry.first <= after) continue;
-    out.push_back(entry);
+  for (Held& held : alerts_) {
+    if (held.number <= after) continue;
+    if (held.json.empty()) held.json = AlertJson(held.alert);
+    out.emplace_back(held.number, held.json);
     if (out.size() >= max) break;
   }
   return out;

@@ -74,7 +74,15 @@ class AlertFeed {
   const size_t capacity_;
   mutable std::mutex mu_;
   std::condition_variable published_;
-  std::deque<std::pair<int64_t, std::string>> alerts_;  // (number, JSON)
+  // The alerts held, by number. An alert's JSON is built by the first reader that wants it:
+  // Publish runs on the processing thread for every alert of every batch, and most alerts are
+  // pushed out of the window before any stream asks for them (or no stream is open at all).
+  struct Held {
+    int64_t number;
+    v1::Alert alert;
+    std::string json;  // empty until first read
+  };
+  std::deque<Held> alerts_;
   int64_t last_ = 0;
 };
 

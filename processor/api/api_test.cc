@@ -325,6 +325,32 @@ TEST_F(ApiTest, AlertStreamSendsCommittedAlertsAndResumesAfterLastEventId) {
   EXPECT_NE(resumed.find("id: 3\n"), std::string::npos) << resumed;
 }
 
+TEST(AlertFeedTest, KeepsTheLastAlertsNumberedInOrderAndShowsThemAsJson) {
+  AlertFeed feed(/*capacity=*/3);
+  std::atomic<bool> stopping{false};
+  const std::vector<v1::Alert> batch = {Alert("a1", v1::SLA_BREACH), Alert("a2", v1::ESCALATION),
+                                        Alert("a3", v1::SLA_WARNING), Alert("a4", v1::CASE_OPENED),
+                                        Alert("a5", v1::LIVE_SLA_WARNING)};
+  feed.Publish(batch);
+  EXPECT_EQ(feed.last(), 5);
+  // Only the last three are held; the first two were numbered and dropped.
+  auto held = feed.Next(0, 10, 0, stopping);
+  ASSERT_EQ(held.size(), 3u);
+  for (size_t i = 0; i < held.size(); ++i) {
+    EXPECT_EQ(held[i].first, static_cast<int64_t>(i) + 3);
+    EXPECT_EQ(held[i].second, AlertJson(batch[i + 2]));
+  }
+  // A second reader gets the same text; a later batch pushes the oldest out.
+  EXPECT_EQ(feed.Next(3, 1, 0, stopping), (std::vector<std::pair<int64_t, std::string>>{held[1]}));
+  feed.Publish({Alert("a6", v1::SLA_BREACH)});
+  held = feed.Next(0, 10, 0, stopping);
+  ASSERT_EQ(held.size(), 3u);
+  EXPECT_EQ(held.front().first, 4);
+  EXPECT_EQ(held.back().first, 6);
+  EXPECT_NE(held.back().second.find("\"alert_id\":\"a6\""), std::string::npos)
+      << held.back().second;
+}
+
 TEST(QueueWindowsTest, OldMinutesLeaveTheWindow) {
   int64_t now = 1'800'000'000'000;
   QueueWindows windows([&] { return now; });

@@ -481,7 +481,7 @@ def main():
     p.add_argument("--latency-s", type=int, default=60)
     p.add_argument("--seed", type=int, default=42)
     p.add_argument("--commit-interval-ms", type=int, default=100)
-    p.add_argument("--max-batch-events", type=int, default=1000)
+    p.add_argument("--max-batch-events", type=int, default=5000)
     p.add_argument("--peer-startup-s", type=float, default=10)
     p.add_argument("--prefix", default="bench",
                    help="prefix of every topic and group name (several runs on one broker)")

@@ -11,7 +11,9 @@
 //              processing, N contacts, N cases and N customers in state.
 //   latency    --bootstrap B --input T --alerts T [--rate R] [--duration-s S] [--warmup-s W]
 //              [--seed K] [--drain-s D] [--escalating-fraction F] [--lead-s L]
-//              Produces generated traffic paced on the wall clock (event time = now) and
+//              Produces generated traffic paced on the wall clock (event time = now), R events
+//              per second over the sampled stretch (merged from as many generators as that
+//              takes), and
 //              measures, for each alert read with read_committed, the time from the produce of
 //              the event it names (source_event_id) to the alert being readable.
 #include <algorithm>
@@ -333,7 +335,6 @@ absl::Status Latency(const Args& args) {
   }
   ccstream::gen::GeneratorOptions options;
   options.seed = static_cast<uint64_t>(*seed);
-  options.events_per_second = *rate;
   // The traffic starts `lead` seconds in the past: that part is sent at once, so that contacts
   // are already in progress (escalations need a minute or so of a contact's life); samples are
   // taken only from `warmup` seconds after the paced part starts.
@@ -343,7 +344,52 @@ absl::Status Latency(const Args& args) {
   options.escalating_fraction = std::min(1.0, *escalating);
   const int64_t wall_start_ms = WallNowMs();
   options.start_time_ms = wall_start_ms - static_cast<int64_t>(*lead * 1000);
-  ccstream::gen::Generator generator(options);
+  // One generator reaches its rate only once contacts of every age are in progress: a contact's
+  // events spread over minutes, so from a standing start its traffic ramps up for ten minutes
+  // or more (at 50 to 80 s in, about a quarter of its rate). A lead that long would be millions
+  // of events sent at once; instead the traffic is that of as many generators (seeds seed,
+  // seed + 1, ...; distinct contacts, a shared pool of customers) as it takes for the sampled
+  // stretch, from `warmup` to the end, to carry `rate` events per second, found by generating
+  // one generator's traffic without sending it; their events are merged in event-time order.
+  options.events_per_second = *rate;
+  const int64_t sampled_from_ms = wall_start_ms + static_cast<int64_t>(*warmup * 1000);
+  const double sampled_s = *duration - *warmup;
+  if (sampled_s <= 0) return absl::InvalidArgumentError("--warmup-s must be below --duration-s");
+  double one_rate = 0;
+  {
+    ccstream::gen::Generator trial(options);
+    int64_t n = 0;
+    while (std::optional<ccstream::v1::ContactEvent> event = trial.Next()) {
+      if (event->event_time_ms() >= sampled_from_ms) ++n;
+    }
+    one_rate = static_cast<double>(n) / sampled_s;
+  }
+  const int generators =
+      std::clamp(static_cast<int>(std::ceil(*rate / std::max(one_rate, 1.0))), 1, 64);
+  // Each at an equal share, so that their sum is the rate asked for (a generator's traffic
+  // scales with its rate while its agents keep up, which at or below its nominal rate they do).
+  options.events_per_second = *rate * (*rate / std::max(one_rate * generators, 1.0));
+  std::vector<std::unique_ptr<ccstream::gen::Generator>> sources;
+  std::vector<std::optional<ccstream::v1::ContactEvent>> heads;
+  for (int i = 0; i < generators; ++i) {
+    ccstream::gen::GeneratorOptions o = options;
+    o.seed = options.seed + static_cast<uint64_t>(i);
+    sources.push_back(std::make_unique<ccstream::gen::Generator>(o));
+    heads.push_back(sources.back()->Next());
+  }
+  // The earliest head of all the generators (ties: the lowest generator), or nullopt at the end.
+  auto next_event = [&]() -> std::optional<ccstream::v1::ContactEvent> {
+    int best = -1;
+    for (int i = 0; i < generators; ++i) {
+      if (heads[i] && (best < 0 || heads[i]->event_time_ms() < heads[best]->event_time_ms())) {
+        best = i;
+      }
+    }
+    if (best < 0) return std::nullopt;
+    std::optional<ccstream::v1::ContactEvent> out = std::move(heads[best]);
+    heads[best] = sources[best]->Next();
+    return out;
+  };
   const Clock::time_point started = Clock::now();
   {
     std::lock_guard<std::mutex> lock(mu);
@@ -351,9 +397,10 @@ absl::Status Latency(const Args& args) {
   }
   int64_t sent = 0;
   int64_t paced = 0;
+  int64_t sampled = 0;  // sent from the start of the samples on
   const std::string input = args.Get("input");
   absl::Status status = absl::OkStatus();
-  while (std::optional<ccstream::v1::ContactEvent> event = generator.Next()) {
+  while (std::optional<ccstream::v1::ContactEvent> event = next_event()) {
     const Clock::time_point due =
         started + std::chrono::milliseconds(event->event_time_ms() - wall_start_ms);
     if (due > Clock::now()) std::this_thread::sleep_until(due);
@@ -366,9 +413,11 @@ absl::Status Latency(const Args& args) {
     if (!status.ok()) break;
     ++sent;
     if (event->event_time_ms() >= wall_start_ms) ++paced;
+    if (event->event_time_ms() >= sampled_from_ms) ++sampled;
   }
   if (status.ok()) status = (*producer)->Flush(30'000);
   const double offered_s = SecondsBetween(started, Clock::now());
+  const double sampled_wall_s = offered_s - *warmup;
   std::this_thread::sleep_for(std::chrono::milliseconds(static_cast<int64_t>(*drain * 1000)));
   stop_reading = true;
   reader.join();
@@ -378,10 +427,12 @@ absl::Status Latency(const Args& args) {
   std::lock_guard<std::mutex> lock(mu);
   std::sort(latencies_ms.begin(), latencies_ms.end());
   std::printf("{\"lead_events\": %" PRId64 ", \"offered_events\": %" PRId64
-              ", \"offered_events_per_s\": %.0f, \"alerts\": %" PRId64
+              ", \"offered_events_per_s\": %.0f, \"sampled_events_per_s\": %.0f"
+              ", \"generators\": %d, \"alerts\": %" PRId64
               ", \"samples\": %zu, \"unmatched\": %" PRId64
               ", \"p50_ms\": %.2f, \"p99_ms\": %.2f, \"p999_ms\": %.2f, \"max_ms\": %.2f}\n",
               sent - paced, paced, offered_s > 0 ? static_cast<double>(paced) / offered_s : 0.0,
+              sampled_wall_s > 0 ? static_cast<double>(sampled) / sampled_wall_s : 0.0, generators,
               alerts, latencies_ms.size(), unmatched, Percentile(latencies_ms, 0.50),
               Percentile(latencies_ms, 0.99), Percentile(latencies_ms, 0.999),
               latencies_ms.empty() ? 0.0 : latencies_ms.back());

@@ -29,6 +29,11 @@ if bad:
 for ratio in ["eos_vs_baseline", "alo_vs_baseline", "eos_vs_peer"]:
     if not isinstance(r.get(ratio), (int, float)) or r[ratio] <= 0:
         sys.exit(f"ratio {ratio} missing in {last}")
+# The latency runs carry the load asked for (5,000 events/s by default) over their samples.
+for who in ["eos", "alo", "peer"]:
+    offered = r.get(f"{who}_latency_offered_events_per_s")
+    if not isinstance(offered, (int, float)) or not 3750 <= offered <= 6250:
+        sys.exit(f"{who} latency offered {offered} events/s, not 5,000 +- 25 % in {last}")
 files = glob.glob(sys.argv[2] + "/*-quick.json")
 mds = glob.glob(sys.argv[2] + "/*-quick.md")
 if len(files) != 1 or len(mds) != 1:

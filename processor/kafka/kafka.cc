@@ -51,8 +51,12 @@ Properties ConsumerProperties(const v1::KafkaConfig& kafka) {
       {"auto.offset.reset", "earliest"},
       {"isolation.level", "read_committed"},
       {"enable.partition.eof", "true"},
-      {"fetch.max.bytes", "67108864"},
-      {"max.partition.fetch.bytes", "16777216"},
+      // A bounded prefetch: the processor takes records far slower than a broker hands them
+      // out, and librdkafka's default queue (64 MiB), filled by 64 MiB fetches, held a large
+      // part of a busy instance's memory without making it any faster.
+      {"fetch.max.bytes", "16777216"},
+      {"max.partition.fetch.bytes", "4194304"},
+      {"queued.max.messages.kbytes", "16384"},
       {"receive.message.max.bytes", "100000000"},
       {"session.timeout.ms", "10000"},
       {"heartbeat.interval.ms", "1000"},

@@ -179,11 +179,19 @@ absl::Status TaskStore::Write(const std::vector<Mutation>& mutations, const Offs
   return absl::OkStatus();
 }
 
-absl::Status TaskStore::Scan(
-    Family family, std::string_view from,
-    const std::function<bool(std::string_view, std::string_view)>& visit) const {
+TaskStore::Snapshot::~Snapshot() { db_->ReleaseSnapshot(snapshot_); }
+
+std::unique_ptr<TaskStore::Snapshot> TaskStore::TakeSnapshot() const {
+  return std::unique_ptr<Snapshot>(new Snapshot(db_.get(), db_->GetSnapshot()));
+}
+
+absl::Status TaskStore::Scan(Family family, std::string_view from,
+                             const std::function<bool(std::string_view, std::string_view)>& visit,
+                             const Snapshot* at) const {
+  rocksdb::ReadOptions options;
+  if (at != nullptr) options.snapshot = at->snapshot_;
   std::unique_ptr<rocksdb::Iterator> it(
-      db_->NewIterator(rocksdb::ReadOptions(), handles_[static_cast<int>(family) + 1]));
+      db_->NewIterator(options, handles_[static_cast<int>(family) + 1]));
   for (it->Seek(rocksdb::Slice(from.data(), from.size())); it->Valid(); it->Next()) {
     if (!visit(std::string_view(it->key().data(), it->key().size()),
                std::string_view(it->value().data(), it->value().size()))) {

@@ -14,6 +14,7 @@
 namespace rocksdb {
 class DB;
 class ColumnFamilyHandle;
+class Snapshot;
 }  // namespace rocksdb
 
 namespace ccstream::state {
@@ -76,11 +77,26 @@ class TaskStore {
   // Counts the calls of Write and Clear since the store opened: a writer that keeps records
   // in memory (TaskState) tells from it whether the store was written without it.
   uint64_t writes() const { return writes_; }
+  // The store as it is at TakeSnapshot, for a reader on another thread while the task goes on
+  // writing. Released when dropped, which must happen before the store closes.
+  class Snapshot {
+   public:
+    ~Snapshot();
+    Snapshot(const Snapshot&) = delete;
+    Snapshot& operator=(const Snapshot&) = delete;
+
+   private:
+    friend class TaskStore;
+    Snapshot(rocksdb::DB* db, const rocksdb::Snapshot* snapshot) : db_(db), snapshot_(snapshot) {}
+    rocksdb::DB* db_;
+    const rocksdb::Snapshot* snapshot_;
+  };
+  std::unique_ptr<Snapshot> TakeSnapshot() const;
   // Visits the keys of `family` in order, starting at `from` (inclusive); stops when `visit`
-  // returns false.
-  absl::Status Scan(
-      Family family, std::string_view from,
-      const std::function<bool(std::string_view key, std::string_view value)>& visit) const;
+  // returns false. Reads `at` when given (a snapshot of this store), else the store as it is.
+  absl::Status Scan(Family family, std::string_view from,
+                    const std::function<bool(std::string_view key, std::string_view value)>& visit,
+                    const Snapshot* at = nullptr) const;
   // RocksDB's estimate of the number of keys in `family` (cheap; exact after compaction).
   int64_t EstimateKeys(Family family) const;
   // Deletes every key of the data families (not meta): used before a full restore.

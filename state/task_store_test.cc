@@ -94,6 +94,37 @@ TEST_F(TaskStoreTest, TimerKeysSortByDueThenId) {
   EXPECT_EQ(seen[1].second, "a");
 }
 
+TEST_F(TaskStoreTest, ScanOfASnapshotSeesTheStoreAsItWasWhenTaken) {
+  auto store = TaskStore::Open(dir_);
+  ASSERT_TRUE(store.ok()) << store.status();
+  ASSERT_TRUE(
+      (*store)->Write({{Family::kCases, "a", "1"}, {Family::kCases, "b", "1"}}, {1, 1}).ok());
+  std::unique_ptr<TaskStore::Snapshot> snapshot = (*store)->TakeSnapshot();
+  ASSERT_TRUE((*store)
+                  ->Write({{Family::kCases, "a", "2"},
+                           {Family::kCases, "b", std::nullopt},
+                           {Family::kCases, "c", "2"}},
+                          {2, 2})
+                  .ok());
+  auto scan = [&](const TaskStore::Snapshot* at) {
+    std::map<std::string, std::string> seen;
+    EXPECT_TRUE((*store)
+                    ->Scan(
+                        Family::kCases, "",
+                        [&](std::string_view key, std::string_view value) {
+                          seen.emplace(key, value);
+                          return true;
+                        },
+                        at)
+                    .ok());
+    return seen;
+  };
+  EXPECT_EQ(scan(snapshot.get()), (std::map<std::string, std::string>{{"a", "1"}, {"b", "1"}}));
+  EXPECT_EQ(scan(nullptr), (std::map<std::string, std::string>{{"a", "2"}, {"c", "2"}}));
+  snapshot.reset();  // released before the store closes
+  EXPECT_EQ(scan(nullptr).size(), 2u);
+}
+
 TEST_F(TaskStoreTest, ClearRemovesDataButKeepsOffsets) {
   auto store = TaskStore::Open(dir_);
   ASSERT_TRUE(store.ok());

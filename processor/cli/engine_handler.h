@@ -31,4 +31,8 @@ std::vector<notify::MovedOn> TakeMovedOn(runtime::EventHandler& handler);
 // Complaint cases opened so far by a handler made by MakeEngineHandler.
 int64_t CasesOpened(const runtime::EventHandler& handler);
 
+// Blocks until the open cases of every task the handler has taken over are counted in
+// ccstream_cases_open (counted in the background from the moment a task becomes active).
+void AwaitOpenCaseCounts(runtime::EventHandler& handler);
+
 }  // namespace ccstream::cli

@@ -95,10 +95,13 @@ TEST_F(EngineHandlerTest, OpenCasesGaugeFollowsTheTasksThisInstanceHolds) {
     runtime::HandlerOutput out;
     ASSERT_TRUE((*handler)->OnEvent(0, testing::MakeComplaintLodged(contact, t), t, out).ok());
     ASSERT_TRUE((*handler)->OnCommitted({{0, {1, -1}}}).ok());
+    // Committed deltas count once the stored cases of every task taken over are counted.
+    AwaitOpenCaseCounts(**handler);
     EXPECT_EQ(Sum(registry, "ccstream_cases_open"), 1);
     (*handler)->OnRevoked({0}, /*lost=*/false);  // the task goes: so does its open case
     EXPECT_EQ(Sum(registry, "ccstream_cases_open"), 0);
     AssignAndAwait(**handler, {0});  // and comes back
+    AwaitOpenCaseCounts(**handler);
     EXPECT_EQ(Sum(registry, "ccstream_cases_open"), 1);
     (*handler)->OnRevoked({0}, /*lost=*/false);
   }
@@ -107,9 +110,62 @@ TEST_F(EngineHandlerTest, OpenCasesGaugeFollowsTheTasksThisInstanceHolds) {
   auto restarted = MakeEngineHandler(config_, registry);
   ASSERT_TRUE(restarted.ok());
   AssignAndAwait(**restarted, {0});
+  AwaitOpenCaseCounts(**restarted);
   EXPECT_EQ(Sum(registry, "ccstream_cases_open"), 1);
   (*restarted)->OnRevoked({0}, /*lost=*/true);
   EXPECT_EQ(Sum(registry, "ccstream_cases_open"), 0);
+}
+
+TEST_F(EngineHandlerTest, OpenCasesCountedInTheBackgroundAddUpWithCasesOpenedMeanwhile) {
+  const int64_t t = 1'700'000'000'000;
+  constexpr int kStored = 300;
+  auto customer = [](int i) {
+    testing::ContactRef ref;
+    ref.contact_id = "contact-" + std::to_string(i);
+    ref.customer_id = "customer-" + std::to_string(i);
+    return ref;
+  };
+  {
+    prometheus::Registry registry;
+    auto handler = MakeEngineHandler(config_, registry);
+    ASSERT_TRUE(handler.ok()) << handler.status();
+    AssignAndAwait(**handler, {0});
+    runtime::HandlerOutput out;
+    for (int i = 0; i < kStored; ++i) {
+      ASSERT_TRUE(
+          (*handler)->OnEvent(0, testing::MakeComplaintLodged(customer(i), t + i), t, out).ok());
+    }
+    ASSERT_TRUE((*handler)->OnCommitted({{0, {kStored, -1}}}).ok());
+    AwaitOpenCaseCounts(**handler);
+    EXPECT_EQ(Sum(registry, "ccstream_cases_open"), kStored);
+    (*handler)->OnRevoked({0}, /*lost=*/false);
+  }
+  // A restart: the stored cases are counted on another thread while the first batch opens two
+  // more and commits. The count reads the store as it was when the task became active, so the
+  // cases of that batch are counted once, by their committed deltas.
+  prometheus::Registry registry;
+  auto restarted = MakeEngineHandler(config_, registry);
+  ASSERT_TRUE(restarted.ok());
+  AssignAndAwait(**restarted, {0});
+  runtime::HandlerOutput out;
+  for (int i = kStored; i < kStored + 2; ++i) {
+    ASSERT_TRUE(
+        (*restarted)->OnEvent(0, testing::MakeComplaintLodged(customer(i), t + i), t, out).ok());
+  }
+  ASSERT_TRUE((*restarted)->OnCommitted({{0, {kStored + 2, -1}}}).ok());
+  EXPECT_GE(Sum(registry, "ccstream_cases_open"), 0);
+  AwaitOpenCaseCounts(**restarted);
+  EXPECT_EQ(Sum(registry, "ccstream_cases_open"), kStored + 2);
+  (*restarted)->OnRevoked({0}, /*lost=*/false);
+  EXPECT_EQ(Sum(registry, "ccstream_cases_open"), 0);
+  // Let go at once after a takeover, the task waits for its count before taking it away.
+  AssignAndAwait(**restarted, {0});
+  (*restarted)->OnRevoked({0}, /*lost=*/false);
+  EXPECT_EQ(Sum(registry, "ccstream_cases_open"), 0);
+  AssignAndAwait(**restarted, {0});
+  AwaitOpenCaseCounts(**restarted);
+  EXPECT_EQ(Sum(registry, "ccstream_cases_open"), kStored + 2);
+  (*restarted)->OnRevoked({0}, /*lost=*/false);
 }
 
 }  // namespace

@@ -1,6 +1,7 @@
 #pragma once
 
 #include <optional>
+#include <string>
 #include <string_view>
 
 #include "case.pb.h"
@@ -29,5 +30,17 @@ std::optional<v1::CaseState> NextState(v1::CaseState from, v1::CaseAction::Kind 
 
 // Whether the case is still open (not CLOSED).
 inline bool IsOpenState(v1::CaseState state) { return state != v1::CLOSED; }
+
+// What the open-case count needs of a stored case: its state, severity and category.
+struct CaseSummary {
+  v1::CaseState state = v1::CASE_STATE_UNSPECIFIED;
+  v1::Severity severity = v1::SEVERITY_UNSPECIFIED;
+  std::string category;
+};
+// Reads those fields from a serialized ComplaintCase without decoding the rest (milestones,
+// audit trail, timers): as ParseFromArray would set them (the last occurrence of a field wins,
+// unknown enum values are kept). False when the bytes are not a well-formed message. A task
+// taken over counts the open cases it holds by reading every stored case this way.
+bool ReadCaseSummary(std::string_view bytes, CaseSummary& out);
 
 }  // namespace ccstream::domain

@@ -65,7 +65,7 @@ struct Outcome {
   std::string detail;                                // bounded detail (ladder rung, action)
   v1::AlertKind alert_kind = v1::ALERT_KIND_UNSPECIFIED;
   int score = 0;        // CSAT score 1..5
-  int delta = 0;        // kOpenCasesDelta: +1 or -1
+  int64_t delta = 0;    // kOpenCasesDelta: +1 or -1 (a task taken over or let go: its count)
   double fraction = 0;  // kSlaWarning, kLiveSlaWarning: the fraction
   double value = 0;     // seconds, counts (see the kind)
   // Not a label (never exported as one): the case id of case outcomes and the contact id of

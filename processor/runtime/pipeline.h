@@ -164,6 +164,9 @@ class Pipeline {
   // (Re)creates the producer; in EXACTLY_ONCE also init_transactions, tried up to `attempts`
   // times while the coordinator is unreachable.
   absl::Status CreateProducer(int attempts);
+  // Asks for the partitions and leaders of the topics every batch writes (alerts, changelog)
+  // as soon as the producer exists, and keeps the producer's handles of them.
+  void WarmUpOutputTopics();
   // The error for a producer that failed fatally (typically fenced), with librdkafka's reason.
   absl::Status FatalProducerError(const std::string& what) const;
   // ABORTED with librdkafka's reason when the consumer failed fatally (e.g. a fenced static
@@ -198,6 +201,7 @@ class Pipeline {
   std::unique_ptr<Rebalancer> rebalancer_;
   std::unique_ptr<RdKafka::KafkaConsumer> consumer_;
   std::unique_ptr<RdKafka::Producer> producer_;
+  std::vector<std::unique_ptr<RdKafka::Topic>> output_topics_;  // of producer_, released first
 
   bool in_transaction_ = false;
   bool failed_ = false;  // Run returned an error: commit nothing more

@@ -1,8 +1,11 @@
 #include "processor/runtime/task_manager.h"
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
+#include <thread>
 #include <utility>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "librdkafka/rdkafkacpp.h"
@@ -308,12 +311,30 @@ absl::Status TaskManager::Restore(RestoreRun& run) {
   auto since_start = [&] {
     return std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
   };
-  const std::vector<int32_t> partitions(run.remaining.begin(), run.remaining.end());
-  for (const int32_t partition : partitions) {
-    if (IsCancelled(partition)) continue;  // dropped below
-    auto store = state::TaskStore::Open(TaskPath(partition));
-    if (!store.ok()) return store.status();
-    run.tasks[partition] = std::make_unique<state::TaskState>(std::move(*store));
+  std::vector<int32_t> partitions;
+  for (const int32_t partition : run.remaining) {
+    if (!IsCancelled(partition)) partitions.push_back(partition);  // the others: dropped below
+  }
+  // The stores open on a few threads: after a crash each replays its write-ahead log into its
+  // memtables, and one after another twelve of them took 1.7 s at 1,000,000 keys.
+  std::vector<absl::StatusOr<std::unique_ptr<state::TaskStore>>> opened(partitions.size());
+  {
+    std::atomic<size_t> next{0};
+    auto open = [&] {
+      for (size_t i; (i = next++) < partitions.size();) {
+        opened[i] = state::TaskStore::Open(TaskPath(partitions[i]));
+      }
+    };
+    const size_t threads = std::min<size_t>(
+        partitions.size(), std::clamp(std::thread::hardware_concurrency(), 1u, 4u));
+    std::vector<std::thread> helpers;
+    for (size_t t = 1; t < threads; ++t) helpers.emplace_back(open);
+    open();
+    for (std::thread& helper : helpers) helper.join();
+  }
+  for (size_t i = 0; i < partitions.size(); ++i) {
+    if (!opened[i].ok()) return opened[i].status();  // the stores opened close with `opened`
+    run.tasks[partitions[i]] = std::make_unique<state::TaskState>(std::move(*opened[i]));
   }
   DropCancelled(run);
   if (run.remaining.empty()) return absl::OkStatus();

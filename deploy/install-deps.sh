@@ -10,6 +10,7 @@ PACKAGES=(
   # libraries
   librdkafka-dev libprotobuf-dev protobuf-compiler libprotoc-dev librocksdb-dev
   prometheus-cpp-dev libcivetweb-dev libre2-dev libabsl-dev libssl-dev nlohmann-json3-dev tzdata
+  libjemalloc-dev
   kafkacat
   # tests and benchmarks
   libgtest-dev libgmock-dev googletest libbenchmark-dev

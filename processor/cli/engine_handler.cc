@@ -83,7 +83,7 @@ class OpenCaseGauge {
   struct Job {
     int32_t partition;
     std::shared_ptr<const state::TaskStore> store;
-    std::unique_ptr<state::TaskStore::Snapshot> snapshot;
+    std::unique_ptr<state::TaskStore::Snapshot> snapshot;  // last: released before `store`
   };
 
   static Counts Count(const state::TaskStore& store, const state::TaskStore::Snapshot* at) {
@@ -120,7 +120,7 @@ class OpenCaseGauge {
     std::unique_lock lock(mu_);
     for (;;) {
       cv_.wait(lock, [&] { return stopping_ || !queue_.empty(); });
-      if (queue_.empty()) return;  // stopping, nothing left to count
+      if (stopping_) return;  // the counts still queued are dropped with their snapshots
       Job job = std::move(queue_.front());
       queue_.pop_front();
       lock.unlock();

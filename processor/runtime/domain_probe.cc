@@ -83,6 +83,7 @@ DomainProbe::DomainProbe(prometheus::Registry& r, const v1::DomainConfig& config
 std::string DomainProbe::QueueLabel(const std::string& queue) {
   if (queue.empty()) return "none";
   if (!known_queues_.empty()) return known_queues_.contains(queue) ? queue : "other";
+  std::lock_guard lock(labels_mu_);
   if (seen_queues_.contains(queue)) return queue;
   if (seen_queues_.size() >= kMaxDistinctLabels) return "other";
   seen_queues_.insert(queue);
@@ -91,6 +92,7 @@ std::string DomainProbe::QueueLabel(const std::string& queue) {
 
 std::string DomainProbe::CategoryLabel(const std::string& category) {
   if (category.empty()) return "none";
+  std::lock_guard lock(labels_mu_);
   if (seen_categories_.contains(category)) return category;
   if (seen_categories_.size() >= kMaxDistinctLabels) return "other";
   seen_categories_.insert(category);

@@ -20,7 +20,9 @@ namespace ccstream::runtime {
 // channel, case counts by category and severity, transitions, escalations by cue, SLA warnings
 // and breaches by milestone, restores. Label values are bounded: queues outside the configured
 // list (or beyond 256 distinct ones when no list is configured) are reported as "other".
-// Called from the pipeline's thread; prometheus metrics are safe to scrape concurrently.
+// Called from the pipeline's thread, and Record also from the thread that counts the open cases
+// of a task taken over (the label bookkeeping is locked); prometheus metrics are safe to scrape
+// and update concurrently.
 class DomainProbe : public OutcomeSink {
  public:
   DomainProbe(prometheus::Registry& registry, const v1::DomainConfig& config);
@@ -34,6 +36,7 @@ class DomainProbe : public OutcomeSink {
   std::string CategoryLabel(const std::string& category);
 
   std::set<std::string> known_queues_;
+  std::mutex labels_mu_;  // guards the two sets below
   std::set<std::string> seen_queues_;
   std::set<std::string> seen_categories_;
   prometheus::Family<prometheus::Counter>& offered_;

@@ -51,20 +51,21 @@ Properties ConsumerProperties(const v1::KafkaConfig& kafka) {
       {"auto.offset.reset", "earliest"},
       {"isolation.level", "read_committed"},
       {"enable.partition.eof", "true"},
-      // A bounded prefetch: the processor takes records far slower than a broker hands them
-      // out, and librdkafka's default queue (64 MiB), filled by 64 MiB fetches, held a large
-      // part of a busy instance's memory without making it any faster.
-      {"fetch.max.bytes", "16777216"},
-      {"max.partition.fetch.bytes", "4194304"},
-      {"queued.max.messages.kbytes", "16384"},
       {"receive.message.max.bytes", "100000000"},
       {"session.timeout.ms", "10000"},
       {"heartbeat.interval.ms", "1000"},
       {"fetch.wait.max.ms", "50"},
   };
+  BoundPrefetch(p);
   if (!kafka.group_instance_id().empty()) p["group.instance.id"] = kafka.group_instance_id();
   for (const auto& [name, value] : kafka.consumer_properties()) p[name] = value;
   return p;
+}
+
+void BoundPrefetch(Properties& properties) {
+  properties["fetch.max.bytes"] = "16777216";
+  properties["max.partition.fetch.bytes"] = "4194304";
+  properties["queued.max.messages.kbytes"] = "16384";
 }
 
 Properties ProducerProperties(const v1::KafkaConfig& kafka, bool transactional) {

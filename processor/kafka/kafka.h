@@ -21,9 +21,15 @@ using Properties = std::map<std::string, std::string>;
 absl::StatusOr<std::unique_ptr<RdKafka::Conf>> MakeConf(const Properties& properties);
 
 // The consumer properties ccstream runs with (group, cooperative-sticky assignment, manual
-// offsets, read_committed, static membership when configured), with the user's extra
-// consumer_properties applied last.
+// offsets, read_committed, a bounded prefetch, static membership when configured), with the
+// user's extra consumer_properties applied last.
 Properties ConsumerProperties(const v1::KafkaConfig& kafka);
+
+// Sets a consumer's prefetch to 16 MiB fetches (4 MiB per partition) and a 16 MiB queue: the
+// processor and the restore take records far slower than a broker hands them out, and
+// librdkafka's defaults (64 MiB fetches filling a 64 MiB queue) held a large part of a busy
+// instance's memory without making either faster.
+void BoundPrefetch(Properties& properties);
 
 // The producer properties: idempotent; transactional (transactional.id) when `transactional`.
 Properties ProducerProperties(const v1::KafkaConfig& kafka, bool transactional);

@@ -340,19 +340,15 @@ absl::Status TaskManager::Restore(RestoreRun& run) {
   if (run.remaining.empty()) return absl::OkStatus();
 
   const std::string& topic = config_.kafka().changelog_topic();
-  auto conf = kafka::MakeConf({{"bootstrap.servers", config_.kafka().bootstrap_servers()},
-                               {"group.id", absl::StrCat(config_.kafka().group_id(), "-restore")},
-                               {"enable.auto.commit", "false"},
-                               {"isolation.level", "read_committed"},
-                               {"enable.partition.eof", "true"},
-                               {"auto.offset.reset", "earliest"},
-                               // A bounded prefetch: the restore applies records far faster
-                               // than it needs them fetched, and librdkafka's default queue
-                               // (64 MiB) plus 64 MiB fetches made most of a restoring
-                               // instance's memory.
-                               {"fetch.max.bytes", "16777216"},
-                               {"max.partition.fetch.bytes", "4194304"},
-                               {"queued.max.messages.kbytes", "16384"}});
+  kafka::Properties properties = {
+      {"bootstrap.servers", config_.kafka().bootstrap_servers()},
+      {"group.id", absl::StrCat(config_.kafka().group_id(), "-restore")},
+      {"enable.auto.commit", "false"},
+      {"isolation.level", "read_committed"},
+      {"enable.partition.eof", "true"},
+      {"auto.offset.reset", "earliest"}};
+  kafka::BoundPrefetch(properties);
+  auto conf = kafka::MakeConf(properties);
   if (!conf.ok()) return conf.status();
   std::string error;
   std::unique_ptr<RdKafka::KafkaConsumer> consumer(

@@ -1,14 +1,18 @@
 // One contract, two stores: the same cases run against the in-memory reference store of the
 // tests and against the RocksDB task state (before and after its batch is committed and the
 // store reopened).
+#include <condition_variable>
 #include <filesystem>
 #include <functional>
+#include <future>
 #include <map>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <random>
 #include <set>
 #include <string>
+#include <tuple>
 #include <vector>
 
 #include "gtest/gtest.h"
@@ -322,13 +326,50 @@ TEST(TaskState, DiscardForgetsTheBatch) {
   EXPECT_FALSE(state.NextDue().value().has_value());
 }
 
-TaskState OpenState(const std::string& dir, size_t cache_bytes = 1u << 20) {
+TaskState OpenState(const std::string& dir, size_t cache_bytes = 1u << 20,
+                    WriteQueue* writer = nullptr) {
   auto store = TaskStore::Open(dir);
   EXPECT_TRUE(store.ok()) << store.status();
   TaskStateOptions options;
   options.cache_bytes = cache_bytes;
+  options.writer = writer;
   return TaskState(std::move(*store), options);
 }
+
+// Holds a writer's queue: the writes posted after Close stay in flight until Open (or the
+// Gate's end).
+class Gate {
+ public:
+  Gate() = default;
+  Gate(const Gate&) = delete;
+  Gate& operator=(const Gate&) = delete;
+  ~Gate() { Open(); }
+  void Close(WriteQueue& writer) {
+    Open();
+    latch_ = std::make_shared<Latch>();
+    writer.Post([latch = latch_] {
+      std::unique_lock lock(latch->mu);
+      latch->cv.wait(lock, [&] { return latch->open; });
+    });
+  }
+  void Open() {
+    if (!latch_) return;
+    {
+      std::lock_guard lock(latch_->mu);
+      latch_->open = true;
+    }
+    latch_->cv.notify_all();
+    latch_.reset();
+  }
+
+ private:
+  struct Latch {
+    std::mutex mu;
+    std::condition_variable cv;
+    bool open = false;
+  };
+  std::shared_ptr<Latch> latch_;
+};
 
 std::string StoredCaseState(TaskState& state, const std::string& id) {
   auto bytes = state.store().Get(Family::kCases, id);
@@ -417,20 +458,90 @@ TEST(TaskState, WritesToTheStoreBehindItsBackDropTheCache) {
   EXPECT_EQ(CaseState(state, "c1"), "none");
 }
 
+// Waits until the writer has run every job posted before.
+void Drain(WriteQueue& writer) {
+  std::promise<void> ran;
+  writer.Post([&ran] { ran.set_value(); });
+  ran.get_future().wait();
+}
+
+// With a writer, a commit's records are read from memory until written, the cache outlives the
+// state's own writes, and a failed write fails every later commit.
+TEST(TaskState, WritesOnAWriterStayReadableAndFailuresStick) {
+  const ScratchDir scratch("writer");
+  const std::string& dir = scratch.path();
+  {
+    WriteQueue writer;
+    TaskState state = OpenState(dir, 1u << 20, &writer);
+    Gate gate;
+    ASSERT_TRUE(state.PutCase(MakeCase("c1", v1::OPEN)).ok());
+    gate.Close(writer);
+    ASSERT_TRUE(state.StartCommit({1, 1}).ok());
+    EXPECT_EQ(state.committed_offsets().input, 1);
+    const int64_t reads = state.store_reads();
+    EXPECT_EQ(StoredCaseState(state, "c1"), "none");  // held in flight
+    EXPECT_EQ(CaseState(state, "c1"), "OPEN");
+    ASSERT_TRUE(state.PutCase(MakeCase("c1", v1::ACKNOWLEDGED)).ok());
+    EXPECT_EQ(CaseState(state, "c1"), "ACKNOWLEDGED");
+    gate.Open();
+    Drain(writer);
+    EXPECT_EQ(StoredCaseState(state, "c1"), "OPEN");
+    state.Discard();  // the batch after: its change goes, the committed record stays
+    EXPECT_EQ(CaseState(state, "c1"), "OPEN");
+    EXPECT_EQ(state.store_reads(), reads);  // all from memory
+
+    // The cache is not dropped for a write of the state's own, landed or not.
+    ASSERT_TRUE(state.PutCase(MakeCase("c2", v1::OPEN)).ok());
+    gate.Close(writer);
+    ASSERT_TRUE(state.StartCommit({2, 2}).ok());
+    EXPECT_EQ(CaseState(state, "c1"), "OPEN");
+    gate.Open();
+    Drain(writer);
+    EXPECT_EQ(CaseState(state, "c1"), "OPEN");
+    EXPECT_EQ(CaseState(state, "c2"), "OPEN");
+    EXPECT_EQ(state.store_reads(), reads);
+    ASSERT_TRUE(state.FinishWrites().ok());
+    EXPECT_EQ(state.store().offsets().input, 2);
+  }
+  // Closed with the task state: the writer keeps no hold on the store once the write is done.
+  ASSERT_TRUE(TaskStore::Open(dir).ok());
+  // A store that cannot be written: the write fails on the writer, and so does every commit
+  // after it.
+  TaskStoreOptions read_only;
+  read_only.read_only = true;
+  auto store = TaskStore::Open(dir, read_only);
+  ASSERT_TRUE(store.ok()) << store.status();
+  WriteQueue writer;
+  TaskStateOptions options;
+  options.writer = &writer;
+  TaskState state(std::move(*store), options);
+  ASSERT_TRUE(state.PutCase(MakeCase("c3", v1::OPEN)).ok());
+  ASSERT_TRUE(state.StartCommit({3, 3}).ok());
+  EXPECT_FALSE(state.FinishWrites().ok());
+  EXPECT_FALSE(state.FinishWrites().ok());
+  ASSERT_TRUE(state.PutCase(MakeCase("c4", v1::OPEN)).ok());
+  EXPECT_FALSE(state.StartCommit({4, 4}).ok());
+}
+
 // Over random reads, puts, deletes, commits, aborts and direct writes to the store (as a
 // restore does), every read of the task state (batch, cache of `cache_bytes`, RocksDB) must
-// equal a plain model's answer; after a commit, so must RocksDB.
-class TaskStateModelTest : public ::testing::TestWithParam<size_t> {};
+// equal a plain model's answer; after a commit's write, so must RocksDB. With a writer, a
+// commit's write often stays in flight (held by a Gate) while the next batch reads and writes.
+class TaskStateModelTest : public ::testing::TestWithParam<std::tuple<size_t, bool>> {};
 
 TEST_P(TaskStateModelTest, RecordsAgreeWithAModelAcrossCommitsAndAborts) {
-  const ScratchDir scratch("record_model_" + std::to_string(GetParam()));
+  const auto [cache_bytes, with_writer] = GetParam();
+  const ScratchDir scratch("record_model_" + std::to_string(cache_bytes) +
+                           (with_writer ? "_writer" : ""));
   const std::string& dir = scratch.path();
-  TaskState state = OpenState(dir, GetParam());
+  WriteQueue writer;
+  TaskState state = OpenState(dir, cache_bytes, with_writer ? &writer : nullptr);
+  Gate gate;  // opened before the state waits for its write when a check fails
   // Per family (0 contacts, 1 cases, 2 customers): key -> a version number.
   using Model = std::map<std::pair<int, std::string>, int>;
   Model committed;
   Model live;  // committed with this batch's changes
-  std::mt19937_64 rng(20261202 + GetParam());
+  std::mt19937_64 rng(20261202 + cache_bytes + (with_writer ? 1 : 0));
   auto read = [&](int family, const std::string& key) -> std::optional<int> {
     switch (family) {
       case 0: {
@@ -480,6 +591,22 @@ TEST_P(TaskStateModelTest, RecordsAgreeWithAModelAcrossCommitsAndAborts) {
       }
     }
   };
+  int in_flight = 0;
+  // Checks that the store holds what was committed (once no write is in flight).
+  auto check_store = [&](int step) {
+    for (int f = 0; f < 3; ++f) {
+      for (int k = 0; k < 12; ++k) {
+        const std::string stored_key = "k" + std::to_string(k);
+        auto bytes = state.store().Get(static_cast<Family>(f), stored_key);
+        ASSERT_TRUE(bytes.ok());
+        auto it = committed.find({f, stored_key});
+        ASSERT_EQ(bytes->has_value(), it != committed.end()) << "step " << step;
+        if (it != committed.end()) {
+          EXPECT_EQ(**bytes, *encode(f, stored_key, it->second).value) << "step " << step;
+        }
+      }
+    }
+  };
   int version = 0;
   int64_t offset = 0;
   for (int step = 0; step < 5000; ++step) {
@@ -516,25 +643,26 @@ TEST_P(TaskStateModelTest, RecordsAgreeWithAModelAcrossCommitsAndAborts) {
       // Reads are checked below.
     } else if (op < 90) {
       if (rng() % 3 == 0) (void)state.PendingMutations();  // as the changelog collects them
-      ASSERT_TRUE(state.Commit({++offset, offset}).ok());
-      committed = live;
-      for (int f = 0; f < 3; ++f) {
-        for (int k = 0; k < 12; ++k) {
-          const std::string stored_key = "k" + std::to_string(k);
-          auto bytes = state.store().Get(static_cast<Family>(f), stored_key);
-          ASSERT_TRUE(bytes.ok());
-          auto it = committed.find({f, stored_key});
-          ASSERT_EQ(bytes->has_value(), it != committed.end()) << "step " << step;
-          if (it != committed.end()) {
-            EXPECT_EQ(**bytes, *encode(f, stored_key, it->second).value) << "step " << step;
-          }
-        }
+      gate.Open();                                         // the commit waits for the write before
+      if (!with_writer) {
+        ASSERT_TRUE(state.Commit({++offset, offset}).ok());
+        committed = live;
+        check_store(step);
+      } else {
+        // Held in flight (half the time) until a later step lets it land.
+        if (rng() % 2 == 0) gate.Close(writer);
+        ASSERT_TRUE(state.StartCommit({++offset, offset}).ok());
+        EXPECT_EQ(state.committed_offsets().input, offset);
+        committed = live;
+        in_flight = 1 + static_cast<int>(rng() % 8);
       }
     } else if (op < 97) {
+      gate.Open();
       state.Discard();
       live = committed;
     } else {
       // Between batches, a write that does not go through the task state (a restore).
+      gate.Open();
       state.Discard();
       ++version;
       const Mutation m = rng() % 2 == 0 ? encode(family, key, version)
@@ -547,6 +675,14 @@ TEST_P(TaskStateModelTest, RecordsAgreeWithAModelAcrossCommitsAndAborts) {
       }
       live = committed;
     }
+    if (in_flight > 0 && --in_flight == 0) {
+      // The write lands; the task state finds it done at once or some steps later.
+      gate.Open();
+      if (rng() % 2 == 0) {
+        ASSERT_TRUE(state.FinishWrites().ok());
+        check_store(step);
+      }
+    }
     for (int f = 0; f < 3; ++f) {
       const std::string probe = "k" + std::to_string(rng() % 12);
       auto it = live.find({f, probe});
@@ -555,28 +691,42 @@ TEST_P(TaskStateModelTest, RecordsAgreeWithAModelAcrossCommitsAndAborts) {
       ASSERT_EQ(read(f, probe), expected) << "step " << step << " family " << f << " " << probe;
     }
   }
-  if (GetParam() > 0) {
+  gate.Open();
+  ASSERT_TRUE(state.FinishWrites().ok());
+  check_store(5000);
+  if (cache_bytes > 0) {
     EXPECT_GT(state.cache_hits(), 0);
   }
-  EXPECT_LE(state.cached_bytes(), GetParam());
+  EXPECT_LE(state.cached_bytes(), cache_bytes);
 }
 
-// No cache, room for about two records per family (evictions all the time), room for all.
-INSTANTIATE_TEST_SUITE_P(CacheBytes, TaskStateModelTest, ::testing::Values(0, 3 * 250, 1 << 20),
-                         [](const auto& info) { return "bytes" + std::to_string(info.param); });
+// No cache, room for about two records per family (evictions all the time), room for all; each
+// with the writes on the committing thread and on a writer's.
+INSTANTIATE_TEST_SUITE_P(CacheBytes, TaskStateModelTest,
+                         ::testing::Combine(::testing::Values(0, 3 * 250, 1 << 20),
+                                            ::testing::Bool()),
+                         [](const auto& info) {
+                           return "bytes" + std::to_string(std::get<0>(info.param)) +
+                                  (std::get<1>(info.param) ? "_writer" : "");
+                         });
 
 // The scans of stored timers start past the tombstones of fired timers (see TaskState); over
-// random puts, deletes, commits and aborts, what they find must equal a plain model's answer.
-TEST(TaskState, TimerScansAgreeWithAModelAcrossCommitsAndAborts) {
-  const ScratchDir scratch("timer_model");
+// random puts, deletes, commits and aborts, what they find must equal a plain model's answer,
+// also while a commit's write is in flight on a writer's thread (held by a Gate).
+class TimerModelTest : public ::testing::TestWithParam<bool> {};
+
+TEST_P(TimerModelTest, TimerScansAgreeWithAModelAcrossCommitsAndAborts) {
+  const bool with_writer = GetParam();
+  const ScratchDir scratch(with_writer ? "timer_model_writer" : "timer_model");
   const std::string& dir = scratch.path();
-  auto store = TaskStore::Open(dir);
-  ASSERT_TRUE(store.ok());
-  TaskState state(std::move(*store));
+  WriteQueue writer;
+  TaskState state = OpenState(dir, 1u << 20, with_writer ? &writer : nullptr);
+  Gate gate;  // opened before the state waits for its write when a check fails
+  int in_flight = 0;
   using Key = std::pair<int64_t, std::string>;
   std::set<Key> committed;
   std::set<Key> live;  // committed with this batch's changes
-  std::mt19937_64 rng(20261201);
+  std::mt19937_64 rng(20261201 + (with_writer ? 1 : 0));
   int64_t now = 0;
   int next_id = 0;
   std::optional<Key> cancelled;
@@ -614,11 +764,25 @@ TEST(TaskState, TimerScansAgreeWithAModelAcrossCommitsAndAborts) {
       live.insert(*cancelled);
       cancelled.reset();
     } else if (op < 92) {
-      ASSERT_TRUE(state.Commit(Offsets{step, step}).ok());
+      gate.Open();  // the commit waits for the write before
+      if (with_writer) {
+        if (rng() % 2 == 0) gate.Close(writer);
+        ASSERT_TRUE(state.StartCommit(Offsets{step, step}).ok());
+        in_flight = 1 + static_cast<int>(rng() % 8);
+      } else {
+        ASSERT_TRUE(state.Commit(Offsets{step, step}).ok());
+      }
       committed = live;
     } else {
+      gate.Open();
       state.Discard();
       live = committed;
+    }
+    if (in_flight > 0 && --in_flight == 0) {
+      gate.Open();
+      if (rng() % 2 == 0) {
+        ASSERT_TRUE(state.FinishWrites().ok());
+      }
     }
     auto next = state.NextDue();
     ASSERT_TRUE(next.ok());
@@ -626,7 +790,12 @@ TEST(TaskState, TimerScansAgreeWithAModelAcrossCommitsAndAborts) {
         live.empty() ? std::nullopt : std::optional<int64_t>(live.begin()->first);
     ASSERT_EQ(*next, expected_next) << "step " << step;
   }
+  gate.Open();
 }
+
+INSTANTIATE_TEST_SUITE_P(Writes, TimerModelTest, ::testing::Bool(), [](const auto& info) {
+  return info.param ? "OnAWriter" : "OnTheCommitter";
+});
 
 }  // namespace
 }  // namespace ccstream::state

@@ -9,6 +9,10 @@ namespace ccstream::state {
 TaskState::TaskState(std::shared_ptr<TaskStore> store, const TaskStateOptions& options)
     : store_(std::move(store)), options_(options), store_writes_(store_->writes()) {}
 
+TaskState::~TaskState() {
+  if (writing_) writing_->done.wait();
+}
+
 namespace {
 // What a cached record costs beyond its key and serialized bytes (list node, index slot,
 // message objects), roughly.
@@ -23,7 +27,9 @@ void TaskState::ForgetCache(Records<T>& records) {
 }
 
 void TaskState::CheckStoreWrites() {
-  if (store_->writes() == store_writes_) return;
+  const uint64_t writes = store_->writes();
+  // The write in flight, if any, is this object's own.
+  if (writes == store_writes_ || (writing_ && writes == store_writes_ + 1)) return;
   ForgetCache(contacts_);
   ForgetCache(cases_);
   ForgetCache(customers_);
@@ -64,13 +70,15 @@ void TaskState::Remember(Records<T>& records, std::string_view key, std::optiona
 template <typename T>
 absl::StatusOr<bool> TaskState::Read(Records<T>& records, Family family, std::string_view key,
                                      T& out) {
-  if (auto it = records.pending.find(key); it != records.pending.end()) {
-    if (!it->second) {
-      out.Clear();
-      return false;
+  for (const auto* staged : {&records.pending, &records.writing}) {
+    if (auto it = staged->find(key); it != staged->end()) {
+      if (!it->second) {
+        out.Clear();
+        return false;
+      }
+      out = *it->second;
+      return true;
     }
-    out = *it->second;
-    return true;
   }
   CheckStoreWrites();
   if (auto it = records.index.find(key); it != records.index.end()) {
@@ -200,8 +208,16 @@ void TaskState::TimersFound(std::string_view first_live_key) const {
   if (first_live_key > timers_scan_from_) timers_scan_from_ = std::string(first_live_key);
 }
 
+const std::optional<v1::Timer>* TaskState::StagedTimer(std::string_view key) const {
+  if (auto it = timers_.find(key); it != timers_.end()) return &it->second;
+  if (writing_) {
+    if (auto it = writing_->timers.find(key); it != writing_->timers.end()) return &it->second;
+  }
+  return nullptr;
+}
+
 absl::StatusOr<std::vector<v1::Timer>> TaskState::DueTimers(int64_t now_ms, size_t limit) const {
-  // Merge the stored timers with the batch's: both ordered by key.
+  // Merge the stored timers with the batch's and the write's in flight: all ordered by key.
   std::map<std::string, v1::Timer, std::less<>> due;
   const std::string end = TimerKey(now_ms + 1, "");
   std::optional<std::string> first_live;
@@ -210,14 +226,14 @@ absl::StatusOr<std::vector<v1::Timer>> TaskState::DueTimers(int64_t now_ms, size
   size_t stored = 0;
   absl::Status status = store_->Scan(
       Family::kTimers, timers_scan_from_, [&](std::string_view key, std::string_view value) {
-        auto it = timers_.find(key);
-        const bool deleted = it != timers_.end() && !it->second;
+        const std::optional<v1::Timer>* staged = StagedTimer(key);
+        const bool deleted = staged != nullptr && !*staged;
         if (!first_live && !deleted) first_live = std::string(key);
         if (key >= end) {
           ended = false;
           return false;
         }
-        // A timer this batch deleted is skipped; one it replaced is taken from the batch below.
+        // A timer deleted since it was stored is skipped; one replaced is taken from below.
         if (deleted) return true;
         if (!due.try_emplace(std::string(key))
                  .first->second.ParseFromArray(value.data(), static_cast<int>(value.size()))) {
@@ -235,8 +251,14 @@ absl::StatusOr<std::vector<v1::Timer>> TaskState::DueTimers(int64_t now_ms, size
   } else if (ended) {
     TimersFound(kPastAllTimers);
   }
-  // The batch's live timers replace or join the stored ones; the stored timers it deleted were
-  // skipped by the scan.
+  // The live timers of the write in flight, then the batch's, replace or join the stored ones;
+  // the stored timers they deleted were skipped by the scan. The batch decides over the write.
+  if (writing_) {
+    for (auto it = writing_->live_timers.begin();
+         it != writing_->live_timers.end() && it->first < end; ++it) {
+      if (!timers_.contains(it->first)) due[std::string(it->first)] = *it->second;
+    }
+  }
   for (auto it = live_timers_.begin(); it != live_timers_.end() && it->first < end; ++it) {
     due[std::string(it->first)] = *it->second;
   }
@@ -255,14 +277,23 @@ absl::StatusOr<std::optional<int64_t>> TaskState::NextDue() const {
   std::optional<std::string> first_live;
   absl::Status status =
       store_->Scan(Family::kTimers, timers_scan_from_, [&](std::string_view key, std::string_view) {
-        auto it = timers_.find(key);
-        if (it != timers_.end() && !it->second) return true;  // deleted in this batch
+        const std::optional<v1::Timer>* staged = StagedTimer(key);
+        if (staged != nullptr && !*staged) return true;  // deleted since it was stored
         next = TimerKeyDue(key);
         first_live = std::string(key);
         return false;
       });
   if (!status.ok()) return status;
   TimersFound(first_live ? *first_live : kPastAllTimers);
+  if (writing_) {
+    // The earliest live timer of the write in flight that the batch left alone.
+    for (const auto& [key, timer] : writing_->live_timers) {
+      if (next && TimerKeyDue(key) >= *next) break;
+      if (timers_.contains(key)) continue;
+      next = TimerKeyDue(key);
+      break;
+    }
+  }
   if (!live_timers_.empty()) {
     const int64_t due = TimerKeyDue(live_timers_.begin()->first);
     if (!next || due < *next) next = due;
@@ -308,27 +339,68 @@ const std::vector<Mutation>& TaskState::PendingMutations() {
 
 template <typename T>
 void TaskState::CommitToCache(Records<T>& records, const Mutation& m) {
-  auto it = records.pending.find(m.key);
-  if (it == records.pending.end()) return;
+  auto it = records.writing.find(m.key);
+  if (it == records.writing.end()) return;
   Remember(records, m.key, std::move(it->second), m.value ? m.value->size() : 0);
 }
 
 absl::Status TaskState::Commit(const Offsets& offsets) {
+  if (absl::Status s = StartCommit(offsets); !s.ok()) return s;
+  return FinishWrites();
+}
+
+absl::Status TaskState::StartCommit(const Offsets& offsets) {
+  if (absl::Status s = FinishWrites(); !s.ok()) return s;
   CheckStoreWrites();
-  if (absl::Status s = store_->Write(PendingMutations(), offsets); !s.ok()) return s;
-  store_writes_ = store_->writes();
-  // Below the scan start, every stored key was deleted by this batch: now they are gone, and
-  // only this batch's new timers can lie below it.
+  auto write = std::make_unique<Write>();
+  PendingMutations();
+  write->mutations = std::move(mutations_);
+  write->offsets = offsets;
+  // Below the scan start, every stored key was deleted by this batch: once written they are
+  // gone, and only this batch's new timers can lie below it. (The scans meanwhile see the
+  // batch's timers in `writing_`, whatever the store holds yet.)
   timers_floor_ = timers_scan_from_;
   if (!live_timers_.empty() && live_timers_.begin()->first < timers_floor_) {
     timers_floor_ = std::string(live_timers_.begin()->first);
   }
   timers_scan_from_ = timers_floor_;
-  live_timers_.clear();
+  // The maps' nodes, and so the views and pointers into them, stay put when moved.
+  write->timers = std::move(timers_);
+  write->live_timers = std::move(live_timers_);
   timers_.clear();
-  // What was written is what the store now holds: the records move to the cache.
-  if (options_.cache_bytes > 0) {
-    for (const Mutation& m : mutations_) {
+  live_timers_.clear();
+  contacts_.writing = std::move(contacts_.pending);
+  cases_.writing = std::move(cases_.pending);
+  customers_.writing = std::move(customers_.pending);
+  contacts_.pending.clear();
+  cases_.pending.clear();
+  customers_.pending.clear();
+  mutations_.clear();
+  mutations_built_ = false;
+  if (options_.writer == nullptr) {
+    std::promise<absl::Status> done;
+    done.set_value(store_->Write(write->mutations, offsets));
+    write->done = done.get_future();
+  } else {
+    auto done = std::make_shared<std::promise<absl::Status>>();
+    write->done = done->get_future();
+    // The store by pointer: the job may outlive the wait for `done` by a moment, and must not
+    // keep the store open then (the task closes it once its write is done).
+    options_.writer->Post([store = store_.get(), mutations = &write->mutations, offsets, done] {
+      done->set_value(store->Write(*mutations, offsets));
+    });
+  }
+  writing_ = std::move(write);
+  return absl::OkStatus();
+}
+
+absl::Status TaskState::FinishWrites() {
+  if (!writing_) return write_error_;
+  absl::Status status = writing_->done.get();
+  store_writes_ = store_->writes();
+  if (status.ok() && options_.cache_bytes > 0) {
+    // What was written is what the store now holds: the records move to the cache.
+    for (const Mutation& m : writing_->mutations) {
       switch (m.family) {
         case Family::kContacts:
           CommitToCache(contacts_, m);
@@ -345,15 +417,33 @@ absl::Status TaskState::Commit(const Offsets& offsets) {
       }
     }
   }
-  contacts_.pending.clear();
-  cases_.pending.clear();
-  customers_.pending.clear();
-  mutations_.clear();
-  mutations_built_ = false;
-  return absl::OkStatus();
+  // A scan made while the write was in flight may have moved its start past timers the write
+  // has stored since (the scan did not find them there yet).
+  if (!writing_->live_timers.empty()) {
+    const std::string_view first = writing_->live_timers.begin()->first;
+    if (first < timers_scan_from_) timers_scan_from_ = std::string(first);
+    if (first < timers_floor_) timers_floor_ = std::string(first);
+  }
+  contacts_.writing.clear();
+  cases_.writing.clear();
+  customers_.writing.clear();
+  writing_.reset();
+  if (!status.ok()) {
+    // The store is behind what Kafka holds as committed: every later commit fails with this.
+    write_error_ = status;
+    ForgetCache(contacts_);
+    ForgetCache(cases_);
+    ForgetCache(customers_);
+  }
+  return status;
+}
+
+Offsets TaskState::committed_offsets() const {
+  return writing_ ? writing_->offsets : store_->offsets();
 }
 
 void TaskState::Discard() {
+  (void)FinishWrites();  // a failed write is reported by the next commit
   contacts_.pending.clear();
   cases_.pending.clear();
   customers_.pending.clear();

@@ -2,6 +2,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <future>
 #include <list>
 #include <map>
 #include <memory>
@@ -16,6 +17,7 @@
 #include "absl/status/statusor.h"
 #include "processor/domain/state_store.h"
 #include "state/task_store.h"
+#include "state/write_queue.h"
 
 namespace ccstream::state {
 
@@ -26,6 +28,10 @@ struct TaskStateOptions {
   // batch is read again in a later one without a RocksDB Get and a parse. Least recently used
   // out first; 0 keeps none. Default: 2 MiB per task.
   size_t cache_bytes = 2u << 20;
+  // Where StartCommit's local writes run, so that the caller goes on meanwhile; nullptr writes
+  // on the caller's thread before StartCommit returns. Must outlive the TaskState. Default:
+  // nullptr.
+  WriteQueue* writer = nullptr;
 };
 
 // The state of one task as the engine sees it during a batch. Records are kept decoded: the
@@ -33,10 +39,20 @@ struct TaskStateOptions {
 // once, one WriteBatch with the offsets) or aborts (Discard); reads go through the overlay, then
 // a bounded cache of committed records, then the RocksDB store. Also turns the pending changes
 // into changelog records and applies changelog records on restore.
+//
+// With a writer (TaskStateOptions::writer), StartCommit hands the committed batch's WriteBatch
+// to the writer's thread and returns: the next batch proceeds meanwhile, reading the committed
+// batch's records from memory (a layer between the overlay and the cache) until FinishWrites
+// found them written. Every method waits for the write in flight where it must (the next
+// commit, Discard, the destructor).
 // Owned by the task; not thread-safe.
 class TaskState final : public domain::StateStore {
  public:
   explicit TaskState(std::shared_ptr<TaskStore> store, const TaskStateOptions& options = {});
+  // Waits for the write in flight.
+  ~TaskState() override;
+  TaskState(const TaskState&) = delete;
+  TaskState& operator=(const TaskState&) = delete;
 
   absl::StatusOr<std::optional<v1::ContactState>> GetContact(std::string_view contact_id) override;
   absl::Status PutContact(const v1::ContactState& contact) override;
@@ -73,10 +89,20 @@ class TaskState final : public domain::StateStore {
   // change, Commit or Discard.
   const std::vector<Mutation>& PendingMutations();
   // Writes the batch's changes with the offsets in one WriteBatch and starts a new batch; the
-  // records written move to the cache.
+  // records written move to the cache. StartCommit, then FinishWrites.
   absl::Status Commit(const Offsets& offsets);
-  // Forgets the batch's changes (the transaction was aborted). The cache holds committed
-  // records only, so reads see what the store holds.
+  // Starts writing the batch's changes with the offsets (on the writer's thread, when there is
+  // one) and starts a new batch; the changes stay readable meanwhile. Waits first for the write
+  // before (FinishWrites) and returns its error, if any.
+  absl::Status StartCommit(const Offsets& offsets);
+  // Waits for the write StartCommit started, if any; its records move to the cache. A failed
+  // write's error is returned, and again by every later StartCommit: the store no longer holds
+  // what was committed.
+  absl::Status FinishWrites();
+  // The offsets of the last commit (those of the write in flight, if any).
+  Offsets committed_offsets() const;
+  // Forgets the batch's changes (the transaction was aborted), after the write in flight, if
+  // any, finished. The cache holds committed records only, so reads see what the store holds.
   void Discard();
 
   TaskStore& store() { return *store_; }
@@ -116,6 +142,8 @@ class TaskState final : public domain::StateStore {
       size_t bytes = 0;  // as counted against the budget
     };
     absl::flat_hash_map<std::string, std::optional<T>, KeyHash, KeyEq> pending;
+    // The committed batch's changes while its write is in flight (see StartCommit).
+    absl::flat_hash_map<std::string, std::optional<T>, KeyHash, KeyEq> writing;
     std::list<Cached> cache;  // most recently used first
     absl::flat_hash_map<std::string_view, typename std::list<Cached>::iterator, KeyHash, KeyEq>
         index;
@@ -136,8 +164,12 @@ class TaskState final : public domain::StateStore {
   static void ForgetCache(Records<T>& records);
   template <typename T>
   static void Serialize(const Records<T>& records, Family family, std::vector<Mutation>& out);
+  // Moves a written record from `writing` to the cache.
   template <typename T>
   void CommitToCache(Records<T>& records, const Mutation& m);
+  // The timer staged under `key` by the batch, else by the write in flight (nullopt inside:
+  // deleted); nullptr when neither holds it.
+  const std::optional<v1::Timer>* StagedTimer(std::string_view key) const;
   // Drops the cache when the store was written behind this object's back (a restore, Clear).
   void CheckStoreWrites();
 
@@ -156,6 +188,18 @@ class TaskState final : public domain::StateStore {
   // PendingMutations(), built on demand; dropped by every change.
   std::vector<Mutation> mutations_;
   bool mutations_built_ = false;
+  // The write StartCommit started and FinishWrites has not yet seen end: its mutations (which
+  // the writer reads), offsets and result, and the timer changes it holds (as `timers_` and
+  // `live_timers_`). The records are in the families' `writing` maps.
+  struct Write {
+    std::vector<Mutation> mutations;
+    Offsets offsets;
+    std::future<absl::Status> done;
+    std::map<std::string, std::optional<v1::Timer>, std::less<>> timers;
+    std::map<std::string_view, const v1::Timer*> live_timers;
+  };
+  std::unique_ptr<Write> writing_;
+  absl::Status write_error_;  // of a write that failed: the store is behind what was committed
   // TaskStore::writes() when the cache last agreed with the store.
   uint64_t store_writes_ = 0;
   int64_t cache_hits_ = 0;

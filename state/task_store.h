@@ -1,5 +1,6 @@
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -61,8 +62,9 @@ struct TaskStoreOptions {
 
 // The RocksDB store of one task (one input partition): column families contacts, cases,
 // customers, timers and meta, and the offsets kept beside the state. Every batch is written
-// with one WriteBatch. Owned by the task; not thread-safe for writes (one writer), reads may run
-// concurrently with writes.
+// with one WriteBatch. Owned by the task; not thread-safe for writes (one writer at a time, not
+// necessarily the same thread), reads may run concurrently with writes; offsets() is the
+// writer's to read.
 class TaskStore {
  public:
   static absl::StatusOr<std::unique_ptr<TaskStore>> Open(const std::string& path,
@@ -75,8 +77,9 @@ class TaskStore {
   // The offsets last written (or -1/-1 for a new store).
   const Offsets& offsets() const { return offsets_; }
   // Counts the calls of Write and Clear since the store opened: a writer that keeps records
-  // in memory (TaskState) tells from it whether the store was written without it.
-  uint64_t writes() const { return writes_; }
+  // in memory (TaskState) tells from it whether the store was written without it. May be read
+  // on another thread than the writer's.
+  uint64_t writes() const { return writes_.load(); }
   // The store as it is at TakeSnapshot, for a reader on another thread while the task goes on
   // writing. Released when dropped, which must happen before the store closes.
   class Snapshot {
@@ -109,7 +112,7 @@ class TaskStore {
   std::unique_ptr<rocksdb::DB> db_;
   std::vector<rocksdb::ColumnFamilyHandle*> handles_;
   Offsets offsets_;
-  uint64_t writes_ = 0;
+  std::atomic<uint64_t> writes_{0};
   bool sync_writes_ = false;
 };
 

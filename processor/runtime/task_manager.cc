@@ -52,7 +52,11 @@ std::string TaskManager::TaskPath(int32_t partition) const {
 
 state::TaskState* TaskManager::task(int32_t partition) {
   auto it = tasks_.find(partition);
-  return it == tasks_.end() ? nullptr : it->second.get();
+  if (it == tasks_.end()) return nullptr;
+  // Between batches the store holds what was committed (a failed write is reported by the
+  // next commit).
+  (void)it->second->FinishWrites();
+  return it->second.get();
 }
 
 void TaskManager::Deliver(domain::Effects& effects, HandlerOutput& out) {
@@ -193,7 +197,12 @@ void TaskManager::OnRevoked(const std::vector<int32_t>& partitions, bool lost) {
   for (const int32_t partition : partitions) {
     auto it = tasks_.find(partition);
     if (it == tasks_.end()) continue;
-    if (lost) it->second->Discard();
+    if (lost) {
+      it->second->Discard();
+    } else if (absl::Status s = it->second->FinishWrites(); !s.ok()) {
+      // The next owner catches up from the changelog: the store's offsets are those it holds.
+      LogWarning(absl::StrCat("partition ", partition, ": local write failed: ", s.message()));
+    }
     tasks_.erase(it);  // closes the store; it stays on disk for a later assignment
   }
 }
@@ -213,12 +222,13 @@ absl::Status TaskManager::OnCommitted(const std::map<int32_t, CommittedOffsets>&
   for (const auto& [partition, state] : tasks_) {
     const auto it = offsets.find(partition);
     if (!state->HasPendingChanges() && it == offsets.end()) continue;
-    state::Offsets next = state->store().offsets();
+    state::Offsets next = state->committed_offsets();
     if (it != offsets.end()) {
       if (it->second.input_next >= 0) next.input = it->second.input_next;
       if (it->second.changelog_next >= 0) next.changelog = it->second.changelog_next;
     }
-    if (absl::Status s = state->Commit(next); !s.ok()) return s;
+    // Written on the writer's thread while the next batch goes on (see TaskState).
+    if (absl::Status s = state->StartCommit(next); !s.ok()) return s;
   }
   return absl::OkStatus();
 }
@@ -334,7 +344,10 @@ absl::Status TaskManager::Restore(RestoreRun& run) {
   }
   for (size_t i = 0; i < partitions.size(); ++i) {
     if (!opened[i].ok()) return opened[i].status();  // the stores opened close with `opened`
-    run.tasks[partitions[i]] = std::make_unique<state::TaskState>(std::move(*opened[i]));
+    run.tasks[partitions[i]] =
+        std::make_unique<state::TaskState>(std::move(*opened[i]), state::TaskStateOptions{
+                                                                      .writer = &writer_,
+                                                                  });
   }
   DropCancelled(run);
   if (run.remaining.empty()) return absl::OkStatus();

@@ -42,7 +42,8 @@ class OutcomeSink {
 // Runs the domain engine for every task (input partition) this instance owns: one RocksDB
 // store per task under `state.dir`, brought up to date from the changelog when the task is
 // assigned, a batch overlay the engine reads and writes, the changelog records of each batch,
-// the local write after Kafka committed, and the due timers fired on every tick.
+// the local write after Kafka committed (on a writer thread, while the next batch goes on), and
+// the due timers fired on every tick.
 //
 // Assigned partitions are restored on a background thread (one at a time per assignment, all
 // partitions of one assignment through one changelog consumer); a restored task is handed over
@@ -115,6 +116,9 @@ class TaskManager : public EventHandler {
   const v1::ProcessorConfig config_;
   std::shared_ptr<const domain::Engine> engine_;
   OutcomeSink& sink_;
+  // Writes the tasks' committed batches to their stores; declared before the tasks, which wait
+  // for their writes when they close.
+  state::WriteQueue writer_;
   std::map<int32_t, std::unique_ptr<state::TaskState>> tasks_;
   std::atomic<int64_t> cases_opened_{0};
   std::chrono::steady_clock::time_point next_timer_sample_;

@@ -176,6 +176,9 @@ class OutcomeRecorder : public runtime::OutcomeSink {
   }
   void TimerFired() override { probe_.TimerFired(); }
   void TimersPending(int64_t count) override { probe_.TimersPending(count); }
+  void StateReads(int64_t from_cache, int64_t from_store) override {
+    probe_.StateReads(from_cache, from_store);
+  }
 
   // The batch committed: count its outcomes, keep its moves for TakeMovedOn.
   void Committed() {

@@ -84,6 +84,46 @@ TEST_F(EngineHandlerTest, OutcomesCountOnlyWhenTheirBatchCommits) {
   EXPECT_TRUE(StoresOf(**handler).ActiveStores().empty());
 }
 
+// The value of one labelled series of a counter.
+double Counter(prometheus::Registry& registry, const std::string& name, const std::string& label,
+               const std::string& value) {
+  for (const auto& family : registry.Collect()) {
+    if (family.name != name) continue;
+    for (const auto& metric : family.metric) {
+      for (const auto& pair : metric.label) {
+        if (pair.name == label && pair.value == value) return metric.counter.value;
+      }
+    }
+  }
+  return -1;
+}
+
+TEST_F(EngineHandlerTest, StateReadsCountTheCacheAndTheStoreOnceEach) {
+  prometheus::Registry registry;
+  auto handler = MakeEngineHandler(config_, registry);
+  ASSERT_TRUE(handler.ok()) << handler.status();
+  AssignAndAwait(**handler, {0});
+  const testing::ContactRef contact;
+  const int64_t t = 1'700'000'000'000;
+  runtime::HandlerOutput out;
+  // A new contact: read from the store (absent), then, after the commit, from the cache.
+  ASSERT_TRUE((*handler)->OnEvent(0, testing::MakeQueued(contact, t), t, out).ok());
+  ASSERT_TRUE((*handler)->OnCommitted({{0, {1, -1}}}).ok());
+  ASSERT_TRUE((*handler)->OnEvent(0, testing::MakeAnswered(contact, t + 1000), t + 1000, out).ok());
+  ASSERT_TRUE((*handler)->OnCommitted({{0, {2, -1}}}).ok());
+  ASSERT_TRUE((*handler)->OnTick(0, t + 1000, out).ok());  // the first tick samples
+  const double from_store = Counter(registry, "ccstream_state_reads_total", "source", "store");
+  const double from_cache = Counter(registry, "ccstream_state_reads_total", "source", "cache");
+  EXPECT_GE(from_store, 1);
+  EXPECT_GE(from_cache, 1);
+  // A later sample with no reads in between adds nothing: each read counts once.
+  std::this_thread::sleep_for(std::chrono::milliseconds(1100));
+  ASSERT_TRUE((*handler)->OnTick(0, t + 1000, out).ok());
+  EXPECT_EQ(Counter(registry, "ccstream_state_reads_total", "source", "store"), from_store);
+  EXPECT_EQ(Counter(registry, "ccstream_state_reads_total", "source", "cache"), from_cache);
+  (*handler)->OnRevoked({0}, /*lost=*/false);
+}
+
 TEST_F(EngineHandlerTest, OpenCasesGaugeFollowsTheTasksThisInstanceHolds) {
   const int64_t t = 1'700'000'000'000;
   const testing::ContactRef contact;

@@ -74,6 +74,11 @@ DomainProbe::DomainProbe(prometheus::Registry& r, const v1::DomainConfig& config
       timers_pending_(Build(prometheus::BuildGauge(), r, "ccstream_timers_pending",
                             "Timers pending in this instance's tasks (RocksDB estimate).")
                           .Add({})),
+      state_reads_(Build(prometheus::BuildCounter(), r, "ccstream_state_reads_total",
+                         "Reads of committed task state: answered by the decoded cache, or by "
+                         "RocksDB.")),
+      reads_from_cache_(state_reads_.Add({{"source", "cache"}})),
+      reads_from_store_(state_reads_.Add({{"source", "store"}})),
       erasures_(Build(prometheus::BuildCounter(), r, "ccstream_erasures_total",
                       "Erasure requests carried out.")
                     .Add({})) {

@@ -30,6 +30,10 @@ class DomainProbe : public OutcomeSink {
   void Restored(int32_t partition, int64_t records, double seconds) override;
   void TimerFired() override { timers_fired_.Increment(); }
   void TimersPending(int64_t count) override { timers_pending_.Set(static_cast<double>(count)); }
+  void StateReads(int64_t from_cache, int64_t from_store) override {
+    reads_from_cache_.Increment(static_cast<double>(from_cache));
+    reads_from_store_.Increment(static_cast<double>(from_store));
+  }
 
  private:
   std::string QueueLabel(const std::string& queue);
@@ -60,6 +64,9 @@ class DomainProbe : public OutcomeSink {
   prometheus::Gauge& restore_seconds_;
   prometheus::Counter& timers_fired_;
   prometheus::Gauge& timers_pending_;
+  prometheus::Family<prometheus::Counter>& state_reads_;
+  prometheus::Counter& reads_from_cache_;
+  prometheus::Counter& reads_from_store_;
   prometheus::Counter& erasures_;
 };
 

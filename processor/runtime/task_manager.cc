@@ -89,9 +89,18 @@ absl::Status TaskManager::OnTick(int32_t partition, int64_t now_ms, HandlerOutpu
   if (state == nullptr || now_ms <= 0) return absl::OkStatus();
   if (const auto now = std::chrono::steady_clock::now(); now >= next_timer_sample_) {
     int64_t pending = 0;
-    for (const auto& [id, task] : tasks_)
+    int64_t from_cache = 0;
+    int64_t from_store = 0;
+    for (const auto& [id, task] : tasks_) {
       pending += task->store().EstimateKeys(state::Family::kTimers);
+      auto& [cache_hits, store_reads] = reads_reported_[id];
+      from_cache += task->cache_hits() - cache_hits;
+      from_store += task->store_reads() - store_reads;
+      cache_hits = task->cache_hits();
+      store_reads = task->store_reads();
+    }
     sink_.TimersPending(pending);
+    sink_.StateReads(from_cache, from_store);
     next_timer_sample_ = now + std::chrono::seconds(1);
   }
   // On event time, a timer due exactly at the latest event time waits for a later event, so
@@ -203,7 +212,8 @@ void TaskManager::OnRevoked(const std::vector<int32_t>& partitions, bool lost) {
       // The next owner catches up from the changelog: the store's offsets are those it holds.
       LogWarning(absl::StrCat("partition ", partition, ": local write failed: ", s.message()));
     }
-    tasks_.erase(it);  // closes the store; it stays on disk for a later assignment
+    tasks_.erase(it);                  // closes the store; it stays on disk for a later assignment
+    reads_reported_.erase(partition);  // a task taken again starts counting from zero
   }
 }
 

@@ -37,6 +37,11 @@ class OutcomeSink {
   virtual void TimerFired() {}
   // Timers pending in all of this instance's tasks (an estimate), sampled about every second.
   virtual void TimersPending(int64_t count) { (void)count; }
+  // Record reads of the tasks' state since the last call that their decoded cache answered and
+  // that went to RocksDB (reads of a batch's own changes are neither), about every second.
+  virtual void StateReads(int64_t from_cache, int64_t from_store) {
+    (void)from_cache, (void)from_store;
+  }
 };
 
 // Runs the domain engine for every task (input partition) this instance owns: one RocksDB
@@ -122,6 +127,8 @@ class TaskManager : public EventHandler {
   std::map<int32_t, std::unique_ptr<state::TaskState>> tasks_;
   std::atomic<int64_t> cases_opened_{0};
   std::chrono::steady_clock::time_point next_timer_sample_;
+  // Per task, its (cache hits, store reads) as last reported to StateReads.
+  std::map<int32_t, std::pair<int64_t, int64_t>> reads_reported_;
   RestoreHook restore_hook_;
 
   // Shared between the pipeline's thread and the restore thread.

@@ -72,6 +72,8 @@ absl::StatusOr<bool> TaskState::Read(Records<T>& records, Family family, std::st
                                      T& out) {
   for (const auto* staged : {&records.pending, &records.writing}) {
     if (auto it = staged->find(key); it != staged->end()) {
+      // A committed record still being written counts as answered by the cache.
+      if (staged == &records.writing) ++cache_hits_;
       if (!it->second) {
         out.Clear();
         return false;
@@ -189,6 +191,7 @@ absl::Status TaskState::PutTimer(const v1::Timer& timer) {
   auto it = timers_.try_emplace(TimerKey(timer.due_ms(), timer.timer_id())).first;
   it->second = timer;
   live_timers_[it->first] = &*it->second;
+  if (writing_) writing_->live_timers.erase(it->first);  // the batch decides for this key now
   mutations_built_ = false;
   return absl::OkStatus();
 }
@@ -197,6 +200,7 @@ absl::Status TaskState::DeleteTimer(const v1::Timer& timer) {
   auto it = timers_.try_emplace(TimerKey(timer.due_ms(), timer.timer_id())).first;
   it->second.reset();
   live_timers_.erase(it->first);
+  if (writing_) writing_->live_timers.erase(it->first);
   mutations_built_ = false;
   return absl::OkStatus();
 }
@@ -367,6 +371,7 @@ absl::Status TaskState::StartCommit(const Offsets& offsets) {
   // The maps' nodes, and so the views and pointers into them, stay put when moved.
   write->timers = std::move(timers_);
   write->live_timers = std::move(live_timers_);
+  if (!write->live_timers.empty()) write->first_live = write->live_timers.begin()->first;
   timers_.clear();
   live_timers_.clear();
   contacts_.writing = std::move(contacts_.pending);
@@ -419,8 +424,8 @@ absl::Status TaskState::FinishWrites() {
   }
   // A scan made while the write was in flight may have moved its start past timers the write
   // has stored since (the scan did not find them there yet).
-  if (!writing_->live_timers.empty()) {
-    const std::string_view first = writing_->live_timers.begin()->first;
+  if (writing_->first_live) {
+    const std::string_view first = *writing_->first_live;
     if (first < timers_scan_from_) timers_scan_from_ = std::string(first);
     if (first < timers_floor_) timers_floor_ = std::string(first);
   }

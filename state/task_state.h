@@ -112,7 +112,8 @@ class TaskState final : public domain::StateStore {
   std::shared_ptr<const TaskStore> shared_store() const { return store_; }
 
   // Records of the cross-batch cache (all families) and their bytes as counted against
-  // `cache_bytes`; reads answered by the cache and by the store.
+  // `cache_bytes`; reads of committed records answered from memory (the cache, or a write in
+  // flight) and by the store.
   size_t cached_records() const {
     return contacts_.cache.size() + cases_.cache.size() + customers_.cache.size();
   }
@@ -190,13 +191,16 @@ class TaskState final : public domain::StateStore {
   bool mutations_built_ = false;
   // The write StartCommit started and FinishWrites has not yet seen end: its mutations (which
   // the writer reads), offsets and result, and the timer changes it holds (as `timers_` and
-  // `live_timers_`). The records are in the families' `writing` maps.
+  // `live_timers_`; a key the next batch changes leaves `live_timers`, so that the looks for
+  // due timers made before every event do not step over the timers it fired), and the first
+  // live timer it stores. The records are in the families' `writing` maps.
   struct Write {
     std::vector<Mutation> mutations;
     Offsets offsets;
     std::future<absl::Status> done;
     std::map<std::string, std::optional<v1::Timer>, std::less<>> timers;
     std::map<std::string_view, const v1::Timer*> live_timers;
+    std::optional<std::string> first_live;
   };
   std::unique_ptr<Write> writing_;
   absl::Status write_error_;  // of a write that failed: the store is behind what was committed

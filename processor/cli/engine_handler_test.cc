@@ -4,9 +4,12 @@
 
 #include <chrono>
 #include <filesystem>
+#include <future>
 #include <thread>
 
+#include "processor/domain/engine.h"
 #include "processor/kafka/kafka.h"
+#include "processor/runtime/task_manager.h"
 #include "tests/support/event_builders.h"
 
 namespace ccstream::cli {
@@ -82,6 +85,41 @@ TEST_F(EngineHandlerTest, OutcomesCountOnlyWhenTheirBatchCommits) {
   EXPECT_TRUE(TakeMovedOn(**handler).empty());
   (*handler)->OnRevoked({0}, /*lost=*/false);
   EXPECT_TRUE(StoresOf(**handler).ActiveStores().empty());
+}
+
+// The next batch's events do not wait for the last batch's local write, and read its records.
+TEST_F(EngineHandlerTest, EventsGoOnWhileTheLastBatchIsWritten) {
+  class NoSink : public runtime::OutcomeSink {
+    void Record(const domain::Outcome&) override {}
+  } sink;
+  auto engine = domain::Engine::Create(config_.domain());
+  ASSERT_TRUE(engine.ok()) << engine.status();
+  runtime::TaskManager tasks(config_, std::move(*engine), sink);
+  AssignAndAwait(tasks, {0});
+  const testing::ContactRef contact;
+  const int64_t t = 1'700'000'000'000;
+  runtime::HandlerOutput out;
+  ASSERT_TRUE(tasks.OnEvent(0, testing::MakeQueued(contact, t), t, out).ok());
+  // The writer is held: the batch's write stays in flight.
+  std::promise<void> release;
+  std::shared_future<void> released = release.get_future().share();
+  tasks.writer_for_testing().Post([released] { released.wait(); });
+  ASSERT_TRUE(tasks.OnCommitted({{0, {1, -1}}}).ok());
+  auto next = std::async(std::launch::async, [&] {
+    runtime::HandlerOutput next_out;
+    return tasks.OnEvent(0, testing::MakeAnswered(contact, t + 1000), t + 1000, next_out).ok() &&
+           tasks.OnTick(0, t + 1000, next_out).ok();
+  });
+  const bool went_on = next.wait_for(std::chrono::seconds(10)) == std::future_status::ready;
+  release.set_value();
+  EXPECT_TRUE(went_on) << "the event waited for the write of the batch before";
+  EXPECT_TRUE(next.get());
+  ASSERT_TRUE(tasks.OnCommitted({{0, {2, -1}}}).ok());
+  auto stored = tasks.task(0)->GetContact(contact.contact_id);
+  ASSERT_TRUE(stored.ok() && stored->has_value());
+  EXPECT_EQ((*stored)->queued_ms(), t);  // the answer found the contact queued in flight
+  EXPECT_EQ((*stored)->answered_ms(), t + 1000);
+  tasks.OnRevoked({0}, /*lost=*/false);
 }
 
 // The value of one labelled series of a counter.

@@ -51,12 +51,16 @@ std::string TaskManager::TaskPath(int32_t partition) const {
 }
 
 state::TaskState* TaskManager::task(int32_t partition) {
-  auto it = tasks_.find(partition);
-  if (it == tasks_.end()) return nullptr;
+  state::TaskState* state = Active(partition);
   // Between batches the store holds what was committed (a failed write is reported by the
   // next commit).
-  (void)it->second->FinishWrites();
-  return it->second.get();
+  if (state != nullptr) (void)state->FinishWrites();
+  return state;
+}
+
+state::TaskState* TaskManager::Active(int32_t partition) {
+  auto it = tasks_.find(partition);
+  return it == tasks_.end() ? nullptr : it->second.get();
 }
 
 void TaskManager::Deliver(domain::Effects& effects, HandlerOutput& out) {
@@ -69,7 +73,7 @@ void TaskManager::Deliver(domain::Effects& effects, HandlerOutput& out) {
 
 absl::Status TaskManager::OnEvent(int32_t partition, const v1::ContactEvent& event, int64_t now_ms,
                                   HandlerOutput& out) {
-  state::TaskState* state = task(partition);
+  state::TaskState* state = Active(partition);
   if (state == nullptr) {
     return absl::FailedPreconditionError(
         absl::StrCat("event for partition ", partition, " which has no task"));
@@ -85,7 +89,7 @@ absl::Status TaskManager::OnEvent(int32_t partition, const v1::ContactEvent& eve
 }
 
 absl::Status TaskManager::OnTick(int32_t partition, int64_t now_ms, HandlerOutput& out) {
-  state::TaskState* state = task(partition);
+  state::TaskState* state = Active(partition);
   if (state == nullptr || now_ms <= 0) return absl::OkStatus();
   if (const auto now = std::chrono::steady_clock::now(); now >= next_timer_sample_) {
     int64_t pending = 0;

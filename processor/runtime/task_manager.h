@@ -88,9 +88,12 @@ class TaskManager : public EventHandler {
   std::string TaskPath(int32_t partition) const;
   // Total cases opened since start (for the status line and reports).
   int64_t cases_opened() const { return cases_opened_.load(); }
-  // Read-only access to a task's state between batches (tests, the API); nullptr for a
-  // partition not assigned or still restoring. Pipeline thread only.
+  // Read-only access to a task's state between batches (tests, the API), after its write in
+  // flight is done; nullptr for a partition not assigned or still restoring. Pipeline thread
+  // only.
   state::TaskState* task(int32_t partition);
+  // Tests: the queue the committed batches are written on (a test may hold it).
+  state::WriteQueue& writer_for_testing() { return writer_; }
   // Installs the test hook; call before the first OnAssigned.
   void SetRestoreHookForTesting(RestoreHook hook) { restore_hook_ = std::move(hook); }
 
@@ -112,6 +115,9 @@ class TaskManager : public EventHandler {
   std::vector<int32_t> DropCancelled(RestoreRun& run);
   // Hands a complete task over to TakeRestored (or closes it when cancelled meanwhile).
   void HandOver(RestoreRun& run, int32_t partition, std::optional<int64_t> records, double seconds);
+  // The task of `partition` if in service, else nullptr; does not wait for its write in flight
+  // (the events and ticks go on meanwhile: that is the point of the writer).
+  state::TaskState* Active(int32_t partition);
   // True once the restore of `partition` is cancelled (revoked, or the manager stops).
   bool IsCancelled(int32_t partition);
   void Deliver(domain::Effects& effects, HandlerOutput& out);

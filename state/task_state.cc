@@ -255,16 +255,14 @@ absl::StatusOr<std::vector<v1::Timer>> TaskState::DueTimers(int64_t now_ms, size
   } else if (ended) {
     TimersFound(kPastAllTimers);
   }
-  // The live timers of the write in flight, then the batch's, replace or join the stored ones;
-  // the stored timers they deleted were skipped by the scan. The batch decides over the write.
-  if (writing_) {
-    for (auto it = writing_->live_timers.begin();
-         it != writing_->live_timers.end() && it->first < end; ++it) {
-      if (!timers_.contains(it->first)) due[std::string(it->first)] = *it->second;
+  // The live timers of the write in flight (none the batch changed) and of the batch replace or
+  // join the stored ones; the stored timers they deleted were skipped by the scan.
+  const LiveTimers* in_flight = writing_ ? &writing_->live_timers : nullptr;
+  for (const LiveTimers* live : {in_flight, &live_timers_}) {
+    if (live == nullptr) continue;
+    for (auto it = live->begin(); it != live->end() && it->first < end; ++it) {
+      due[std::string(it->first)] = *it->second;
     }
-  }
-  for (auto it = live_timers_.begin(); it != live_timers_.end() && it->first < end; ++it) {
-    due[std::string(it->first)] = *it->second;
   }
   std::vector<v1::Timer> timers;
   timers.reserve(std::min(limit, due.size()));
@@ -289,17 +287,11 @@ absl::StatusOr<std::optional<int64_t>> TaskState::NextDue() const {
       });
   if (!status.ok()) return status;
   TimersFound(first_live ? *first_live : kPastAllTimers);
-  if (writing_) {
-    // The earliest live timer of the write in flight that the batch left alone.
-    for (const auto& [key, timer] : writing_->live_timers) {
-      if (next && TimerKeyDue(key) >= *next) break;
-      if (timers_.contains(key)) continue;
-      next = TimerKeyDue(key);
-      break;
-    }
-  }
-  if (!live_timers_.empty()) {
-    const int64_t due = TimerKeyDue(live_timers_.begin()->first);
+  // The live timers of the write in flight (none the batch changed) and of the batch.
+  const LiveTimers* in_flight = writing_ ? &writing_->live_timers : nullptr;
+  for (const LiveTimers* live : {in_flight, &live_timers_}) {
+    if (live == nullptr || live->empty()) continue;
+    const int64_t due = TimerKeyDue(live->begin()->first);
     if (!next || due < *next) next = due;
   }
   next_due_ = next;

@@ -185,7 +185,8 @@ class TaskState final : public domain::StateStore {
   // which stay put until it is cleared). Fired timers are deleted in due order, so most of a
   // busy batch's `timers_` is a run of deletions at its front: the looks for due timers, made
   // before every event, walk this instead of stepping over every timer fired in the batch.
-  std::map<std::string_view, const v1::Timer*> live_timers_;
+  using LiveTimers = std::map<std::string_view, const v1::Timer*>;
+  LiveTimers live_timers_;
   // PendingMutations(), built on demand; dropped by every change.
   std::vector<Mutation> mutations_;
   bool mutations_built_ = false;
@@ -199,7 +200,7 @@ class TaskState final : public domain::StateStore {
     Offsets offsets;
     std::future<absl::Status> done;
     std::map<std::string, std::optional<v1::Timer>, std::less<>> timers;
-    std::map<std::string_view, const v1::Timer*> live_timers;
+    LiveTimers live_timers;
     std::optional<std::string> first_live;
   };
   std::unique_ptr<Write> writing_;

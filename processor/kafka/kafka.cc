@@ -68,6 +68,25 @@ void BoundPrefetch(Properties& properties) {
   properties["queued.max.messages.kbytes"] = "16384";
 }
 
+RdKafka::ErrorCode ResumeAndFetch(RdKafka::KafkaConsumer& consumer,
+                                  const std::vector<RdKafka::TopicPartition*>& partitions,
+                                  int wake_timeout_ms) {
+  std::vector<RdKafka::TopicPartition*> resume = partitions;
+  if (const RdKafka::ErrorCode code = consumer.resume(resume); code != RdKafka::ERR_NO_ERROR) {
+    return code;
+  }
+  // The offset of each entry is the timestamp looked up: -1 asks for the end offset.
+  std::vector<RdKafka::TopicPartition*> wake;
+  wake.reserve(partitions.size());
+  for (const RdKafka::TopicPartition* tp : partitions) {
+    wake.push_back(RdKafka::TopicPartition::create(tp->topic(), tp->partition(), -1));
+  }
+  // Its result does not matter: the requests woke the fetching threads when they were queued.
+  consumer.offsetsForTimes(wake, wake_timeout_ms);
+  RdKafka::TopicPartition::destroy(wake);
+  return RdKafka::ERR_NO_ERROR;
+}
+
 Properties ProducerProperties(const v1::KafkaConfig& kafka, bool transactional) {
   Properties p = {
       {"bootstrap.servers", kafka.bootstrap_servers()},

@@ -12,6 +12,9 @@ namespace ccstream::runtime {
 namespace {
 
 constexpr int kTxnTimeoutMs = 30'000;
+// How long a resume waits for the answer to the request that wakes the fetchers (see
+// kafka::ResumeAndFetch); no answer in time only delays the first fetch.
+constexpr int kWakeFetchTimeoutMs = 200;
 
 int64_t WallNowMs() { return absl::ToUnixMillis(absl::Now()); }
 
@@ -235,7 +238,9 @@ absl::Status Pipeline::ResumeRestored() {
   }
   stats_->restoring = static_cast<int>(restoring_.size());
   if (resume.list.empty()) return absl::OkStatus();
-  if (const RdKafka::ErrorCode code = consumer_->resume(resume.list);
+  // Fetching starts at once, not when librdkafka's fetcher next wakes up (up to a second).
+  if (const RdKafka::ErrorCode code =
+          kafka::ResumeAndFetch(*consumer_, resume.list, kWakeFetchTimeoutMs);
       code != RdKafka::ERR_NO_ERROR) {
     return absl::InternalError(absl::StrCat("resume: ", RdKafka::err2str(code)));
   }

@@ -1,5 +1,6 @@
 #include "state/task_store.h"
 
+#include <atomic>
 #include <filesystem>
 
 #include "absl/strings/numbers.h"
@@ -68,18 +69,31 @@ struct SharedMemory {
   std::shared_ptr<rocksdb::WriteBufferManager> write_buffers;
 };
 
+// Set once, by the first store opened; read by SharedStoreMemory on any thread.
+std::atomic<const SharedMemory*> shared_memory{nullptr};
+
 const SharedMemory& Shared(const TaskStoreOptions& options) {
   static const SharedMemory* shared = [&] {
     auto* memory = new SharedMemory();
     memory->cache = rocksdb::NewLRUCache(options.block_cache_bytes);
     memory->write_buffers = std::make_shared<rocksdb::WriteBufferManager>(
         options.write_buffers_total_bytes, memory->cache);
+    shared_memory.store(memory);
     return memory;
   }();
   return *shared;
 }
 
 }  // namespace
+
+StoreMemory SharedStoreMemory() {
+  StoreMemory memory;
+  if (const SharedMemory* shared = shared_memory.load(); shared != nullptr) {
+    memory.block_cache = static_cast<int64_t>(shared->cache->GetUsage());
+    memory.memtables = static_cast<int64_t>(shared->write_buffers->memory_usage());
+  }
+  return memory;
+}
 
 absl::StatusOr<std::unique_ptr<TaskStore>> TaskStore::Open(const std::string& path,
                                                            const TaskStoreOptions& options) {
@@ -208,6 +222,12 @@ int64_t TaskStore::EstimateKeys(Family family) const {
     return 0;
   }
   return static_cast<int64_t>(keys);
+}
+
+int64_t TaskStore::TableReadersBytes() const {
+  uint64_t bytes = 0;
+  if (!db_->GetAggregatedIntProperty("rocksdb.estimate-table-readers-mem", &bytes)) return 0;
+  return static_cast<int64_t>(bytes);
 }
 
 absl::Status TaskStore::Clear() {

@@ -60,6 +60,22 @@ struct TaskStoreOptions {
   bool read_only = false;
 };
 
+// Memory RocksDB holds for the stores of the process, in bytes.
+struct StoreMemory {
+  // The block cache shared by every store: cached data blocks, and the memtables' reservations
+  // (the memtables are charged to it, see TaskStoreOptions).
+  int64_t block_cache = 0;
+  // The memtables of every store, mutable and immutable (within block_cache).
+  int64_t memtables = 0;
+  // Index and filter blocks of the stores' open table files, held outside the cache (only of
+  // the stores whose TableReadersBytes were added).
+  int64_t table_readers = 0;
+};
+
+// The shared block cache and memtables (table_readers 0); all zero before a store was opened.
+// Thread-safe.
+StoreMemory SharedStoreMemory();
+
 // The RocksDB store of one task (one input partition): column families contacts, cases,
 // customers, timers and meta, and the offsets kept beside the state. Every batch is written
 // with one WriteBatch. Owned by the task; not thread-safe for writes (one writer at a time, not
@@ -102,6 +118,8 @@ class TaskStore {
                     const Snapshot* at = nullptr) const;
   // RocksDB's estimate of the number of keys in `family` (cheap; exact after compaction).
   int64_t EstimateKeys(Family family) const;
+  // Memory of this store's open table files' index and filter blocks (outside the block cache).
+  int64_t TableReadersBytes() const;
   // Deletes every key of the data families (not meta): used before a full restore.
   absl::Status Clear();
   const std::string& path() const { return path_; }

@@ -1,8 +1,10 @@
 #include "state/task_store.h"
 
+#include <chrono>
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <thread>
 
 #include "gtest/gtest.h"
 
@@ -52,6 +54,35 @@ TEST_F(TaskStoreTest, BatchAndOffsetsSurviveReopen) {
   EXPECT_FALSE((*store)->Get(Family::kCustomers, "cust").value().has_value());
   // Families are separate key spaces.
   EXPECT_FALSE((*store)->Get(Family::kContacts, "case-1").value().has_value());
+}
+
+TEST_F(TaskStoreTest, MemoryCountsTheMemtablesTheCacheAndTheTableReaders) {
+  TaskStoreOptions options;
+  options.write_buffer_bytes = 64u << 10;  // small memtables: the writes below flush to files
+  auto store = TaskStore::Open(dir_, options);
+  ASSERT_TRUE(store.ok()) << store.status();
+  const std::string value(1000, 'v');
+  // A batch goes into one memtable; a full memtable is switched for a new one (and flushed) at
+  // the next write: twenty batches of 50 KB.
+  for (int b = 0; b < 20; ++b) {
+    std::vector<Mutation> batch;
+    for (int i = 0; i < 50; ++i) {
+      batch.push_back({Family::kContacts, "contact-" + std::to_string(b * 50 + i), value});
+    }
+    ASSERT_TRUE((*store)->Write(batch, {b + 1, -1}).ok());
+  }
+  const StoreMemory memory = SharedStoreMemory();
+  EXPECT_GT(memory.memtables, 0);
+  EXPECT_GE(memory.block_cache, memory.memtables);  // the memtables are charged to the cache
+  EXPECT_EQ(memory.table_readers, 0);               // left to the caller, per store
+  // ~1 MB through 64 KiB memtables: flushed to table files, whose readers hold index and filter
+  // blocks (the flushes run in the background).
+  int64_t readers = 0;
+  for (int i = 0; i < 200 && readers == 0; ++i) {
+    readers = (*store)->TableReadersBytes();
+    if (readers == 0) std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  EXPECT_GT(readers, 0);
 }
 
 TEST_F(TaskStoreTest, TimerKeysSortByDueThenId) {

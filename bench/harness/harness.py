@@ -114,7 +114,8 @@ domain {{ pseudonymisation_key: "{KEY}" }}
 
     @staticmethod
     def metrics(port, timeout=1.0):
-        """The samples of ccstream's /metrics as {name: summed value}; None while it is not up."""
+        """The samples of ccstream's /metrics as {name: summed value}, and each labelled sample
+        as {'name{labels}': value}; None while it is not up."""
         try:
             text = urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics",
                                           timeout=timeout).read().decode()
@@ -127,6 +128,8 @@ domain {{ pseudonymisation_key: "{KEY}" }}
             m = re.match(r"([a-zA-Z_:][a-zA-Z0-9_:]*)(\{[^}]*\})?\s+(\S+)", line)
             if m:
                 values[m.group(1)] = values.get(m.group(1), 0.0) + float(m.group(3))
+                if m.group(2):  # and each labelled sample as is, e.g. 'name{kind="memtables"}'
+                    values[m.group(1) + m.group(2)] = float(m.group(3))
         return values
 
     @staticmethod
@@ -348,6 +351,15 @@ domain {{ pseudonymisation_key: "{KEY}" }}
                 raise RuntimeError("ccstream did not process the loaded state; see rec-a.log")
             time.sleep(0.2)
         build_metrics = values
+        # Where the memory of the built state is: RocksDB's share (sampled every second) against
+        # the process's resident set now.
+        rocksdb_mib = {
+            kind: round(values.get(f'ccstream_rocksdb_memory_bytes{{kind="{kind}"}}', 0) / 2**20, 1)
+            for kind in ("block_cache", "memtables", "table_readers")}
+        rss_built_mib = resident_mib(proc.pid)
+        log(f"state built: RSS {rss_built_mib} MiB; RocksDB block cache {rocksdb_mib['block_cache']} "
+            f"MiB (memtables {rocksdb_mib['memtables']} MiB of it), table readers "
+            f"{rocksdb_mib['table_readers']} MiB")
         # The state is in: kill -9, add new input, start again on the same state directory.
         t_kill = time.monotonic()
         usage = self.kill9(proc)
@@ -393,6 +405,8 @@ domain {{ pseudonymisation_key: "{KEY}" }}
             "peak_rss_mib_building_state": rss_mib,
             "peak_rss_mib_restored": round(usage_c.ru_maxrss / 1024, 1),
             "cases_open": build_metrics.get("ccstream_cases_open", 0),
+            "rss_mib_state_built": rss_built_mib,
+            "rocksdb_memory_mib_state_built": rocksdb_mib,
         }
         self.results["resume_after_kill_s"] = round(resume_s, 3)
         self.results["restore_records_per_s"] = round(records / seconds) if seconds > 0 else 0
@@ -400,6 +414,18 @@ domain {{ pseudonymisation_key: "{KEY}" }}
         log(f"restore: {int(records):,} records in {seconds:.2f} s "
             f"({self.results['restore_records_per_s']:,} records/s)")
         self.results["peak_rss_mib"] = max(rss_mib, round(usage_c.ru_maxrss / 1024, 1))
+
+
+def resident_mib(pid):
+    """The resident set of a running process in MiB (VmRSS), or 0 when it cannot be read."""
+    try:
+        with open(f"/proc/{pid}/status") as status:
+            for line in status:
+                if line.startswith("VmRSS:"):
+                    return round(int(line.split()[1]) / 1024, 1)
+    except OSError:
+        pass
+    return 0
 
 
 def machine():

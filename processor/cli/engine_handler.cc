@@ -179,6 +179,7 @@ class OutcomeRecorder : public runtime::OutcomeSink {
   void StateReads(int64_t from_cache, int64_t from_store) override {
     probe_.StateReads(from_cache, from_store);
   }
+  void StateMemory(const state::StoreMemory& memory) override { probe_.StateMemory(memory); }
 
   // The batch committed: count its outcomes, keep its moves for TakeMovedOn.
   void Committed() {

@@ -122,14 +122,17 @@ TEST_F(EngineHandlerTest, EventsGoOnWhileTheLastBatchIsWritten) {
   tasks.OnRevoked({0}, /*lost=*/false);
 }
 
-// The value of one labelled series of a counter.
-double Counter(prometheus::Registry& registry, const std::string& name, const std::string& label,
-               const std::string& value) {
+// The value of the sample of `name` labelled `label`="`value`" (a counter's or a gauge's), or
+// -1 when there is none.
+double Sample(prometheus::Registry& registry, const std::string& name, const std::string& label,
+              const std::string& value) {
   for (const auto& family : registry.Collect()) {
     if (family.name != name) continue;
     for (const auto& metric : family.metric) {
       for (const auto& pair : metric.label) {
-        if (pair.name == label && pair.value == value) return metric.counter.value;
+        if (pair.name == label && pair.value == value) {
+          return metric.counter.value + metric.gauge.value;
+        }
       }
     }
   }
@@ -150,15 +153,39 @@ TEST_F(EngineHandlerTest, StateReadsCountTheCacheAndTheStoreOnceEach) {
   ASSERT_TRUE((*handler)->OnEvent(0, testing::MakeAnswered(contact, t + 1000), t + 1000, out).ok());
   ASSERT_TRUE((*handler)->OnCommitted({{0, {2, -1}}}).ok());
   ASSERT_TRUE((*handler)->OnTick(0, t + 1000, out).ok());  // the first tick samples
-  const double from_store = Counter(registry, "ccstream_state_reads_total", "source", "store");
-  const double from_cache = Counter(registry, "ccstream_state_reads_total", "source", "cache");
+  const double from_store = Sample(registry, "ccstream_state_reads_total", "source", "store");
+  const double from_cache = Sample(registry, "ccstream_state_reads_total", "source", "cache");
   EXPECT_GE(from_store, 1);
   EXPECT_GE(from_cache, 1);
   // A later sample with no reads in between adds nothing: each read counts once.
   std::this_thread::sleep_for(std::chrono::milliseconds(1100));
   ASSERT_TRUE((*handler)->OnTick(0, t + 1000, out).ok());
-  EXPECT_EQ(Counter(registry, "ccstream_state_reads_total", "source", "store"), from_store);
-  EXPECT_EQ(Counter(registry, "ccstream_state_reads_total", "source", "cache"), from_cache);
+  EXPECT_EQ(Sample(registry, "ccstream_state_reads_total", "source", "store"), from_store);
+  EXPECT_EQ(Sample(registry, "ccstream_state_reads_total", "source", "cache"), from_cache);
+  (*handler)->OnRevoked({0}, /*lost=*/false);
+}
+
+TEST_F(EngineHandlerTest, RocksDbMemoryIsSampledOnTheTick) {
+  prometheus::Registry registry;
+  auto handler = MakeEngineHandler(config_, registry);
+  ASSERT_TRUE(handler.ok()) << handler.status();
+  AssignAndAwait(**handler, {0});
+  const int64_t t = 1'700'000'000'000;
+  runtime::HandlerOutput out;
+  for (int i = 0; i < 20; ++i) {
+    const testing::ContactRef contact;
+    ASSERT_TRUE((*handler)->OnEvent(0, testing::MakeQueued(contact, t + i), t + i, out).ok());
+  }
+  ASSERT_TRUE((*handler)->OnCommitted({{0, {20, -1}}}).ok());
+  // The next commit waits for the batch's write (on the writer thread) before its own.
+  ASSERT_TRUE((*handler)->OnCommitted({{0, {21, -1}}}).ok());
+  ASSERT_TRUE((*handler)->OnTick(0, t + 20, out).ok());  // the first tick samples
+  const double memtables = Sample(registry, "ccstream_rocksdb_memory_bytes", "kind", "memtables");
+  // The batch's records are in a memtable, which is charged to the block cache.
+  EXPECT_GT(memtables, 0);
+  EXPECT_GE(Sample(registry, "ccstream_rocksdb_memory_bytes", "kind", "block_cache"), memtables);
+  // Nothing was flushed to a table file yet: no table readers.
+  EXPECT_EQ(Sample(registry, "ccstream_rocksdb_memory_bytes", "kind", "table_readers"), 0);
   (*handler)->OnRevoked({0}, /*lost=*/false);
 }
 

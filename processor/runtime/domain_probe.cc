@@ -79,6 +79,13 @@ DomainProbe::DomainProbe(prometheus::Registry& r, const v1::DomainConfig& config
                          "RocksDB.")),
       reads_from_cache_(state_reads_.Add({{"source", "cache"}})),
       reads_from_store_(state_reads_.Add({{"source", "store"}})),
+      rocksdb_memory_(Build(prometheus::BuildGauge(), r, "ccstream_rocksdb_memory_bytes",
+                            "Memory RocksDB holds for this instance's stores, by kind: the "
+                            "shared block cache (memtables' reservations included), the "
+                            "memtables, the table readers' index and filter blocks.")),
+      block_cache_bytes_(rocksdb_memory_.Add({{"kind", "block_cache"}})),
+      memtable_bytes_(rocksdb_memory_.Add({{"kind", "memtables"}})),
+      table_reader_bytes_(rocksdb_memory_.Add({{"kind", "table_readers"}})),
       erasures_(Build(prometheus::BuildCounter(), r, "ccstream_erasures_total",
                       "Erasure requests carried out.")
                     .Add({})) {

@@ -34,6 +34,11 @@ class DomainProbe : public OutcomeSink {
     reads_from_cache_.Increment(static_cast<double>(from_cache));
     reads_from_store_.Increment(static_cast<double>(from_store));
   }
+  void StateMemory(const state::StoreMemory& memory) override {
+    block_cache_bytes_.Set(static_cast<double>(memory.block_cache));
+    memtable_bytes_.Set(static_cast<double>(memory.memtables));
+    table_reader_bytes_.Set(static_cast<double>(memory.table_readers));
+  }
 
  private:
   std::string QueueLabel(const std::string& queue);
@@ -67,6 +72,10 @@ class DomainProbe : public OutcomeSink {
   prometheus::Family<prometheus::Counter>& state_reads_;
   prometheus::Counter& reads_from_cache_;
   prometheus::Counter& reads_from_store_;
+  prometheus::Family<prometheus::Gauge>& rocksdb_memory_;
+  prometheus::Gauge& block_cache_bytes_;
+  prometheus::Gauge& memtable_bytes_;
+  prometheus::Gauge& table_reader_bytes_;
   prometheus::Counter& erasures_;
 };
 

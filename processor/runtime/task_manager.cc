@@ -95,8 +95,10 @@ absl::Status TaskManager::OnTick(int32_t partition, int64_t now_ms, HandlerOutpu
     int64_t pending = 0;
     int64_t from_cache = 0;
     int64_t from_store = 0;
+    state::StoreMemory memory = state::SharedStoreMemory();
     for (const auto& [id, task] : tasks_) {
       pending += task->store().EstimateKeys(state::Family::kTimers);
+      memory.table_readers += task->store().TableReadersBytes();
       auto& [cache_hits, store_reads] = reads_reported_[id];
       from_cache += task->cache_hits() - cache_hits;
       from_store += task->store_reads() - store_reads;
@@ -105,6 +107,7 @@ absl::Status TaskManager::OnTick(int32_t partition, int64_t now_ms, HandlerOutpu
     }
     sink_.TimersPending(pending);
     sink_.StateReads(from_cache, from_store);
+    sink_.StateMemory(memory);
     next_timer_sample_ = now + std::chrono::seconds(1);
   }
   // On event time, a timer due exactly at the latest event time waits for a later event, so

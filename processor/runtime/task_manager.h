@@ -42,6 +42,9 @@ class OutcomeSink {
   virtual void StateReads(int64_t from_cache, int64_t from_store) {
     (void)from_cache, (void)from_store;
   }
+  // Memory RocksDB holds for the stores (the shared block cache and memtables, and the table
+  // readers of the tasks in service), about every second.
+  virtual void StateMemory(const state::StoreMemory& memory) { (void)memory; }
 };
 
 // Runs the domain engine for every task (input partition) this instance owns: one RocksDB

@@ -69,10 +69,9 @@ void BoundPrefetch(Properties& properties) {
 }
 
 RdKafka::ErrorCode ResumeAndFetch(RdKafka::KafkaConsumer& consumer,
-                                  const std::vector<RdKafka::TopicPartition*>& partitions,
+                                  std::vector<RdKafka::TopicPartition*>& partitions,
                                   int wake_timeout_ms) {
-  std::vector<RdKafka::TopicPartition*> resume = partitions;
-  if (const RdKafka::ErrorCode code = consumer.resume(resume); code != RdKafka::ERR_NO_ERROR) {
+  if (const RdKafka::ErrorCode code = consumer.resume(partitions); code != RdKafka::ERR_NO_ERROR) {
     return code;
   }
   // The offset of each entry is the timestamp looked up: -1 asks for the end offset.

@@ -31,16 +31,17 @@ Properties ConsumerProperties(const v1::KafkaConfig& kafka);
 // instance's memory without making either faster.
 void BoundPrefetch(Properties& properties);
 
-// Resumes `partitions` (topic and partition of each; the offsets are not read) and makes the
-// consumer fetch them at once. librdkafka 2.0.2 hands a resume to its main thread; the thread
-// that fetches from a partition's leader notices it only when that thread next wakes up, which,
-// with no other partition of that broker fetching (every start: the partitions are paused while
-// their state is restored), is up to a second later. Any request to that broker wakes its
-// thread: this asks for the partitions' end offsets (one request per leader, in parallel),
-// waits at most `wake_timeout_ms` for the answers and drops them: an answer that does not come
-// in time only leaves the fetch to start when the thread wakes on its own.
+// Resumes `partitions` (topic and partition of each; the offsets are not read; as with
+// KafkaConsumer::resume, an entry's error is set on it) and makes the consumer fetch them at
+// once. librdkafka 2.0.2 hands a resume to its main thread; the thread that fetches from a
+// partition's leader notices it only when that thread next wakes up, which, with no other
+// partition of that broker fetching (every start: the partitions are paused while their state
+// is restored), is up to a second later. Any request to that broker wakes its thread: this asks
+// for the partitions' end offsets (one request per leader, in parallel), waits at most
+// `wake_timeout_ms` for the answers and drops them: an answer that does not come in time only
+// leaves the fetch to start when the thread wakes on its own.
 RdKafka::ErrorCode ResumeAndFetch(RdKafka::KafkaConsumer& consumer,
-                                  const std::vector<RdKafka::TopicPartition*>& partitions,
+                                  std::vector<RdKafka::TopicPartition*>& partitions,
                                   int wake_timeout_ms);
 
 // The producer properties: idempotent; transactional (transactional.id) when `transactional`.

@@ -342,24 +342,26 @@ domain {{ pseudonymisation_key: "{KEY}" }}
         proc = self.start_ccstream(config, "rec-a")
         wanted = 2 * keys
         deadline = time.monotonic() + 3600
+        # The scrape with the largest resident set while building: where the peak's memory is.
+        at_peak = {}
         while True:
             values = self.metrics(port) or {}
             done = values.get("ccstream_events_processed_total", 0)
+            if (values.get("process_resident_memory_bytes", 0) >
+                    at_peak.get("process_resident_memory_bytes", 0)):
+                at_peak = values
             if done >= wanted:
                 break
             if self.exited(proc) or time.monotonic() > deadline:
                 raise RuntimeError("ccstream did not process the loaded state; see rec-a.log")
             time.sleep(0.2)
         build_metrics = values
-        # Where the memory of the built state is: RocksDB's share (sampled every second) against
-        # the process's resident set now.
-        rocksdb_mib = {
-            kind: round(values.get(f'ccstream_rocksdb_memory_bytes{{kind="{kind}"}}', 0) / 2**20, 1)
-            for kind in ("block_cache", "memtables", "table_readers")}
+        # Where the memory of the built state is (now, and at the largest resident set seen while
+        # building): RocksDB's share (sampled every second), the allocator's, the resident set.
+        built, peak = memory_mib(values), memory_mib(at_peak)
         rss_built_mib = resident_mib(proc.pid)
-        log(f"state built: RSS {rss_built_mib} MiB; RocksDB block cache {rocksdb_mib['block_cache']} "
-            f"MiB (memtables {rocksdb_mib['memtables']} MiB of it), table readers "
-            f"{rocksdb_mib['table_readers']} MiB")
+        log(f"state built: RSS {rss_built_mib} MiB; {describe_memory(built)}")
+        log(f"at the largest RSS sampled while building: {describe_memory(peak)}")
         # The state is in: kill -9, add new input, start again on the same state directory.
         t_kill = time.monotonic()
         usage = self.kill9(proc)
@@ -406,7 +408,8 @@ domain {{ pseudonymisation_key: "{KEY}" }}
             "peak_rss_mib_restored": round(usage_c.ru_maxrss / 1024, 1),
             "cases_open": build_metrics.get("ccstream_cases_open", 0),
             "rss_mib_state_built": rss_built_mib,
-            "rocksdb_memory_mib_state_built": rocksdb_mib,
+            "memory_mib_state_built": built,
+            "memory_mib_at_build_peak": peak,
         }
         self.results["resume_after_kill_s"] = round(resume_s, 3)
         self.results["restore_records_per_s"] = round(records / seconds) if seconds > 0 else 0
@@ -414,6 +417,25 @@ domain {{ pseudonymisation_key: "{KEY}" }}
         log(f"restore: {int(records):,} records in {seconds:.2f} s "
             f"({self.results['restore_records_per_s']:,} records/s)")
         self.results["peak_rss_mib"] = max(rss_mib, round(usage_c.ru_maxrss / 1024, 1))
+
+
+MEMORY_SERIES = {
+    "resident_set": "process_resident_memory_bytes",
+    **{f"allocator_{kind}": f'ccstream_allocator_bytes{{kind="{kind}"}}'
+       for kind in ("allocated", "active", "resident")},
+    **{f"rocksdb_{kind}": f'ccstream_rocksdb_memory_bytes{{kind="{kind}"}}'
+       for kind in ("block_cache", "memtables", "table_readers")},
+}
+
+
+def memory_mib(values):
+    """{part: MiB} of the memory series of one scrape of /metrics (absent ones left out)."""
+    return {part: round(values[series] / 2**20, 1) for part, series in MEMORY_SERIES.items()
+            if series in values}
+
+
+def describe_memory(mib):
+    return ", ".join(f"{part} {value} MiB" for part, value in mib.items()) or "no memory metrics"
 
 
 def resident_mib(pid):

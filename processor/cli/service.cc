@@ -246,6 +246,10 @@ ServiceReport Service::Report() const {
   return report;
 }
 
-std::string Service::MetricsText() const { return runtime::SerializeText(registry_->Collect()); }
+std::string Service::MetricsText() const {
+  std::vector<prometheus::MetricFamily> families = registry_->Collect();
+  for (prometheus::MetricFamily& family : process_.Collect()) families.push_back(std::move(family));
+  return runtime::SerializeText(families);
+}
 
 }  // namespace ccstream::cli

@@ -9,6 +9,7 @@
 #include "config.pb.h"
 #include "processor/api/api.h"
 #include "processor/runtime/pipeline.h"
+#include "processor/runtime/process_metrics.h"
 #include "prometheus/registry.h"
 
 namespace ccstream::http {
@@ -75,6 +76,7 @@ class Service {
   v1::ProcessorConfig config_;
   ServiceOptions options_;
   std::shared_ptr<prometheus::Registry> registry_;
+  runtime::ProcessCollector process_;  // process_* and the allocator's, read when scraped
   std::unique_ptr<http::Server> server_;
   std::unique_ptr<notify::AlertmanagerSink> alertmanager_;
   std::unique_ptr<runtime::PipelineProbe> probe_;

@@ -62,9 +62,9 @@ Properties ConsumerProperties(const v1::KafkaConfig& kafka) {
   return p;
 }
 
-void BoundPrefetch(Properties& properties) {
-  properties["fetch.max.bytes"] = "16777216";
-  properties["max.partition.fetch.bytes"] = "4194304";
+void BoundPrefetch(Properties& properties, int64_t fetch_bytes) {
+  properties["fetch.max.bytes"] = std::to_string(fetch_bytes);
+  properties["max.partition.fetch.bytes"] = std::to_string(fetch_bytes / 4);
   properties["queued.max.messages.kbytes"] = "16384";
 }
 

@@ -114,6 +114,15 @@ std::vector<domain::ConfigProblem> ValidateConfig(const v1::ProcessorConfig& con
           "http.service_level_target",
           absl::StrCat(config.http().service_level_target(), " is outside 0..1"), problems);
   Require(!config.state().dir().empty(), "state.dir", "must not be empty", problems);
+  Require(config.state().block_cache_mib() >= 16 && config.state().block_cache_mib() <= 65536,
+          "state.block_cache_mib",
+          absl::StrCat(config.state().block_cache_mib(), " is outside 16..65536"), problems);
+  Require(config.state().write_buffers_mib() >= 8 &&
+              config.state().write_buffers_mib() <= config.state().block_cache_mib(),
+          "state.write_buffers_mib",
+          absl::StrCat(config.state().write_buffers_mib(), " is outside 8..block_cache_mib (",
+                       config.state().block_cache_mib(), ")"),
+          problems);
 
   const v1::AlertmanagerConfig& am = config.alertmanager();
   Require(am.url().empty() || am.url().rfind("http://", 0) == 0, "alertmanager.url",

@@ -45,6 +45,13 @@ TaskManager::~TaskManager() {
   restore_thread_.join();
 }
 
+state::TaskStoreOptions StoreOptions(const v1::StateConfig& config) {
+  state::TaskStoreOptions options;
+  options.block_cache_bytes = size_t{config.block_cache_mib()} << 20;
+  options.write_buffers_total_bytes = size_t{config.write_buffers_mib()} << 20;
+  return options;
+}
+
 std::string TaskManager::TaskPath(int32_t partition) const {
   return absl::StrCat(config_.state().dir(), "/", config_.kafka().group_id(), "/",
                       config_.kafka().input_topic(), "-", partition);
@@ -349,7 +356,7 @@ absl::Status TaskManager::Restore(RestoreRun& run) {
     std::atomic<size_t> next{0};
     auto open = [&] {
       for (size_t i; (i = next++) < partitions.size();) {
-        opened[i] = state::TaskStore::Open(TaskPath(partitions[i]));
+        opened[i] = state::TaskStore::Open(TaskPath(partitions[i]), StoreOptions(config_.state()));
       }
     };
     const size_t threads = std::min<size_t>(

@@ -23,6 +23,10 @@
 
 namespace ccstream::runtime {
 
+// The tuning of the instance's task stores from the configuration (state.block_cache_mib,
+// state.write_buffers_mib); the rest at TaskStoreOptions' defaults.
+state::TaskStoreOptions StoreOptions(const v1::StateConfig& config);
+
 // Receives the engine's outcomes (KPIs, case counts) for the metrics layer. Called on the
 // pipeline's thread (Restored too, when the restored task is handed over).
 class OutcomeSink {

@@ -57,6 +57,13 @@ alertmanager {
   url: "https://am.example:9093"
 }
 CFG
+cat >"$work/state.textproto" <<'CFG'
+domain { pseudonymisation_key: "0123456789abcdef0123" }
+state {
+  block_cache_mib: 64
+  write_buffers_mib: 128
+}
+CFG
 cat >"$work/domain.textproto" <<'CFG'
 domain {
   pseudonymisation_key: "short"
@@ -72,6 +79,8 @@ expect check_config_range 2 'range.textproto:3: processing.commit_interval_ms' -
   "$bin" check-config "$work/range.textproto"
 expect check_config_alertmanager 2 'alertmanager.textproto:3: alertmanager.url: .* must start with http://' -- \
   "$bin" check-config "$work/alertmanager.textproto"
+expect check_config_state 2 'state.textproto:4: state.write_buffers_mib: 128 is outside 8..block_cache_mib \(64\)' -- \
+  "$bin" check-config "$work/state.textproto"
 expect check_config_domain 2 'domain.textproto:2: domain.pseudonymisation_key' -- \
   "$bin" check-config "$work/domain.textproto"
 printf 'a-key-of-at-least-sixteen-bytes\n' >"$work/key"

@@ -32,8 +32,8 @@ double ResidentMiB() {
   return resident * static_cast<double>(sysconf(_SC_PAGESIZE)) / (1 << 20);
 }
 
-// 600,000 events of ~200 bytes (120 MB) that lz4 packs about 7:1, as the generator's are:
-// ~17 MB on the broker, more than one fetch of librdkafka's or ccstream's former sizes.
+// 600,000 events of ~200 bytes (120 MB) that lz4 packs about 7:1, as it packs the benchmark's
+// load-state events: ~17 MB on the broker, more than one fetch of ccstream's former size.
 constexpr int kRecords = 600'000;
 
 void ProduceBacklog(const v1::KafkaConfig& kafka, const std::string& topic) {

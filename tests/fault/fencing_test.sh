@@ -7,10 +7,12 @@
 #
 #   fencing_test.sh <ccstream> <fault_tool> <work-dir>
 #
-# Environment: FAULT_EVENTS (default 30000).
+# Environment: FAULT_EVENTS (default 150000: A must still be working through the input when B
+# starts, and ccstream drains 30,000 events in about a second; an A that had finished sat idle,
+# was fenced by B's join, rejoined after B had drained nothing and exited, and ran on).
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
-EVENTS="${FAULT_EVENTS:-30000}"
+EVENTS="${FAULT_EVENTS:-150000}"
 test_started=${SECONDS}
 input="fence-input-${RUN_ID}"
 create_topic "${input}" 6

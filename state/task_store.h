@@ -46,12 +46,12 @@ struct TaskStoreOptions {
   // One block cache for every store of the process (an instance holds one store per assigned
   // partition), in bytes; the memtables are charged to it too, so that it bounds the memory of
   // all the stores together rather than per store. Taken from the first store opened.
-  // Default: 256 MiB.
-  size_t block_cache_bytes = 256u << 20;
+  // Default: 192 MiB, as state.block_cache_mib.
+  size_t block_cache_bytes = 192u << 20;
   // Memtables of all the stores of the process together, in bytes (within the cache above):
   // past it, the largest memtable is flushed. Taken from the first store opened.
-  // Default: 128 MiB.
-  size_t write_buffers_total_bytes = 128u << 20;
+  // Default: 96 MiB, as state.write_buffers_mib.
+  size_t write_buffers_total_bytes = 96u << 20;
   // Memtable size per family before a flush, in bytes. Default: 16 MiB.
   size_t write_buffer_bytes = 16u << 20;
   // fsync the WAL on every batch (survives an OS crash, not only a process crash). Default: false.

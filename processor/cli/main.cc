@@ -5,6 +5,15 @@
 
 #include "processor/cli/commands.h"
 
+// Read by jemalloc (linked into this binary, processor/cli/CMakeLists.txt) when it starts: a
+// background thread hands pages freed for a second back to the system, where by default an
+// arena keeps them for 10 s and returns them only when it next allocates. While 1,000,000 keys
+// of state were built that held tens of MiB freed by librdkafka's and RocksDB's threads in the
+// resident set (docs/performance.md). MALLOC_CONF in the environment overrides it.
+// NOLINTNEXTLINE(cppcoreguidelines-avoid-non-const-global-variables): jemalloc's interface.
+extern "C" const char* malloc_conf;
+const char* malloc_conf = "background_thread:true,dirty_decay_ms:1000";
+
 namespace {
 
 constexpr char kUsage[] = R"(usage: ccstream <command> [flags]

@@ -62,10 +62,11 @@ Properties ConsumerProperties(const v1::KafkaConfig& kafka) {
   return p;
 }
 
-void BoundPrefetch(Properties& properties, int64_t fetch_bytes) {
-  properties["fetch.max.bytes"] = std::to_string(fetch_bytes);
-  properties["max.partition.fetch.bytes"] = std::to_string(fetch_bytes / 4);
-  properties["queued.max.messages.kbytes"] = "16384";
+void BoundPrefetch(Properties& properties, const Prefetch& prefetch) {
+  properties["fetch.max.bytes"] = std::to_string(prefetch.fetch_bytes);
+  properties["max.partition.fetch.bytes"] = std::to_string(prefetch.fetch_bytes / 4);
+  properties["queued.max.messages.kbytes"] = std::to_string(prefetch.queue_bytes >> 10);
+  properties["queued.min.messages"] = std::to_string(prefetch.queue_messages);
 }
 
 RdKafka::ErrorCode ResumeAndFetch(RdKafka::KafkaConsumer& consumer,

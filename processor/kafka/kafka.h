@@ -26,18 +26,29 @@ absl::StatusOr<std::unique_ptr<RdKafka::Conf>> MakeConf(const Properties& proper
 // user's extra consumer_properties applied last.
 Properties ConsumerProperties(const v1::KafkaConfig& kafka);
 
-// Sets a consumer's prefetch to fetches of at most `fetch_bytes` (a quarter of it per
-// partition) and a 16 MiB queue: the processor and the restore take records far slower than a
+// A consumer's prefetch: how much it asks for per fetch (a quarter of it per partition) and how
+// much it keeps queued before it stops fetching (`queue_bytes` of values or `queue_messages`
+// records, whichever comes first). The processor and the restore take records far slower than a
 // broker hands them out. The fetch sizes count the bytes on the wire, and a response's
-// compressed batches are decompressed whole as they arrive (the queue limit stops the next
+// compressed batches are decompressed whole as they arrive (the queue limits stop the next
 // fetch, not this one): one 16 MiB fetch of lz4-compressed events (~7:1) held ~230 MiB of
-// batches and queued messages at once. librdkafka's defaults are 64 MiB fetches and a 64 MiB
-// queue. A batch larger than the fetch size is still fetched, alone.
-inline constexpr int64_t kProcessingFetchBytes = 4 << 20;
+// batches and queued messages at once, and each record costs librdkafka ~300 bytes beside its
+// value. The queue must hold more than a second of work: librdkafka 2.0.2 fetches again up to a
+// second after a full queue has room (confluentinc/librdkafka#2879, configurable from 2.2), and
+// a queue of 20,000 records cut the processor from ~33,000 to ~22,000 events/s. librdkafka's
+// defaults are 64 MiB fetches, a 64 MiB queue and 100,000 records. A batch larger than the fetch
+// size is still fetched, alone.
+struct Prefetch {
+  int64_t fetch_bytes;
+  int64_t queue_bytes;
+  int64_t queue_messages;
+};
+// The processing consumer: 1 MiB is ~40,000 compressed events of the benchmark's input.
+inline constexpr Prefetch kProcessingPrefetch = {1 << 20, 16 << 20, 100'000};
 // The restore applies changelog records faster than the processor handles events, and reads
 // them at 16 MiB a fetch: at 4 MiB it restored 133,000-147,000 records/s instead of 183,000.
-inline constexpr int64_t kRestoreFetchBytes = 16 << 20;
-void BoundPrefetch(Properties& properties, int64_t fetch_bytes = kProcessingFetchBytes);
+inline constexpr Prefetch kRestorePrefetch = {16 << 20, 16 << 20, 100'000};
+void BoundPrefetch(Properties& properties, const Prefetch& prefetch = kProcessingPrefetch);
 
 // Resumes `partitions` (topic and partition of each; the offsets are not read; as with
 // KafkaConsumer::resume, an entry's error is set on it) and makes the consumer fetch them at

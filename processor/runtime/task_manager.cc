@@ -384,7 +384,7 @@ absl::Status TaskManager::Restore(RestoreRun& run) {
       {"isolation.level", "read_committed"},
       {"enable.partition.eof", "true"},
       {"auto.offset.reset", "earliest"}};
-  kafka::BoundPrefetch(properties, kafka::kRestoreFetchBytes);
+  kafka::BoundPrefetch(properties, kafka::kRestorePrefetch);
   auto conf = kafka::MakeConf(properties);
   if (!conf.ok()) return conf.status();
   std::string error;

@@ -2,12 +2,13 @@
 // while a compressed backlog waits for it. The fetch sizes count the bytes on the wire, and
 // librdkafka decompresses a response's batches whole as it arrives, so a fetch of lz4-compressed
 // events holds several times its size (with 16 MiB fetches: ~300 MiB while building 1,000,000
-// keys of state, docs/performance.md).
+// keys of state; with 4 MiB, ~100 MiB at the peak of that build, docs/performance.md).
 
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <chrono>
+#include <cstdio>
 #include <fstream>
 #include <memory>
 #include <string>
@@ -96,8 +97,9 @@ TEST(BoundPrefetch, ACompressedBacklogIsNotHeldWhole) {
   ASSERT_TRUE(got) << "no record within 60 s";
   std::this_thread::sleep_for(3s);
   const double held = ResidentMiB() - before;
-  // With 4 MiB fetches (1 MiB per partition) it held 57-72 MiB; with 16 MiB fetches (4 MiB per
-  // partition) 233 MiB.
+  std::printf("the consumer holds %.1f MiB of the backlog\n", held);
+  // With 1 MiB fetches (256 KiB per partition) it held 51 MiB, most of it the queue of 100,000
+  // records; with 4 MiB fetches 57-72 MiB; with 16 MiB fetches (4 MiB per partition) 233 MiB.
   EXPECT_LT(held, 128) << "the consumer holds " << held << " MiB of a " << kRecords
                        << "-record backlog";
   consumer->close();

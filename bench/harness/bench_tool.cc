@@ -160,10 +160,7 @@ absl::Status Consume(const Args& args) {
   kafka.set_client_id("bench-baseline");
   ccstream::kafka::Properties properties = ccstream::kafka::ConsumerProperties(kafka);
   properties["enable.partition.eof"] = "false";
-  for (const char* name : {"fetch.max.bytes", "max.partition.fetch.bytes",
-                           "queued.max.messages.kbytes", "queued.min.messages"}) {
-    properties.erase(name);
-  }
+  ccstream::kafka::UnboundPrefetch(properties);
   auto consumer = MakeConsumer(properties);
   if (!consumer.ok()) return consumer.status();
   if (RdKafka::ErrorCode code = (*consumer)->subscribe({args.Get("topic")}); code != 0) {

@@ -69,6 +69,13 @@ void BoundPrefetch(Properties& properties, const Prefetch& prefetch) {
   properties["queued.min.messages"] = std::to_string(prefetch.queue_messages);
 }
 
+void UnboundPrefetch(Properties& properties) {
+  for (const char* name : {"fetch.max.bytes", "max.partition.fetch.bytes",
+                           "queued.max.messages.kbytes", "queued.min.messages"}) {
+    properties.erase(name);
+  }
+}
+
 RdKafka::ErrorCode ResumeAndFetch(RdKafka::KafkaConsumer& consumer,
                                   std::vector<RdKafka::TopicPartition*>& partitions,
                                   int wake_timeout_ms) {

@@ -49,6 +49,8 @@ inline constexpr Prefetch kProcessingPrefetch = {1 << 20, 16 << 20, 100'000};
 // them at 16 MiB a fetch: at 4 MiB it restored 133,000-147,000 records/s instead of 183,000.
 inline constexpr Prefetch kRestorePrefetch = {16 << 20, 16 << 20, 100'000};
 void BoundPrefetch(Properties& properties, const Prefetch& prefetch = kProcessingPrefetch);
+// Removes what BoundPrefetch sets, leaving librdkafka's defaults (the benchmark's baseline).
+void UnboundPrefetch(Properties& properties);
 
 // Resumes `partitions` (topic and partition of each; the offsets are not read; as with
 // KafkaConsumer::resume, an entry's error is set on it) and makes the consumer fetch them at

@@ -2,10 +2,12 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <thread>
 
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "librdkafka/rdkafka.h"
 #include "librdkafka/rdkafka_mock.h"
@@ -64,7 +66,7 @@ Properties ConsumerProperties(const v1::KafkaConfig& kafka) {
 
 void BoundPrefetch(Properties& properties, const Prefetch& prefetch) {
   properties["fetch.max.bytes"] = std::to_string(prefetch.fetch_bytes);
-  properties["max.partition.fetch.bytes"] = std::to_string(prefetch.fetch_bytes / 4);
+  properties["max.partition.fetch.bytes"] = std::to_string(prefetch.partition_fetch_bytes);
   properties["queued.max.messages.kbytes"] = std::to_string(prefetch.queue_bytes >> 10);
   properties["queued.min.messages"] = std::to_string(prefetch.queue_messages);
 }
@@ -82,6 +84,13 @@ RdKafka::ErrorCode ResumeAndFetch(RdKafka::KafkaConsumer& consumer,
   if (const RdKafka::ErrorCode code = consumer.resume(partitions); code != RdKafka::ERR_NO_ERROR) {
     return code;
   }
+  WakeFetchers(consumer, partitions, wake_timeout_ms);
+  return RdKafka::ERR_NO_ERROR;
+}
+
+void WakeFetchers(RdKafka::KafkaConsumer& consumer,
+                  const std::vector<RdKafka::TopicPartition*>& partitions, int wake_timeout_ms) {
+  if (partitions.empty()) return;
   // The offset of each entry is the timestamp looked up: -1 asks for the end offset.
   std::vector<RdKafka::TopicPartition*> wake;
   wake.reserve(partitions.size());
@@ -91,7 +100,36 @@ RdKafka::ErrorCode ResumeAndFetch(RdKafka::KafkaConsumer& consumer,
   // Its result does not matter: the requests woke the fetching threads when they were queued.
   consumer.offsetsForTimes(wake, wake_timeout_ms);
   RdKafka::TopicPartition::destroy(wake);
-  return RdKafka::ERR_NO_ERROR;
+}
+
+namespace {
+
+int64_t PropertyOr(const Properties& properties, const std::string& name, int64_t otherwise) {
+  const auto it = properties.find(name);
+  int64_t value = 0;
+  return it != properties.end() && absl::SimpleAtoi(it->second, &value) && value > 0 ? value
+                                                                                     : otherwise;
+}
+
+}  // namespace
+
+QueueRefill::QueueRefill(RdKafka::KafkaConsumer& consumer, const Properties& properties)
+    : consumer_(consumer),
+      // librdkafka's defaults: 100,000 records, 65,536 KiB.
+      records_per_wake_(
+          std::max<int64_t>(1, PropertyOr(properties, "queued.min.messages", 100'000) / 2)),
+      bytes_per_wake_(std::max<int64_t>(
+          1, PropertyOr(properties, "queued.max.messages.kbytes", 65'536) * 1024 / 2)) {}
+
+void QueueRefill::Wake() {
+  records_ = 0;
+  bytes_ = 0;
+  std::vector<RdKafka::TopicPartition*> assignment;
+  if (consumer_.assignment(assignment) == RdKafka::ERR_NO_ERROR) {
+    WakeFetchers(consumer_, assignment, /*wake_timeout_ms=*/0);
+    ++wakes_;
+  }
+  RdKafka::TopicPartition::destroy(assignment);
 }
 
 Properties ProducerProperties(const v1::KafkaConfig& kafka, bool transactional) {

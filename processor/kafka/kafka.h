@@ -26,28 +26,32 @@ absl::StatusOr<std::unique_ptr<RdKafka::Conf>> MakeConf(const Properties& proper
 // user's extra consumer_properties applied last.
 Properties ConsumerProperties(const v1::KafkaConfig& kafka);
 
-// A consumer's prefetch: how much it asks for per fetch (a quarter of it per partition) and how
-// much it keeps queued before it stops fetching (`queue_bytes` of values or `queue_messages`
-// records, whichever comes first). The processor and the restore take records far slower than a
-// broker hands them out. The fetch sizes count the bytes on the wire, and a response's
-// compressed batches are decompressed whole as they arrive (the queue limits stop the next
-// fetch, not this one): one 16 MiB fetch of lz4-compressed events (~7:1) held ~230 MiB of
-// batches and queued messages at once, and each record costs librdkafka ~300 bytes beside its
-// value. The queue must hold more than a second of work: librdkafka 2.0.2 fetches again up to a
-// second after a full queue has room (confluentinc/librdkafka#2879, configurable from 2.2), and
-// a queue of 20,000 records cut the processor from ~33,000 to ~22,000 events/s. librdkafka's
-// defaults are 64 MiB fetches, a 64 MiB queue and 100,000 records. A batch larger than the fetch
-// size is still fetched, alone.
+// A consumer's prefetch: how much it asks for per fetch and per partition, and how much it keeps
+// queued before it stops fetching (`queue_bytes` of values or `queue_messages` records, whichever
+// comes first). The processor and the restore take records far slower than a broker hands them
+// out. The fetch sizes count the bytes on the wire, and a response's compressed batches are
+// decompressed whole as they arrive (the queue limits stop the next fetch, not this one): one
+// 16 MiB fetch of lz4-compressed events (~7:1) held ~230 MiB of batches and queued messages at
+// once, and each record costs librdkafka ~300 bytes beside its value. Once its queue is full,
+// librdkafka 2.0.2 fetches again up to a second after it has room (confluentinc/librdkafka#2879):
+// without QueueRefill (below) the queue had to hold more than a second of work (at 20,000
+// records the processor fell from ~33,000 to ~22,000 events/s). librdkafka's defaults are
+// 64 MiB fetches (1 MiB per partition), a 64 MiB queue and 100,000 records. A batch larger than
+// the fetch size is still fetched, alone.
 struct Prefetch {
-  int64_t fetch_bytes;
+  int64_t fetch_bytes;  // librdkafka requires at least message.max.bytes (1,000,000)
+  int64_t partition_fetch_bytes;
   int64_t queue_bytes;
   int64_t queue_messages;
 };
-// The processing consumer: 1 MiB is ~40,000 compressed events of the benchmark's input.
-inline constexpr Prefetch kProcessingPrefetch = {1 << 20, 16 << 20, 100'000};
-// The restore applies changelog records faster than the processor handles events, and reads
-// them at 16 MiB a fetch: at 4 MiB it restored 133,000-147,000 records/s instead of 183,000.
-inline constexpr Prefetch kRestorePrefetch = {16 << 20, 16 << 20, 100'000};
+// The processing consumer, refilled by QueueRefill: 64 KiB is ~2,500 compressed events of the
+// benchmark's `load-state` input, so that a fetch of every partition does not overshoot the queue
+// many times over.
+inline constexpr Prefetch kProcessingPrefetch = {1 << 20, 64 << 10, 4 << 20, 20'000};
+// The restore, refilled by QueueRefill, applies changelog records faster than the processor
+// handles events. Without the refill it needed 16 MiB fetches (at 4 MiB it restored 133,000-
+// 147,000 records/s instead of 183,000); with it, 4 MiB fetches restore ~440,000 records/s.
+inline constexpr Prefetch kRestorePrefetch = {4 << 20, 1 << 20, 16 << 20, 100'000};
 void BoundPrefetch(Properties& properties, const Prefetch& prefetch = kProcessingPrefetch);
 // Removes what BoundPrefetch sets, leaving librdkafka's defaults (the benchmark's baseline).
 void UnboundPrefetch(Properties& properties);
@@ -64,6 +68,45 @@ void UnboundPrefetch(Properties& properties);
 RdKafka::ErrorCode ResumeAndFetch(RdKafka::KafkaConsumer& consumer,
                                   std::vector<RdKafka::TopicPartition*>& partitions,
                                   int wake_timeout_ms);
+
+// Asks the leaders of `partitions` for their end offsets and drops the answers: any request to a
+// broker wakes the thread that fetches from it (see ResumeAndFetch). Waits at most
+// `wake_timeout_ms` for the answers; with 0 it only queues the requests.
+void WakeFetchers(RdKafka::KafkaConsumer& consumer,
+                  const std::vector<RdKafka::TopicPartition*>& partitions, int wake_timeout_ms);
+
+// Keeps a bounded prefetch fetching while the application drains it. librdkafka 2.0.2 stops
+// fetching once the consumer's queue holds `queued.min.messages` records or
+// `queued.max.messages.kbytes`, and looks again only when its fetching thread next wakes up, up to
+// a second later when nothing else wakes it (confluentinc/librdkafka#2879; `fetch.queue.backoff.ms`
+// from 2.2): an application that drains the queue faster than that waits for the rest of the
+// second, every time the queue fills. QueueRefill counts the records the application takes and,
+// each time it has taken half a queue (in records or in bytes), wakes the fetching threads of the
+// consumer's assignment without waiting for an answer (one small request per leader). Without it
+// the restore read the changelog at ~220,000 records/s with a 100,000-record queue; with it,
+// 541,737 records/s with the same queue (one run at 1,000,000 keys, docs/performance.md).
+class QueueRefill {
+ public:
+  // `properties`: the consumer's, for its queue limits (librdkafka's defaults where unset).
+  QueueRefill(RdKafka::KafkaConsumer& consumer, const Properties& properties);
+  // Counts one record taken from the consumer, of `bytes` (key and value).
+  void Taken(size_t bytes) {
+    ++records_;
+    bytes_ += static_cast<int64_t>(bytes);
+    if (records_ >= records_per_wake_ || bytes_ >= bytes_per_wake_) Wake();
+  }
+  int64_t wakes() const { return wakes_; }
+
+ private:
+  void Wake();
+
+  RdKafka::KafkaConsumer& consumer_;
+  int64_t records_per_wake_;
+  int64_t bytes_per_wake_;
+  int64_t records_ = 0;
+  int64_t bytes_ = 0;
+  int64_t wakes_ = 0;
+};
 
 // The producer properties: idempotent; transactional (transactional.id) when `transactional`.
 Properties ProducerProperties(const v1::KafkaConfig& kafka, bool transactional);

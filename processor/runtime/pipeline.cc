@@ -119,11 +119,13 @@ absl::Status Pipeline::Init() {
   delivery_ = std::make_unique<DeliveryTracker>(config_.kafka().changelog_topic());
   if (absl::Status s = CreateProducer(/*attempts=*/2); !s.ok()) return s;
   rebalancer_ = std::make_unique<Rebalancer>(*this);
-  auto consumer_conf = kafka::MakeConf(kafka::ConsumerProperties(config_.kafka()));
+  const kafka::Properties consumer_properties = kafka::ConsumerProperties(config_.kafka());
+  auto consumer_conf = kafka::MakeConf(consumer_properties);
   if (!consumer_conf.ok()) return consumer_conf.status();
   (*consumer_conf)->set("rebalance_cb", rebalancer_.get(), error);
   consumer_.reset(RdKafka::KafkaConsumer::create(consumer_conf->get(), error));
   if (!consumer_) return absl::InternalError(absl::StrCat("cannot create consumer: ", error));
+  refill_.emplace(*consumer_, consumer_properties);
   const RdKafka::ErrorCode code = consumer_->subscribe({config_.kafka().input_topic()});
   if (code != RdKafka::ERR_NO_ERROR) {
     return absl::InternalError(absl::StrCat("subscribe: ", RdKafka::err2str(code)));
@@ -611,6 +613,7 @@ absl::Status Pipeline::RunLoop(const std::atomic<bool>& stop) {
       if (!fatal_.ok()) return fatal_;
       switch (message->err()) {
         case RdKafka::ERR_NO_ERROR:
+          refill_->Taken(message->len() + message->key_len());
           if (absl::Status s = HandleRecord(*message); !s.ok()) return s;
           ++in_batch;
           break;

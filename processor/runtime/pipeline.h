@@ -19,6 +19,7 @@
 #include "events.pb.h"
 #include "librdkafka/rdkafkacpp.h"
 #include "processor/ingest/validate.h"
+#include "processor/kafka/kafka.h"
 #include "processor/runtime/probe.h"
 
 namespace ccstream::runtime {
@@ -200,6 +201,8 @@ class Pipeline {
   std::unique_ptr<DeliveryTracker> delivery_;
   std::unique_ptr<Rebalancer> rebalancer_;
   std::unique_ptr<RdKafka::KafkaConsumer> consumer_;
+  // Wakes the consumer's fetching once half its queue has been taken (kafka::QueueRefill).
+  std::optional<kafka::QueueRefill> refill_;
   std::unique_ptr<RdKafka::Producer> producer_;
   std::vector<std::unique_ptr<RdKafka::Topic>> output_topics_;  // of producer_, released first
 

@@ -445,6 +445,7 @@ absl::Status TaskManager::Restore(RestoreRun& run) {
     }
   }
   RdKafka::TopicPartition::destroy(assignment);
+  kafka::QueueRefill refill(*consumer, properties);
 
   auto call_hook = [&](int32_t partition, int64_t applied) {
     if (!restore_hook_) return;
@@ -482,6 +483,7 @@ absl::Status TaskManager::Restore(RestoreRun& run) {
       status = absl::UnavailableError(absl::StrCat("restore ", topic, ": ", m->errstr()));
       break;
     }
+    refill.Taken(m->len() + m->key_len());
     if (it == pending.end()) continue;  // cancelled meanwhile
     auto key = state::ParseChangelogKey(m->key() ? *m->key() : std::string());
     if (!key.ok()) {

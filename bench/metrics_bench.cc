@@ -117,7 +117,7 @@ struct Populated {
     for (int r = 1; r <= 10; ++r) {
       pipeline.DeadLettered(static_cast<ccstream::ingest::RefusalReason>(r));
     }
-    pipeline.BatchCommitted(0.004);
+    pipeline.BatchCommitted(0.004, 2500, false);
   }
   // What GET /metrics serves (processor/cli/service.cc).
   std::string Scrape() { return ccstream::runtime::SerializeText(registry.Collect()); }

@@ -96,6 +96,8 @@ std::vector<domain::ConfigProblem> ValidateConfig(const v1::ProcessorConfig& con
   Require(processing.max_batch_events() >= 1 && processing.max_batch_events() <= 1'000'000,
           "processing.max_batch_events",
           absl::StrCat(processing.max_batch_events(), " is outside 1..1000000"), problems);
+  Require(processing.catch_up_interval_ms() <= 600'000, "processing.catch_up_interval_ms",
+          absl::StrCat(processing.catch_up_interval_ms(), " is outside 0..600000"), problems);
   Require(processing.poll_timeout_ms() <= 10'000, "processing.poll_timeout_ms",
           absl::StrCat(processing.poll_timeout_ms(), " is above 10000"), problems);
 

@@ -561,10 +561,11 @@ absl::Status Pipeline::CommitBatch() {
   if (absl::Status s = handler_.OnCommitted(committed); !s.ok()) return s;
   // Counted now, after the batch's outcomes: a scrape that sees an event processed sees its KPIs.
   probe_.EventsProcessed(batch_events_);
-  batch_events_ = 0;
   committed_stream_time_ = stream_time_;
   probe_.BatchCommitted(
-      std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count(),
+      batch_events_, batch_behind_);
+  batch_events_ = 0;
   ++stats_->batches;
   const bool wall_clock = config_.processing().clock() == v1::ProcessingConfig::WALL_CLOCK;
   const int64_t now_ms = WallNowMs();
@@ -598,16 +599,22 @@ absl::Status Pipeline::Run(const std::atomic<bool>& stop) {
 
 absl::Status Pipeline::RunLoop(const std::atomic<bool>& stop) {
   const auto interval = std::chrono::milliseconds(config_.processing().commit_interval_ms());
+  // Off (0) or not above the interval: the interval always.
+  const auto catch_up = std::max<std::chrono::milliseconds>(
+      interval, std::chrono::milliseconds(config_.processing().catch_up_interval_ms()));
   const uint32_t max_batch = config_.processing().max_batch_events();
   const int poll_ms = static_cast<int>(config_.processing().poll_timeout_ms());
   while (!stop.load()) {
     const auto batch_started = std::chrono::steady_clock::now();
     uint32_t in_batch = 0;
+    // Behind the input while no poll of the batch came back empty or reached the end of a
+    // partition: the batch may then run to the catch-up interval.
+    bool behind = true;
     stats_->last_loop_steady_ms =
         std::chrono::duration_cast<std::chrono::milliseconds>(batch_started.time_since_epoch())
             .count();
     while (!stop.load() && in_batch < max_batch &&
-           std::chrono::steady_clock::now() - batch_started < interval) {
+           std::chrono::steady_clock::now() - batch_started < (behind ? catch_up : interval)) {
       if (absl::Status s = ResumeRestored(); !s.ok()) return s;
       std::unique_ptr<RdKafka::Message> message(consumer_->consume(poll_ms));
       if (!fatal_.ok()) return fatal_;
@@ -619,8 +626,10 @@ absl::Status Pipeline::RunLoop(const std::atomic<bool>& stop) {
           break;
         case RdKafka::ERR__PARTITION_EOF:
           at_end_.insert(message->partition());
+          behind = false;
           break;
         case RdKafka::ERR__TIMED_OUT:
+          behind = false;
           break;
         default:
           if (message->err() == RdKafka::ERR__FATAL) {
@@ -634,10 +643,12 @@ absl::Status Pipeline::RunLoop(const std::atomic<bool>& stop) {
     }
     if (absl::Status s = ResumeRestored(); !s.ok()) return s;
     if (absl::Status s = Tick(); !s.ok()) return s;
+    batch_behind_ = behind && in_batch > 0;
     if (absl::Status s = CommitBatch(); !s.ok()) return s;
     if (!fatal_.ok()) return fatal_;
     if (Drained()) break;
   }
+  batch_behind_ = false;
   if (absl::Status s = CommitBatch(); !s.ok()) return s;
   consumer_->close();
   if (!fatal_.ok()) return fatal_;

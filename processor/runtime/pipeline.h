@@ -221,6 +221,7 @@ class Pipeline {
   std::map<int32_t, int64_t> committed_stream_time_;
   std::vector<v1::Alert> batch_alerts_;  // published in the open batch
   int64_t batch_events_ = 0;             // valid events handled in the open batch
+  bool batch_behind_ = false;            // the open batch closed with input still waiting
   absl::Status fatal_;
   std::chrono::steady_clock::time_point next_lag_sample_;
   PipelineStats own_stats_;

@@ -58,6 +58,17 @@ PipelineProbe::PipelineProbe(prometheus::Registry& registry) {
            .Register(registry)
            .Add({}, prometheus::Histogram::BucketBoundaries{0.001, 0.0025, 0.005, 0.01, 0.025, 0.05,
                                                             0.1, 0.25, 0.5, 1, 2.5, 5});
+  auto& batch_events =
+      prometheus::BuildHistogram()
+          .Name("ccstream_batch_events")
+          .Help(
+              "Valid events per committed batch; behind=\"true\": the batch closed while the "
+              "input still had records waiting (the processor was catching up).")
+          .Register(registry);
+  const prometheus::Histogram::BucketBoundaries sizes{1,    10,    100,   500,   1000,
+                                                      5000, 10000, 20000, 50000, 100000};
+  batch_events_live_ = &batch_events.Add({{"behind", "false"}}, sizes);
+  batch_events_behind_ = &batch_events.Add({{"behind", "true"}}, sizes);
   aborts_ = &prometheus::BuildCounter()
                  .Name("ccstream_transaction_aborts_total")
                  .Help("Batches aborted and rewound to the last committed offsets.")

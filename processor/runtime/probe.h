@@ -35,9 +35,12 @@ class PipelineProbe {
   void AlertCommitted(v1::AlertKind kind, double latency_s);
   // An event arrived further behind its partition's stream time than the tolerance.
   void LateEvent() { late_events_->Increment(); }
-  void BatchCommitted(double seconds) {
+  // A batch of `events` valid events committed in `seconds`; `behind`: it closed while the
+  // input still had records waiting (see ProcessingConfig.catch_up_interval_ms).
+  void BatchCommitted(double seconds, int64_t events, bool behind) {
     batches_committed_->Increment();
     commit_seconds_->Observe(seconds);
+    (behind ? batch_events_behind_ : batch_events_live_)->Observe(static_cast<double>(events));
   }
   void TransactionAborted() { aborts_->Increment(); }
   void PartitionsAssigned(int count) { assigned_->Set(count); }
@@ -54,6 +57,8 @@ class PipelineProbe {
   prometheus::Counter* late_events_;
   prometheus::Counter* batches_committed_;
   prometheus::Histogram* commit_seconds_;
+  prometheus::Histogram* batch_events_live_;
+  prometheus::Histogram* batch_events_behind_;
   prometheus::Counter* aborts_;
   prometheus::Gauge* assigned_;
   prometheus::Family<prometheus::Gauge>* lag_family_;

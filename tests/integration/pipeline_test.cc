@@ -16,6 +16,7 @@
 #include "processor/ingest/validate.h"
 #include "processor/kafka/kafka.h"
 #include "processor/runtime/pipeline.h"
+#include "prometheus/metric_family.h"
 #include "prometheus/registry.h"
 #include "tests/kafka/broker_env.h"
 
@@ -261,23 +262,30 @@ class ClockCheckingHandler : public runtime::EventHandler {
   std::atomic<int64_t> total{0};
 };
 
+// Points `kafka` at the test broker with the topics and group of `run`, and creates its three
+// topics with one partition each.
+absl::Status UseOnePartitionTopics(v1::KafkaConfig& kafka, const std::string& run) {
+  kafka.set_bootstrap_servers(TestBootstrapServers());
+  kafka.set_input_topic(absl::StrCat("it-events-", run));
+  kafka.set_alerts_topic(absl::StrCat("it-alerts-", run));
+  kafka.set_dead_letter_topic(absl::StrCat("it-dead-", run));
+  kafka.set_group_id(absl::StrCat("it-group-", run));
+  kafka.set_client_id(absl::StrCat("it-", run));
+  for (const std::string& topic :
+       {kafka.input_topic(), kafka.alerts_topic(), kafka.dead_letter_topic()}) {
+    if (absl::Status s = kafka::CreateTopic(kafka, topic, 1, {}, 30'000); !s.ok()) return s;
+  }
+  return absl::OkStatus();
+}
+
 TEST(PipelineEventTimeTest, AnAbortRewindsTheStreamClockWithTheOffsets) {
   v1::ProcessorConfig config;
-  const std::string run = absl::StrCat("clock-", NowMs());
   auto* kafka = config.mutable_kafka();
-  kafka->set_bootstrap_servers(TestBootstrapServers());
-  kafka->set_input_topic(absl::StrCat("it-events-", run));
-  kafka->set_alerts_topic(absl::StrCat("it-alerts-", run));
-  kafka->set_dead_letter_topic(absl::StrCat("it-dead-", run));
-  kafka->set_group_id(absl::StrCat("it-group-", run));
-  kafka->set_client_id(absl::StrCat("it-", run));
+  ASSERT_TRUE(UseOnePartitionTopics(*kafka, absl::StrCat("clock-", NowMs())).ok());
   config.mutable_processing()->set_clock(v1::ProcessingConfig::EVENT_TIME);
   config.mutable_processing()->set_max_batch_events(20);
-  config.mutable_processing()->set_commit_interval_ms(5);  // ticks come between few records
-  for (const std::string& topic :
-       {kafka->input_topic(), kafka->alerts_topic(), kafka->dead_letter_topic()}) {
-    ASSERT_TRUE(kafka::CreateTopic(*kafka, topic, 1, {}, 30'000).ok());
-  }
+  config.mutable_processing()->set_commit_interval_ms(5);    // ticks come between few records
+  config.mutable_processing()->set_catch_up_interval_ms(0);  // also while the backlog lasts
   {
     auto producer =
         kafka::SimpleProducer::Create(kafka::ProducerProperties(*kafka, /*transactional=*/false));
@@ -318,6 +326,121 @@ TEST(PipelineEventTimeTest, AnAbortRewindsTheStreamClockWithTheOffsets) {
   EXPECT_EQ(handler.aborts, 2);
   EXPECT_GE(handler.total.load(), 200);  // every event, the aborted ones twice
   EXPECT_EQ(handler.ahead, 0) << "OnTick got a clock ahead of the events that count";
+}
+
+// Batches while behind the input: with a backlog, a batch runs past commit_interval_ms to
+// catch_up_interval_ms (here to max_batch_events first); once the input is drained (polls come
+// back empty, partitions reach their end), the interval closes batches again.
+class SlowHandler : public runtime::EventHandler {
+ public:
+  absl::Status OnEvent(int32_t, const v1::ContactEvent&, int64_t, HandlerOutput&) override {
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));  // past a 1 ms interval
+    ++total;
+    return absl::OkStatus();
+  }
+  std::atomic<int64_t> total{0};
+};
+
+class CatchUpBatchTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto* kafka = config_.mutable_kafka();
+    ASSERT_TRUE(UseOnePartitionTopics(*kafka, absl::StrCat("catchup-", NowMs(), "-", rng_())).ok());
+    auto producer =
+        kafka::SimpleProducer::Create(kafka::ProducerProperties(*kafka, /*transactional=*/false));
+    ASSERT_TRUE(producer.ok()) << producer.status();
+    producer_ = std::move(*producer);
+  }
+
+  void Produce(int from, int count) {
+    for (int i = from; i < from + count; ++i) {
+      v1::ContactEvent e = GoodEvent(i);
+      ASSERT_TRUE(
+          producer_->Produce({config_.kafka().input_topic(), "k", e.SerializeAsString(), {}}).ok());
+    }
+    ASSERT_TRUE(producer_->Flush(60'000).ok());
+  }
+
+  // Runs a pipeline over the backlog of `backlog` events, then, when `live` > 0, produces that
+  // many more 300 ms apart; stops once every event was handled. Returns the batches committed.
+  int64_t Run(uint32_t catch_up_interval_ms, int backlog, int live) {
+    config_.mutable_processing()->set_commit_interval_ms(1);
+    config_.mutable_processing()->set_max_batch_events(100);
+    config_.mutable_processing()->set_catch_up_interval_ms(catch_up_interval_ms);
+    Produce(0, backlog);
+    SlowHandler handler;
+    prometheus::Registry registry;
+    runtime::PipelineProbe probe(registry);
+    auto pipeline = runtime::Pipeline::Create(config_, handler, probe);
+    EXPECT_TRUE(pipeline.ok()) << pipeline.status();
+    if (!pipeline.ok()) return -1;
+    std::atomic<bool> stop{false};
+    absl::Status result;
+    std::thread runner([&] { result = (*pipeline)->Run(stop); });
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(120);
+    while (std::chrono::steady_clock::now() < deadline && handler.total.load() < backlog) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(500));  // the backlog's last commit
+    const int64_t before_live = (*pipeline)->stats().batches.load();
+    for (int i = 0; i < live; ++i) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(300));
+      Produce(backlog + i, 1);
+    }
+    // Each live event alone in its batch, closed at the 1 ms interval (not 60 s later).
+    deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+    while (std::chrono::steady_clock::now() < deadline &&
+           (*pipeline)->stats().batches.load() < before_live + live) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    const int64_t live_batches = (*pipeline)->stats().batches.load() - before_live;
+    stop = true;
+    runner.join();
+    EXPECT_TRUE(result.ok()) << result;
+    EXPECT_EQ(handler.total.load(), backlog + live);
+    if (live > 0) {
+      EXPECT_GE(live_batches, live)
+          << "live events waited for the catch-up interval instead of the commit interval";
+    }
+    for (const prometheus::MetricFamily& family : registry.Collect()) {
+      if (family.name != "ccstream_batch_events") continue;
+      for (const prometheus::ClientMetric& metric : family.metric) {
+        const bool behind = metric.label.at(0).value == "true";
+        (behind ? behind_batches_ : live_batches_) =
+            static_cast<int64_t>(metric.histogram.sample_count);
+      }
+    }
+    return (*pipeline)->stats().batches.load();
+  }
+
+  // Committed batches in ccstream_batch_events by its `behind` label, after Run.
+  int64_t behind_batches_ = -1;
+  int64_t live_batches_ = -1;
+  std::mt19937 rng_{std::random_device{}()};
+  v1::ProcessorConfig config_;
+  std::unique_ptr<kafka::SimpleProducer> producer_;
+};
+
+TEST_F(CatchUpBatchTest, ABacklogIsCommittedInFullBatches) {
+  // 600 events at 1 ms each: batches of max_batch_events (100), not of the 1 ms interval; one
+  // more at most, closed before the assignment while polls came back empty.
+  const int64_t batches = Run(/*catch_up_interval_ms=*/60'000, /*backlog=*/600, /*live=*/0);
+  EXPECT_GE(batches, 6);
+  EXPECT_LE(batches, 7);
+  // Closed at max_batch_events with input waiting (all but the one closed before the
+  // assignment, if any).
+  EXPECT_GE(behind_batches_, 6);
+  EXPECT_EQ(behind_batches_ + live_batches_, batches);
+}
+
+TEST_F(CatchUpBatchTest, WithoutCatchUpTheIntervalClosesBatchesOfABacklog) {
+  const int64_t batches = Run(/*catch_up_interval_ms=*/0, /*backlog=*/200, /*live=*/0);
+  EXPECT_GE(batches, 60);  // one or two events per 1 ms batch
+}
+
+TEST_F(CatchUpBatchTest, OnceCaughtUpTheIntervalClosesBatchesAgain) {
+  Run(/*catch_up_interval_ms=*/60'000, /*backlog=*/200, /*live=*/5);
+  EXPECT_GE(live_batches_, 5);  // the live events' batches, counted as such
 }
 
 INSTANTIATE_TEST_SUITE_P(Guarantees, PipelineIntegrationTest,

@@ -124,6 +124,10 @@ struct PipelineOptions {
   // Tests: asked before each commit; true aborts and rewinds the batch instead, as an abortable
   // Kafka error does. Default: none.
   std::function<bool()> abort_commit_for_testing;
+  // Tests: new partitions are not paused while they restore, as when librdkafka lets a pause
+  // made in the rebalance callback lose the race with the assignment's first fetch. Default:
+  // false.
+  bool skip_pause_on_assign_for_testing = false;
 };
 
 // The service loop: consumes `kafka.input_topic` in group `kafka.group_id` (cooperative-sticky,
@@ -188,6 +192,10 @@ class Pipeline {
   bool Drained() const;
   // Resumes the partitions whose restore finished; the error of a failed restore.
   absl::Status ResumeRestored();
+  // A record of a partition still restoring was delivered (its pause lost a race in
+  // librdkafka): pauses the partition again and rewinds it to `offset`, so that the record is
+  // fetched again once the partition resumes.
+  absl::Status RepauseRestoring(int32_t partition, int64_t offset);
   void OnAssign(const std::vector<RdKafka::TopicPartition*>& partitions);
   void OnRevoke(const std::vector<RdKafka::TopicPartition*>& partitions, bool lost);
 

@@ -98,6 +98,9 @@ std::vector<domain::ConfigProblem> ValidateConfig(const v1::ProcessorConfig& con
           absl::StrCat(processing.max_batch_events(), " is outside 1..1000000"), problems);
   Require(processing.catch_up_interval_ms() <= 600'000, "processing.catch_up_interval_ms",
           absl::StrCat(processing.catch_up_interval_ms(), " is outside 0..600000"), problems);
+  Require(processing.max_catch_up_batch_bytes() <= (uint64_t{1} << 32),
+          "processing.max_catch_up_batch_bytes",
+          absl::StrCat(processing.max_catch_up_batch_bytes(), " is above 4294967296"), problems);
   Require(processing.poll_timeout_ms() <= 10'000, "processing.poll_timeout_ms",
           absl::StrCat(processing.poll_timeout_ms(), " is above 10000"), problems);
 

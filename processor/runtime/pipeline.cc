@@ -494,6 +494,8 @@ absl::Status Pipeline::AbortAndRewind(const std::string& why) {
   }
   delivery_->changelog_next.clear();
   produced_ = false;
+  batch_changelog_records_ = 0;
+  batch_changelog_bytes_ = 0;
   handler_.OnAborted();
   probe_.TransactionAborted();
   ++stats_->aborts;
@@ -507,6 +509,9 @@ absl::Status Pipeline::ProduceChangelog() {
   if (absl::Status s = EnsureTransaction(); !s.ok()) return s;
   const std::string& topic = config_.kafka().changelog_topic();
   for (const ChangelogRecord& record : records) {
+    ++batch_changelog_records_;
+    batch_changelog_bytes_ +=
+        static_cast<int64_t>(record.key.size() + (record.value ? record.value->size() : 0));
     for (;;) {
       const RdKafka::ErrorCode code =
           producer_->produce(topic, record.partition, RdKafka::Producer::RK_MSG_COPY,
@@ -594,6 +599,13 @@ absl::Status Pipeline::CommitBatch() {
   probe_.BatchCommitted(
       std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count(),
       batch_events_, batch_behind_);
+  probe_.ChangelogCommitted(batch_changelog_records_, batch_changelog_bytes_);
+  if (batch_events_ > 0) {
+    changelog_bytes_per_event_ =
+        static_cast<double>(batch_changelog_bytes_) / static_cast<double>(batch_events_);
+  }
+  batch_changelog_records_ = 0;
+  batch_changelog_bytes_ = 0;
   batch_events_ = 0;
   ++stats_->batches;
   const bool wall_clock = config_.processing().clock() == v1::ProcessingConfig::WALL_CLOCK;
@@ -632,10 +644,20 @@ absl::Status Pipeline::RunLoop(const std::atomic<bool>& stop) {
   const auto catch_up = std::max<std::chrono::milliseconds>(
       interval, std::chrono::milliseconds(config_.processing().catch_up_interval_ms()));
   const uint32_t max_batch = config_.processing().max_batch_events();
+  const uint64_t max_catch_up_bytes = config_.processing().max_catch_up_batch_bytes();
   const int poll_ms = static_cast<int>(config_.processing().poll_timeout_ms());
   while (!stop.load()) {
     const auto batch_started = std::chrono::steady_clock::now();
     uint32_t in_batch = 0;
+    // Past the interval, a batch of a backlog runs to at most this many records: the byte bound
+    // over the last batch's changelog bytes per event (not extended before a batch committed).
+    uint32_t catch_up_max = max_batch;
+    if (max_catch_up_bytes > 0 && changelog_bytes_per_event_ < 0) {
+      catch_up_max = 0;
+    } else if (max_catch_up_bytes > 0 && changelog_bytes_per_event_ > 0) {
+      catch_up_max = static_cast<uint32_t>(std::min<double>(
+          max_batch, static_cast<double>(max_catch_up_bytes) / changelog_bytes_per_event_));
+    }
     // Behind the input while no poll of the batch came back empty or reached the end of a
     // partition: the batch may then run to the catch-up interval.
     bool behind = true;
@@ -643,7 +665,8 @@ absl::Status Pipeline::RunLoop(const std::atomic<bool>& stop) {
         std::chrono::duration_cast<std::chrono::milliseconds>(batch_started.time_since_epoch())
             .count();
     while (!stop.load() && in_batch < max_batch &&
-           std::chrono::steady_clock::now() - batch_started < (behind ? catch_up : interval)) {
+           std::chrono::steady_clock::now() - batch_started <
+               (behind && in_batch < catch_up_max ? catch_up : interval)) {
       if (absl::Status s = ResumeRestored(); !s.ok()) return s;
       std::unique_ptr<RdKafka::Message> message(consumer_->consume(poll_ms));
       if (!fatal_.ok()) return fatal_;

@@ -230,6 +230,10 @@ class Pipeline {
   std::vector<v1::Alert> batch_alerts_;  // published in the open batch
   int64_t batch_events_ = 0;             // valid events handled in the open batch
   bool batch_behind_ = false;            // the open batch closed with input still waiting
+  int64_t batch_changelog_records_ = 0;  // produced to the changelog by the open batch
+  int64_t batch_changelog_bytes_ = 0;    // their keys and values
+  // Changelog bytes per valid event of the last committed batch with events (-1: none yet).
+  double changelog_bytes_per_event_ = -1;
   absl::Status fatal_;
   std::chrono::steady_clock::time_point next_lag_sample_;
   PipelineStats own_stats_;

@@ -69,6 +69,18 @@ PipelineProbe::PipelineProbe(prometheus::Registry& registry) {
                                                       5000, 10000, 20000, 50000, 100000};
   batch_events_live_ = &batch_events.Add({{"behind", "false"}}, sizes);
   batch_events_behind_ = &batch_events.Add({{"behind", "true"}}, sizes);
+  changelog_records_ = &prometheus::BuildCounter()
+                            .Name("ccstream_changelog_records_total")
+                            .Help("State changes written to the changelog by committed batches.")
+                            .Register(registry)
+                            .Add({});
+  changelog_bytes_ = &prometheus::BuildCounter()
+                          .Name("ccstream_changelog_bytes_total")
+                          .Help(
+                              "Bytes (keys and values) of the changelog records of committed "
+                              "batches, before compression.")
+                          .Register(registry)
+                          .Add({});
   aborts_ = &prometheus::BuildCounter()
                  .Name("ccstream_transaction_aborts_total")
                  .Help("Batches aborted and rewound to the last committed offsets.")

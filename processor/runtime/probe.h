@@ -42,6 +42,12 @@ class PipelineProbe {
     commit_seconds_->Observe(seconds);
     (behind ? batch_events_behind_ : batch_events_live_)->Observe(static_cast<double>(events));
   }
+  // A committed batch wrote `records` changelog records of `bytes` (keys and values).
+  void ChangelogCommitted(int64_t records, int64_t bytes) {
+    if (records == 0) return;
+    changelog_records_->Increment(static_cast<double>(records));
+    changelog_bytes_->Increment(static_cast<double>(bytes));
+  }
   void TransactionAborted() { aborts_->Increment(); }
   void PartitionsAssigned(int count) { assigned_->Set(count); }
   // Records still to read on `partition` (high watermark minus position); -1 forgets it.
@@ -59,6 +65,8 @@ class PipelineProbe {
   prometheus::Histogram* commit_seconds_;
   prometheus::Histogram* batch_events_live_;
   prometheus::Histogram* batch_events_behind_;
+  prometheus::Counter* changelog_records_;
+  prometheus::Counter* changelog_bytes_;
   prometheus::Counter* aborts_;
   prometheus::Gauge* assigned_;
   prometheus::Family<prometheus::Gauge>* lag_family_;

@@ -322,17 +322,18 @@ class ClockCheckingHandler : public runtime::EventHandler {
   std::atomic<int64_t> total{0};
 };
 
-// Points `kafka` at the test broker with the topics and group of `run`, and creates its three
+// Points `kafka` at the test broker with the topics and group of `run`, and creates its four
 // topics with one partition each.
 absl::Status UseOnePartitionTopics(v1::KafkaConfig& kafka, const std::string& run) {
   kafka.set_bootstrap_servers(TestBootstrapServers());
   kafka.set_input_topic(absl::StrCat("it-events-", run));
   kafka.set_alerts_topic(absl::StrCat("it-alerts-", run));
   kafka.set_dead_letter_topic(absl::StrCat("it-dead-", run));
+  kafka.set_changelog_topic(absl::StrCat("it-changelog-", run));
   kafka.set_group_id(absl::StrCat("it-group-", run));
   kafka.set_client_id(absl::StrCat("it-", run));
-  for (const std::string& topic :
-       {kafka.input_topic(), kafka.alerts_topic(), kafka.dead_letter_topic()}) {
+  for (const std::string& topic : {kafka.input_topic(), kafka.alerts_topic(),
+                                   kafka.dead_letter_topic(), kafka.changelog_topic()}) {
     if (absl::Status s = kafka::CreateTopic(kafka, topic, 1, {}, 30'000); !s.ok()) return s;
   }
   return absl::OkStatus();
@@ -391,14 +392,28 @@ TEST(PipelineEventTimeTest, AnAbortRewindsTheStreamClockWithTheOffsets) {
 // Batches while behind the input: with a backlog, a batch runs past commit_interval_ms to
 // catch_up_interval_ms (here to max_batch_events first); once the input is drained (polls come
 // back empty, partitions reach their end), the interval closes batches again.
+// Takes 1 ms per event; writes one changelog record of `value_bytes` per event (none for 0).
 class SlowHandler : public runtime::EventHandler {
  public:
+  explicit SlowHandler(size_t value_bytes) : value_(value_bytes, 'v') {}
   absl::Status OnEvent(int32_t, const v1::ContactEvent&, int64_t, HandlerOutput&) override {
     std::this_thread::sleep_for(std::chrono::milliseconds(1));  // past a 1 ms interval
     ++total;
+    ++uncollected_;
+    return absl::OkStatus();
+  }
+  absl::Status CollectChangelog(std::vector<runtime::ChangelogRecord>& out) override {
+    for (; !value_.empty() && uncollected_ > 0; --uncollected_) {
+      out.push_back({0, absl::StrCat("k", total.load(), "-", uncollected_), value_});
+    }
+    uncollected_ = 0;
     return absl::OkStatus();
   }
   std::atomic<int64_t> total{0};
+
+ private:
+  const std::string value_;
+  int uncollected_ = 0;
 };
 
 class CatchUpBatchTest : public ::testing::Test {
@@ -423,12 +438,15 @@ class CatchUpBatchTest : public ::testing::Test {
 
   // Runs a pipeline over the backlog of `backlog` events, then, when `live` > 0, produces that
   // many more 300 ms apart; stops once every event was handled. Returns the batches committed.
-  int64_t Run(uint32_t catch_up_interval_ms, int backlog, int live) {
+  // `value_bytes` of changelog per event, against a catch-up batch bound of `max_bytes`.
+  int64_t Run(uint32_t catch_up_interval_ms, int backlog, int live, size_t value_bytes = 0,
+              uint64_t max_bytes = 0) {
     config_.mutable_processing()->set_commit_interval_ms(1);
     config_.mutable_processing()->set_max_batch_events(100);
     config_.mutable_processing()->set_catch_up_interval_ms(catch_up_interval_ms);
+    config_.mutable_processing()->set_max_catch_up_batch_bytes(max_bytes);
     Produce(0, backlog);
-    SlowHandler handler;
+    SlowHandler handler(value_bytes);
     prometheus::Registry registry;
     runtime::PipelineProbe probe(registry);
     auto pipeline = runtime::Pipeline::Create(config_, handler, probe);
@@ -483,12 +501,13 @@ class CatchUpBatchTest : public ::testing::Test {
 
 TEST_F(CatchUpBatchTest, ABacklogIsCommittedInFullBatches) {
   // 600 events at 1 ms each: batches of max_batch_events (100), not of the 1 ms interval; one
-  // more at most, closed before the assignment while polls came back empty.
-  const int64_t batches = Run(/*catch_up_interval_ms=*/60'000, /*backlog=*/600, /*live=*/0);
+  // more at most, the first (not extended: nothing is known of its bytes yet). Events that
+  // write no changelog are not bounded by bytes.
+  const int64_t batches = Run(/*catch_up_interval_ms=*/60'000, /*backlog=*/600, /*live=*/0,
+                              /*value_bytes=*/0, /*max_bytes=*/1 << 20);
   EXPECT_GE(batches, 6);
   EXPECT_LE(batches, 7);
-  // Closed at max_batch_events with input waiting (all but the one closed before the
-  // assignment, if any).
+  // Closed with input waiting (all but the last, which reached the end of the partition).
   EXPECT_GE(behind_batches_, 6);
   EXPECT_EQ(behind_batches_ + live_batches_, batches);
 }
@@ -496,6 +515,22 @@ TEST_F(CatchUpBatchTest, ABacklogIsCommittedInFullBatches) {
 TEST_F(CatchUpBatchTest, WithoutCatchUpTheIntervalClosesBatchesOfABacklog) {
   const int64_t batches = Run(/*catch_up_interval_ms=*/0, /*backlog=*/200, /*live=*/0);
   EXPECT_GE(batches, 60);  // one or two events per 1 ms batch
+}
+
+TEST_F(CatchUpBatchTest, TheChangelogBytesPerEventBoundABacklogBatch) {
+  // 1,000 bytes of changelog per event (and its key) against 30,000: batches of ~29 events once
+  // the first batch (not extended: nothing is known of its bytes yet) has committed.
+  const int64_t batches = Run(/*catch_up_interval_ms=*/60'000, /*backlog=*/600, /*live=*/0,
+                              /*value_bytes=*/1000, /*max_bytes=*/30'000);
+  EXPECT_GE(batches, 20);
+  EXPECT_LE(batches, 25);
+}
+
+TEST_F(CatchUpBatchTest, WithoutAByteBoundMaxBatchEventsBoundsIt) {
+  const int64_t batches = Run(/*catch_up_interval_ms=*/60'000, /*backlog=*/600, /*live=*/0,
+                              /*value_bytes=*/1000, /*max_bytes=*/0);
+  EXPECT_GE(batches, 6);
+  EXPECT_LE(batches, 7);
 }
 
 TEST_F(CatchUpBatchTest, OnceCaughtUpTheIntervalClosesBatchesAgain) {

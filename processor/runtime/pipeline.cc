@@ -650,13 +650,15 @@ absl::Status Pipeline::RunLoop(const std::atomic<bool>& stop) {
     const auto batch_started = std::chrono::steady_clock::now();
     uint32_t in_batch = 0;
     // Past the interval, a batch of a backlog runs to at most this many records: the byte bound
-    // over the last batch's changelog bytes per event (not extended before a batch committed).
+    // over the last batch's changelog bytes per event (not extended before a batch committed;
+    // events that wrote no changelog are not bounded by it).
     uint32_t catch_up_max = max_batch;
-    if (max_catch_up_bytes > 0 && changelog_bytes_per_event_ < 0) {
-      catch_up_max = 0;
-    } else if (max_catch_up_bytes > 0 && changelog_bytes_per_event_ > 0) {
-      catch_up_max = static_cast<uint32_t>(std::min<double>(
-          max_batch, static_cast<double>(max_catch_up_bytes) / changelog_bytes_per_event_));
+    if (max_catch_up_bytes > 0 && changelog_bytes_per_event_ != 0) {
+      catch_up_max = changelog_bytes_per_event_ < 0
+                         ? 0
+                         : static_cast<uint32_t>(
+                               std::min<double>(max_batch, static_cast<double>(max_catch_up_bytes) /
+                                                               changelog_bytes_per_event_));
     }
     // Behind the input while no poll of the batch came back empty or reached the end of a
     // partition: the batch may then run to the catch-up interval.

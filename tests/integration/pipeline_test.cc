@@ -118,10 +118,11 @@ class PipelineIntegrationTest : public ::testing::TestWithParam<v1::ProcessingCo
   }
 
   // Runs a pipeline until `want_events` events and `want_dead` dead letters were handled.
-  void RunUntil(RecordingHandler& handler, int64_t want_events, int64_t want_dead) {
+  void RunUntil(RecordingHandler& handler, int64_t want_events, int64_t want_dead,
+                const runtime::PipelineOptions& options = {}) {
     prometheus::Registry registry;
     runtime::PipelineProbe probe(registry);
-    auto pipeline = runtime::Pipeline::Create(config_, handler, probe);
+    auto pipeline = runtime::Pipeline::Create(config_, handler, probe, options);
     ASSERT_TRUE(pipeline.ok()) << pipeline.status();
     std::atomic<bool> stop{false};
     absl::Status result;
@@ -270,23 +271,9 @@ TEST_P(PipelineIntegrationTest, RecordsDeliveredWhileRestoringAreHandledOnceAfte
   }
   Produce(records);
   SlowRestoreHandler handler;
-  prometheus::Registry registry;
-  runtime::PipelineProbe probe(registry);
   runtime::PipelineOptions options;
   options.skip_pause_on_assign_for_testing = true;
-  auto pipeline = runtime::Pipeline::Create(config_, handler, probe, options);
-  ASSERT_TRUE(pipeline.ok()) << pipeline.status();
-  std::atomic<bool> stop{false};
-  absl::Status result;
-  std::thread runner([&] { result = (*pipeline)->Run(stop); });
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
-  while (std::chrono::steady_clock::now() < deadline && handler.total.load() < 2'000) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(50));
-  }
-  std::this_thread::sleep_for(std::chrono::milliseconds(500));  // room for a duplicate
-  stop = true;
-  runner.join();
-  EXPECT_TRUE(result.ok()) << result;
+  RunUntil(handler, 2'000, 0, options);
   EXPECT_EQ(handler.before_ready, 0);
   EXPECT_EQ(handler.seen.size(), 2'000u);
   for (const auto& [id, count] : handler.seen) EXPECT_EQ(count, 1) << id;

@@ -220,6 +220,50 @@ const std::optional<v1::Timer>* TaskState::StagedTimer(std::string_view key) con
   return nullptr;
 }
 
+absl::Status TaskState::ScanStoredTimers(
+    const std::function<bool(std::string_view, std::string_view)>& visit) const {
+  if (!window_valid_) {
+    window_.clear();
+    window_pos_ = 0;
+    window_next_ = timers_scan_from_;
+    window_valid_ = true;
+  }
+  while (window_pos_ < window_.size() && window_[window_pos_].first < timers_scan_from_) {
+    ++window_pos_;
+  }
+  const size_t read_ahead = std::max<size_t>(options_.timer_read_ahead, 1);
+  if (window_pos_ >= read_ahead && window_pos_ * 2 >= window_.size()) {
+    // Most of it stepped over (a batch firing many stored timers): keep it small.
+    window_.erase(window_.begin(), window_.begin() + static_cast<std::ptrdiff_t>(window_pos_));
+    window_pos_ = 0;
+  }
+  for (size_t i = window_pos_;; ++i) {
+    if (i == window_.size()) {
+      if (!window_next_) return absl::OkStatus();  // the store has no more
+      ++timer_store_scans_;
+      std::optional<std::string> next;
+      size_t read = 0;
+      absl::Status status = store_->Scan(
+          Family::kTimers, *window_next_, [&](std::string_view key, std::string_view value) {
+            if (read == read_ahead) {
+              next = std::string(key);
+              return false;
+            }
+            window_.emplace_back(std::string(key), std::string(value));
+            ++read;
+            return true;
+          });
+      if (!status.ok()) {
+        window_valid_ = false;
+        return status;
+      }
+      window_next_ = std::move(next);
+      if (i == window_.size()) return absl::OkStatus();
+    }
+    if (!visit(window_[i].first, window_[i].second)) return absl::OkStatus();
+  }
+}
+
 absl::StatusOr<std::vector<v1::Timer>> TaskState::DueTimers(int64_t now_ms, size_t limit) const {
   // Merge the stored timers with the batch's and the write's in flight: all ordered by key.
   std::map<std::string, v1::Timer, std::less<>> due;
@@ -228,26 +272,25 @@ absl::StatusOr<std::vector<v1::Timer>> TaskState::DueTimers(int64_t now_ms, size
   bool ended = true;
   bool corrupt = false;
   size_t stored = 0;
-  absl::Status status = store_->Scan(
-      Family::kTimers, timers_scan_from_, [&](std::string_view key, std::string_view value) {
-        const std::optional<v1::Timer>* staged = StagedTimer(key);
-        const bool deleted = staged != nullptr && !*staged;
-        if (!first_live && !deleted) first_live = std::string(key);
-        if (key >= end) {
-          ended = false;
-          return false;
-        }
-        // A timer deleted since it was stored is skipped; one replaced is taken from below.
-        if (deleted) return true;
-        if (!due.try_emplace(std::string(key))
-                 .first->second.ParseFromArray(value.data(), static_cast<int>(value.size()))) {
-          corrupt = true;
-          return false;
-        }
-        if (++stored < limit) return true;
-        ended = false;
-        return false;
-      });
+  absl::Status status = ScanStoredTimers([&](std::string_view key, std::string_view value) {
+    const std::optional<v1::Timer>* staged = StagedTimer(key);
+    const bool deleted = staged != nullptr && !*staged;
+    if (!first_live && !deleted) first_live = std::string(key);
+    if (key >= end) {
+      ended = false;
+      return false;
+    }
+    // A timer deleted since it was stored is skipped; one replaced is taken from below.
+    if (deleted) return true;
+    if (!due.try_emplace(std::string(key))
+             .first->second.ParseFromArray(value.data(), static_cast<int>(value.size()))) {
+      corrupt = true;
+      return false;
+    }
+    if (++stored < limit) return true;
+    ended = false;
+    return false;
+  });
   if (!status.ok()) return status;
   if (corrupt) return absl::DataLossError("corrupt timer record");
   if (first_live) {
@@ -277,14 +320,13 @@ absl::StatusOr<std::optional<int64_t>> TaskState::NextDue() const {
   if (next_due_known_) return next_due_;
   std::optional<int64_t> next;
   std::optional<std::string> first_live;
-  absl::Status status =
-      store_->Scan(Family::kTimers, timers_scan_from_, [&](std::string_view key, std::string_view) {
-        const std::optional<v1::Timer>* staged = StagedTimer(key);
-        if (staged != nullptr && !*staged) return true;  // deleted since it was stored
-        next = TimerKeyDue(key);
-        first_live = std::string(key);
-        return false;
-      });
+  absl::Status status = ScanStoredTimers([&](std::string_view key, std::string_view) {
+    const std::optional<v1::Timer>* staged = StagedTimer(key);
+    if (staged != nullptr && !*staged) return true;  // deleted since it was stored
+    next = TimerKeyDue(key);
+    first_live = std::string(key);
+    return false;
+  });
   if (!status.ok()) return status;
   TimersFound(first_live ? *first_live : kPastAllTimers);
   // The live timers of the write in flight (none the batch changed) and of the batch.
@@ -425,6 +467,7 @@ absl::Status TaskState::FinishWrites() {
   cases_.writing.clear();
   customers_.writing.clear();
   writing_.reset();
+  window_valid_ = false;  // the store holds the write's timers now
   if (!status.ok()) {
     // The store is behind what Kafka holds as committed: every later commit fails with this.
     write_error_ = status;
@@ -450,6 +493,7 @@ void TaskState::Discard() {
   mutations_built_ = false;
   next_due_known_ = false;
   timers_scan_from_ = timers_floor_;
+  window_valid_ = false;  // the window skips what the batch deleted
 }
 
 std::string ChangelogKey(Family family, std::string_view key) {

@@ -439,6 +439,76 @@ TEST(TaskState, CachedRecordsFollowCommitsAndDiscards) {
 }
 
 // A restore (or a rebuild) writes to the store directly: what the task state cached is dropped.
+// TakeContact hands over the batch's own contact or the cache's without a copy: until it is
+// put back (or deleted) the contact cannot be read or another taken, and the batch cannot
+// commit; an abort brings back the committed contact (the cache let go of its copy, so it is
+// read from RocksDB again).
+TEST(TaskState, ATakenContactIsPutBackBeforeItIsReadAgain) {
+  const ScratchDir scratch("take_contact");
+  TaskState state = OpenState(scratch.path());
+  auto contact_with = [](const std::string& id, int transfers) {
+    v1::ContactState c;
+    c.set_contact_id(id);
+    c.set_transfers(transfers);
+    return c;
+  };
+  ASSERT_TRUE(state.PutContact(contact_with("a", 1)).ok());
+  ASSERT_TRUE(state.Commit({1, 1}).ok());
+  ASSERT_EQ(state.cached_records(), 1u);  // "a", committed and cached
+
+  // From the cache: handed over and dropped from it.
+  v1::ContactState a;
+  auto taken = state.TakeContact("a", a);
+  ASSERT_TRUE(taken.ok());
+  EXPECT_TRUE(*taken);
+  EXPECT_EQ(a.transfers(), 1);
+  EXPECT_EQ(state.cached_records(), 0u);
+  v1::ContactState other;
+  EXPECT_EQ(state.ReadContact("a", other).status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ(state.TakeContact("b", other).status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ(state.StartCommit({2, 2}).code(), absl::StatusCode::kFailedPrecondition);
+  a.set_transfers(2);
+  ASSERT_TRUE(state.PutContact(std::move(a)).ok());
+  ASSERT_TRUE(state.ReadContact("a", other).ok());
+  EXPECT_EQ(other.transfers(), 2);
+
+  // From the batch: the batch's own message, the slot waiting for the put-back.
+  v1::ContactState again;
+  ASSERT_TRUE(state.TakeContact("a", again).ok());
+  EXPECT_EQ(again.transfers(), 2);
+  again.set_transfers(3);
+  ASSERT_TRUE(state.PutContact(std::move(again)).ok());
+  ASSERT_TRUE(state.ReadContact("a", other).ok());
+  EXPECT_EQ(other.transfers(), 3);
+
+  // Absent: taken as absent, then created.
+  v1::ContactState b;
+  taken = state.TakeContact("b", b);
+  ASSERT_TRUE(taken.ok());
+  EXPECT_FALSE(*taken);
+  EXPECT_EQ(state.ReadContact("b", other).status().code(), absl::StatusCode::kFailedPrecondition);
+  ASSERT_TRUE(state.PutContact(contact_with("b", 7)).ok());
+
+  // Aborted: the committed contact again, from RocksDB; a take left open ends with the batch.
+  ASSERT_TRUE(state.TakeContact("a", again).ok());
+  state.Discard();
+  const int64_t reads = state.store_reads();
+  ASSERT_TRUE(state.ReadContact("a", other).ok());
+  EXPECT_EQ(other.transfers(), 1);
+  EXPECT_EQ(state.store_reads(), reads + 1);
+  auto b_after = state.ReadContact("b", other);
+  ASSERT_TRUE(b_after.ok());
+  EXPECT_FALSE(*b_after);
+
+  // Taken and deleted: committed as deleted.
+  ASSERT_TRUE(state.TakeContact("a", again).ok());
+  ASSERT_TRUE(state.DeleteContact("a").ok());
+  ASSERT_TRUE(state.Commit({3, 3}).ok());
+  auto stored = state.store().Get(Family::kContacts, "a");
+  ASSERT_TRUE(stored.ok());
+  EXPECT_FALSE(stored->has_value());
+}
+
 TEST(TaskState, WritesToTheStoreBehindItsBackDropTheCache) {
   const ScratchDir scratch("cache_behind");
   const std::string& dir = scratch.path();
@@ -618,7 +688,21 @@ TEST_P(TaskStateModelTest, RecordsAgreeWithAModelAcrossCommitsAndAborts) {
       const Mutation m = encode(family, key, version);
       const bool move = rng() % 2 == 0;
       absl::Status s;
-      if (family == 0) {
+      if (family == 0 && rng() % 2 == 0) {
+        // As the engine changes a contact: taken (the batch's or the cache's own message, else
+        // read), changed in place, put back.
+        v1::ContactState contact;
+        auto taken = state.TakeContact(key, contact);
+        ASSERT_TRUE(taken.ok()) << taken.status();
+        auto it = live.find({0, key});
+        ASSERT_EQ(*taken, it != live.end()) << "step " << step;
+        if (*taken) {
+          EXPECT_EQ(contact.transfers(), it->second) << "step " << step;
+        }
+        contact.set_contact_id(key);
+        contact.set_transfers(version);
+        s = state.PutContact(std::move(contact));
+      } else if (family == 0) {
         v1::ContactState contact;
         ASSERT_TRUE(contact.ParseFromString(*m.value));
         s = move ? state.PutContact(std::move(contact)) : state.PutContact(contact);
@@ -634,6 +718,10 @@ TEST_P(TaskStateModelTest, RecordsAgreeWithAModelAcrossCommitsAndAborts) {
       ASSERT_TRUE(s.ok());
       live[{family, key}] = version;
     } else if (op < 45) {
+      if (family == 0 && rng() % 2 == 0) {  // taken, then deleted instead of put back
+        v1::ContactState contact;
+        ASSERT_TRUE(state.TakeContact(key, contact).ok());
+      }
       absl::Status s = family == 0   ? state.DeleteContact(key)
                        : family == 1 ? state.DeleteCase(key)
                                      : state.DeleteCustomer(key);

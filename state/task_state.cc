@@ -67,48 +67,76 @@ void TaskState::Remember(Records<T>& records, std::string_view key, std::optiona
   }
 }
 
+namespace {
+absl::Status TakenError(Family family, std::string_view key) {
+  return absl::FailedPreconditionError(absl::StrCat(std::string(FamilyName(family)), " record '",
+                                                    std::string(key),
+                                                    "' taken and not yet put back"));
+}
+}  // namespace
+
 template <typename T>
 absl::StatusOr<bool> TaskState::Read(Records<T>& records, Family family, std::string_view key,
-                                     T& out) {
-  for (const auto* staged : {&records.pending, &records.writing}) {
-    if (auto it = staged->find(key); it != staged->end()) {
-      // A committed record still being written counts as answered by the cache.
-      if (staged == &records.writing) ++cache_hits_;
-      if (!it->second) {
-        out.Clear();
-        return false;
-      }
-      out = *it->second;
-      return true;
+                                     T& out, bool take) {
+  if (records.has_taken && (take || records.taken == key)) {
+    return TakenError(family, records.taken);
+  }
+  // Marks the record taken once found (or found absent).
+  const auto found = [&](bool present) {
+    if (take) {
+      records.taken.assign(key.data(), key.size());
+      records.has_taken = true;
     }
+    if (!present) out.Clear();
+    return present;
+  };
+  if (auto it = records.pending.find(key); it != records.pending.end()) {
+    if (!it->second) return found(false);
+    if (take) {
+      out = std::move(*it->second);  // a swap: the slot waits for the put-back
+    } else {
+      out = *it->second;
+    }
+    return found(true);
+  }
+  if (auto it = records.writing.find(key); it != records.writing.end()) {
+    ++cache_hits_;  // a committed record still being written counts as answered by the cache
+    if (!it->second) return found(false);
+    out = *it->second;
+    return found(true);
   }
   CheckStoreWrites();
   if (auto it = records.index.find(key); it != records.index.end()) {
     ++cache_hits_;
-    records.cache.splice(records.cache.begin(), records.cache, it->second);
-    const std::optional<T>& cached = it->second->value;
-    if (!cached) {
-      out.Clear();
-      return false;
+    const auto cached = it->second;
+    if (!cached->value) return found(false);
+    if (take) {
+      out = std::move(*cached->value);
+      records.cached_bytes -= cached->bytes;
+      records.index.erase(it);
+      records.cache.erase(cached);
+    } else {
+      records.cache.splice(records.cache.begin(), records.cache, cached);
+      out = *cached->value;
     }
-    out = *cached;
-    return true;
+    return found(true);
   }
   ++store_reads_;
   absl::StatusOr<std::optional<std::string>> stored = store_->Get(family, key);
   if (!stored.ok()) return stored.status();
   if (!*stored) {
-    out.Clear();
-    Remember<T>(records, key, std::nullopt, 0);
-    return false;
+    if (!take) Remember<T>(records, key, std::nullopt, 0);
+    return found(false);
   }
   if (!out.ParseFromString(**stored)) {
     out.Clear();
     return absl::DataLossError(absl::StrCat("corrupt ", std::string(FamilyName(family)),
                                             " record '", std::string(key), "'"));
   }
-  if (options_.cache_bytes > 0) Remember(records, key, std::optional<T>(out), (*stored)->size());
-  return true;
+  if (!take && options_.cache_bytes > 0) {
+    Remember(records, key, std::optional<T>(out), (*stored)->size());
+  }
+  return found(true);
 }
 
 template <typename T>
@@ -124,6 +152,7 @@ absl::StatusOr<std::optional<T>> TaskState::Get(Records<T>& records, Family fami
 template <typename T>
 std::optional<T>& TaskState::Staged(Records<T>& records, std::string_view key) {
   mutations_built_ = false;
+  if (records.has_taken && records.taken == key) records.has_taken = false;  // put back
   auto it = records.pending.find(key);
   if (it == records.pending.end()) it = records.pending.try_emplace(std::string(key)).first;
   return it->second;
@@ -134,6 +163,9 @@ absl::StatusOr<std::optional<v1::ContactState>> TaskState::GetContact(std::strin
 }
 absl::StatusOr<bool> TaskState::ReadContact(std::string_view id, v1::ContactState& out) {
   return Read(contacts_, Family::kContacts, id, out);
+}
+absl::StatusOr<bool> TaskState::TakeContact(std::string_view id, v1::ContactState& out) {
+  return Read(contacts_, Family::kContacts, id, out, /*take=*/true);
 }
 absl::Status TaskState::PutContact(const v1::ContactState& contact) {
   Staged(contacts_, contact.contact_id()) = contact;
@@ -388,6 +420,7 @@ absl::Status TaskState::Commit(const Offsets& offsets) {
 }
 
 absl::Status TaskState::StartCommit(const Offsets& offsets) {
+  if (contacts_.has_taken) return TakenError(Family::kContacts, contacts_.taken);
   if (absl::Status s = FinishWrites(); !s.ok()) return s;
   CheckStoreWrites();
   auto write = std::make_unique<Write>();
@@ -487,6 +520,9 @@ void TaskState::Discard() {
   contacts_.pending.clear();
   cases_.pending.clear();
   customers_.pending.clear();
+  contacts_.has_taken = false;
+  cases_.has_taken = false;
+  customers_.has_taken = false;
   live_timers_.clear();
   timers_.clear();
   mutations_.clear();

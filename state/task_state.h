@@ -63,6 +63,11 @@ class TaskState final : public domain::StateStore {
   absl::Status PutContact(v1::ContactState&& contact) override;
   absl::Status DeleteContact(std::string_view contact_id) override;
   absl::StatusOr<bool> ReadContact(std::string_view contact_id, v1::ContactState& out) override;
+  // Hands over the batch's own record, or the cache's (dropped from the cache: it holds
+  // committed records only, and the put-back record is cached once written), without a copy;
+  // from the write in flight or the store as ReadContact (not cached). Until the contact is put
+  // back or deleted, reading it, taking another and StartCommit fail.
+  absl::StatusOr<bool> TakeContact(std::string_view contact_id, v1::ContactState& out) override;
   absl::StatusOr<std::optional<v1::ComplaintCase>> GetCase(std::string_view case_id) override;
   absl::Status PutCase(const v1::ComplaintCase& c) override;
   absl::Status PutCase(v1::ComplaintCase&& c) override;
@@ -151,13 +156,18 @@ class TaskState final : public domain::StateStore {
     absl::flat_hash_map<std::string, std::optional<T>, KeyHash, KeyEq> pending;
     // The committed batch's changes while its write is in flight (see StartCommit).
     absl::flat_hash_map<std::string, std::optional<T>, KeyHash, KeyEq> writing;
+    // The key of a record handed over by Take and not yet put back or deleted (`has_taken`).
+    std::string taken;
+    bool has_taken = false;
     std::list<Cached> cache;  // most recently used first
     absl::flat_hash_map<std::string_view, typename std::list<Cached>::iterator, KeyHash, KeyEq>
         index;
     size_t cached_bytes = 0;
   };
+  // Reads `key` into `out`; `take`: Take's hand-over (see TakeContact).
   template <typename T>
-  absl::StatusOr<bool> Read(Records<T>& records, Family family, std::string_view key, T& out);
+  absl::StatusOr<bool> Read(Records<T>& records, Family family, std::string_view key, T& out,
+                            bool take = false);
   template <typename T>
   absl::StatusOr<std::optional<T>> Get(Records<T>& records, Family family, std::string_view key);
   // The batch's slot for `key` (a new one holds nullopt); drops the built mutations.

@@ -514,9 +514,10 @@ absl::Status EngineCall::CreateContact(const v1::ContactEvent& event, bool live,
 }
 
 absl::Status EngineCall::HandleContactEvent(const v1::ContactEvent& event) {
-  // Read into this message, worked on in place and moved into the store at the end.
+  // Taken into this message, worked on in place and moved back into the store at the end (no
+  // other read of it in between).
   v1::ContactState contact;
-  absl::StatusOr<bool> found = store_.ReadContact(event.contact_id(), contact);
+  absl::StatusOr<bool> found = store_.TakeContact(event.contact_id(), contact);
   if (!found.ok()) return found.status();
   const bool is_new = !*found;
   // Cues already present before this event (repeat contact, open complaint added on creation
@@ -1511,12 +1512,15 @@ absl::Status EngineCall::HandleTimer(const v1::Timer& timer) {
       return absl::OkStatus();
     }
     case v1::CONTACT_LIVE_SLA: {
-      absl::StatusOr<std::optional<v1::ContactState>> loaded =
-          store_.GetContact(timer.contact_id());
-      if (!loaded.ok()) return loaded.status();
-      if (!loaded->has_value()) return absl::OkStatus();
-      v1::ContactState contact = std::move(**loaded);
-      if (!TakePending(contact.mutable_timers(), timer)) return absl::OkStatus();
+      // Taken, changed and put back (no other read of it in between).
+      v1::ContactState contact;
+      absl::StatusOr<bool> found = store_.TakeContact(timer.contact_id(), contact);
+      if (!found.ok()) return found.status();
+      if (!*found) return absl::OkStatus();
+      // A timer the contact no longer holds: the contact goes back as it was.
+      if (!TakePending(contact.mutable_timers(), timer)) {
+        return store_.PutContact(std::move(contact));
+      }
       const int cues_before = contact.cues_size();
       bool breached = false;
       std::optional<std::pair<int64_t, double>> next;

@@ -1242,6 +1242,30 @@ namespace {
 
 // The in-memory store's hash indexes and recycled messages must not change what it stores:
 // moved and copied puts, gets after replacement, deletes and copies of the whole store.
+// The reference store holds the engine to TakeContact's contract (see StateStore): a taken
+// contact cannot be read, nor another taken, until it is put back or deleted.
+TEST(InMemoryStoreTest, ATakenContactCannotBeReadUntilPutBack) {
+  tb::InMemoryStore store;
+  v1::ContactState c;
+  c.set_contact_id("c1");
+  ASSERT_TRUE(store.PutContact(c).ok());
+  v1::ContactState taken;
+  absl::StatusOr<bool> found = store.TakeContact("c1", taken);
+  ASSERT_TRUE(found.ok() && *found);
+  EXPECT_EQ(taken.contact_id(), "c1");
+  EXPECT_EQ(store.GetContact("c1").status().code(), absl::StatusCode::kFailedPrecondition);
+  v1::ContactState other;
+  EXPECT_EQ(store.ReadContact("c1", other).status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ(store.TakeContact("c2", other).status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_TRUE(store.ReadContact("c2", other).ok());  // other contacts read as usual
+  ASSERT_TRUE(store.PutContact(std::move(taken)).ok());
+  EXPECT_TRUE(store.ReadContact("c1", other).ok());
+  ASSERT_TRUE(store.TakeContact("c2", other).ok());  // absent, taken all the same
+  EXPECT_EQ(store.GetContact("c2").status().code(), absl::StatusCode::kFailedPrecondition);
+  ASSERT_TRUE(store.DeleteContact("c2").ok());
+  EXPECT_TRUE(store.GetContact("c2").ok());
+}
+
 TEST(InMemoryStoreTest, MovedPutsGetsDeletesAndCopies) {
   tb::InMemoryStore store;
   v1::ContactState first;

@@ -123,20 +123,31 @@ absl::Status InMemoryStore::Check() const {
   return absl::OkStatus();
 }
 
+absl::Status InMemoryStore::CheckNotTaken(std::string_view contact_id) const {
+  if (has_taken_ && taken_contact_ == contact_id) {
+    return absl::FailedPreconditionError("contact '" + std::string(contact_id) +
+                                         "' read while taken and not yet put back");
+  }
+  return absl::OkStatus();
+}
+
 absl::StatusOr<std::optional<v1::ContactState>> InMemoryStore::GetContact(
     std::string_view contact_id) {
   if (absl::Status s = Check(); !s.ok()) return s;
+  if (absl::Status s = CheckNotTaken(contact_id); !s.ok()) return s;
   return Find<Map<v1::ContactState>>(contact_index_, spare_contact_, contact_id);
 }
 
 absl::Status InMemoryStore::PutContact(const v1::ContactState& contact) {
   if (absl::Status s = Check(); !s.ok()) return s;
+  PutBack(contact.contact_id());
   PutCopied(contacts_, contact_index_, contact.contact_id(), contact);
   return absl::OkStatus();
 }
 
 absl::Status InMemoryStore::PutContact(v1::ContactState&& contact) {
   if (absl::Status s = Check(); !s.ok()) return s;
+  PutBack(contact.contact_id());
   PutMoved(contacts_, contact_index_, spare_contact_, contact.contact_id(), std::move(contact));
   return absl::OkStatus();
 }
@@ -144,11 +155,29 @@ absl::Status InMemoryStore::PutContact(v1::ContactState&& contact) {
 absl::StatusOr<bool> InMemoryStore::ReadContact(std::string_view contact_id,
                                                 v1::ContactState& out) {
   if (absl::Status s = Check(); !s.ok()) return s;
+  if (absl::Status s = CheckNotTaken(contact_id); !s.ok()) return s;
   return ReadInto<Map<v1::ContactState>>(contact_index_, spare_contact_, contact_id, out);
+}
+
+absl::StatusOr<bool> InMemoryStore::TakeContact(std::string_view contact_id,
+                                                v1::ContactState& out) {
+  if (absl::Status s = Check(); !s.ok()) return s;
+  if (has_taken_) {
+    return absl::FailedPreconditionError("contact '" + std::string(contact_id) + "' taken while '" +
+                                         taken_contact_ + "' is not yet put back");
+  }
+  absl::StatusOr<bool> found =
+      ReadInto<Map<v1::ContactState>>(contact_index_, spare_contact_, contact_id, out);
+  if (found.ok()) {
+    taken_contact_.assign(contact_id.data(), contact_id.size());  // reuses its capacity
+    has_taken_ = true;
+  }
+  return found;
 }
 
 absl::Status InMemoryStore::DeleteContact(std::string_view contact_id) {
   if (absl::Status s = Check(); !s.ok()) return s;
+  PutBack(contact_id);
   Erase(contacts_, contact_index_, contact_id);
   return absl::OkStatus();
 }

@@ -32,6 +32,10 @@ class InMemoryStore final : public domain::StateStore {
   absl::Status PutContact(v1::ContactState&& contact) override;
   absl::Status DeleteContact(std::string_view contact_id) override;
   absl::StatusOr<bool> ReadContact(std::string_view contact_id, v1::ContactState& out) override;
+  // A copy, as ReadContact, held to the contract of TakeContact: reading the contact or taking
+  // another before it is put back or deleted fails (FailedPrecondition), so that the engine's
+  // tests catch a read between its take and its put.
+  absl::StatusOr<bool> TakeContact(std::string_view contact_id, v1::ContactState& out) override;
   absl::StatusOr<std::optional<v1::ComplaintCase>> GetCase(std::string_view case_id) override;
   absl::Status PutCase(const v1::ComplaintCase& c) override;
   absl::Status PutCase(v1::ComplaintCase&& c) override;
@@ -88,6 +92,13 @@ class InMemoryStore final : public domain::StateStore {
   using Index = absl::flat_hash_map<std::string_view, typename Map<T>::iterator>;
 
   bool fail_ = false;
+  // The contact taken and not yet put back or deleted (TakeContact), if `has_taken_`.
+  std::string taken_contact_;
+  bool has_taken_ = false;
+  absl::Status CheckNotTaken(std::string_view contact_id) const;
+  void PutBack(std::string_view contact_id) {
+    if (has_taken_ && taken_contact_ == contact_id) has_taken_ = false;
+  }
   Map<v1::ContactState> contacts_;
   Map<v1::ComplaintCase> cases_;
   Map<v1::CustomerState> customers_;

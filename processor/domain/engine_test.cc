@@ -1240,8 +1240,6 @@ TEST(EngineCreateTest, RefusesInvalidConfiguration) {
 namespace ccstream::domain {
 namespace {
 
-// The in-memory store's hash indexes and recycled messages must not change what it stores:
-// moved and copied puts, gets after replacement, deletes and copies of the whole store.
 // The reference store holds the engine to TakeContact's contract (see StateStore): a taken
 // contact cannot be read, nor another taken, until it is put back or deleted.
 TEST(InMemoryStoreTest, ATakenContactCannotBeReadUntilPutBack) {
@@ -1266,6 +1264,8 @@ TEST(InMemoryStoreTest, ATakenContactCannotBeReadUntilPutBack) {
   EXPECT_TRUE(store.GetContact("c2").ok());
 }
 
+// The in-memory store's hash indexes and recycled messages must not change what it stores:
+// moved and copied puts, gets after replacement, deletes and copies of the whole store.
 TEST(InMemoryStoreTest, MovedPutsGetsDeletesAndCopies) {
   tb::InMemoryStore store;
   v1::ContactState first;

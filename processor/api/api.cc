@@ -424,7 +424,7 @@ std::map<std::string, QueueWindows::Figures> QueueWindows::Window(int minutes) c
 
 AlertFeed::AlertFeed(size_t capacity) : capacity_(std::max<size_t>(1, capacity)) {}
 
-void AlertFeed::Publish(const std::vector<v1::Alert>& alerts) {
+void AlertFeed::Publish(std::vector<v1::Alert> alerts) {
   if (alerts.empty()) return;
   {
     std::lock_guard<std::mutex> lock(mu_);
@@ -432,7 +432,7 @@ void AlertFeed::Publish(const std::vector<v1::Alert>& alerts) {
     const size_t keep = std::min(alerts.size(), capacity_);
     last_ += static_cast<int64_t>(alerts.size() - keep);
     for (size_t i = alerts.size() - keep; i < alerts.size(); ++i) {
-      alerts_.push_back({++last_, alerts[i], std::string()});
+      alerts_.push_back({++last_, std::move(alerts[i]), std::string()});
       if (alerts_.size() > capacity_) alerts_.pop_front();
     }
   }

@@ -63,7 +63,9 @@ class QueueWindows {
 class AlertFeed {
  public:
   explicit AlertFeed(size_t capacity = 2000);
-  void Publish(const std::vector<v1::Alert>& alerts);
+  // Numbers the alerts and keeps the last `capacity` of them (moved in: pass a copy to keep
+  // one's own).
+  void Publish(std::vector<v1::Alert> alerts);
   // The alerts numbered after `after` still held (oldest first, at most `max`); waits up to
   // `timeout_ms` for one when there is none. Returns early when `stopping` becomes true.
   std::vector<std::pair<int64_t, std::string>> Next(int64_t after, size_t max, int timeout_ms,

@@ -73,9 +73,9 @@ absl::StatusOr<std::unique_ptr<Service>> Service::Create(const v1::ProcessorConf
                                   config.alertmanager().url(), "/api/v2/alerts"));
   }
   Service* self = service.get();
-  service->options_.pipeline.on_committed_alerts = [self](const std::vector<v1::Alert>& a) {
-    self->feed_.Publish(a);
+  service->options_.pipeline.on_committed_alerts = [self](std::vector<v1::Alert>& a) {
     if (self->alertmanager_) self->alertmanager_->Committed(a, TakeMovedOn(*self->handler_));
+    self->feed_.Publish(std::move(a));  // the feed keeps the alerts themselves, not copies
   };
   service->options_.pipeline.stats = &service->stats_;
   auto pipeline = runtime::Pipeline::Create(config, *service->handler_, *service->probe_,

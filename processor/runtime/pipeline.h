@@ -119,8 +119,9 @@ struct PipelineOptions {
   // one set of totals across pipelines. Default: nullptr (the pipeline's own).
   PipelineStats* stats = nullptr;
   // Called on the pipeline's thread after each successful commit with the alerts that batch
-  // published (after EventHandler::OnCommitted); must return quickly. Default: none.
-  std::function<void(const std::vector<v1::Alert>&)> on_committed_alerts;
+  // published (after EventHandler::OnCommitted), which it may move out (the pipeline clears
+  // the vector after); must return quickly. Default: none.
+  std::function<void(std::vector<v1::Alert>&)> on_committed_alerts;
   // Tests: asked before each commit; true aborts and rewinds the batch instead, as an abortable
   // Kafka error does. Default: none.
   std::function<bool()> abort_commit_for_testing;

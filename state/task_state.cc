@@ -420,7 +420,10 @@ absl::Status TaskState::Commit(const Offsets& offsets) {
 }
 
 absl::Status TaskState::StartCommit(const Offsets& offsets) {
+  // A record taken and not put back would be missing from the batch.
   if (contacts_.has_taken) return TakenError(Family::kContacts, contacts_.taken);
+  if (cases_.has_taken) return TakenError(Family::kCases, cases_.taken);
+  if (customers_.has_taken) return TakenError(Family::kCustomers, customers_.taken);
   if (absl::Status s = FinishWrites(); !s.ok()) return s;
   CheckStoreWrites();
   auto write = std::make_unique<Write>();

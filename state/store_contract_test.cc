@@ -101,6 +101,14 @@ class StoreContractTest : public ::testing::TestWithParam<Factory> {
   std::unique_ptr<Subject> subject_;
 };
 
+// A contact told apart by its transfer count.
+v1::ContactState ContactWith(const std::string& id, int transfers) {
+  v1::ContactState c;
+  c.set_contact_id(id);
+  c.set_transfers(transfers);
+  return c;
+}
+
 v1::ComplaintCase MakeCase(const std::string& id, v1::CaseState state) {
   v1::ComplaintCase c;
   c.set_case_id(id);
@@ -438,7 +446,6 @@ TEST(TaskState, CachedRecordsFollowCommitsAndDiscards) {
   EXPECT_TRUE(state.PendingMutations()[1].value.has_value());
 }
 
-// A restore (or a rebuild) writes to the store directly: what the task state cached is dropped.
 // TakeContact hands over the batch's own contact or the cache's without a copy: until it is
 // put back (or deleted) the contact cannot be read or another taken, and the batch cannot
 // commit; an abort brings back the committed contact (the cache let go of its copy, so it is
@@ -446,13 +453,7 @@ TEST(TaskState, CachedRecordsFollowCommitsAndDiscards) {
 TEST(TaskState, ATakenContactIsPutBackBeforeItIsReadAgain) {
   const ScratchDir scratch("take_contact");
   TaskState state = OpenState(scratch.path());
-  auto contact_with = [](const std::string& id, int transfers) {
-    v1::ContactState c;
-    c.set_contact_id(id);
-    c.set_transfers(transfers);
-    return c;
-  };
-  ASSERT_TRUE(state.PutContact(contact_with("a", 1)).ok());
+  ASSERT_TRUE(state.PutContact(ContactWith("a", 1)).ok());
   ASSERT_TRUE(state.Commit({1, 1}).ok());
   ASSERT_EQ(state.cached_records(), 1u);  // "a", committed and cached
 
@@ -487,7 +488,7 @@ TEST(TaskState, ATakenContactIsPutBackBeforeItIsReadAgain) {
   ASSERT_TRUE(taken.ok());
   EXPECT_FALSE(*taken);
   EXPECT_EQ(state.ReadContact("b", other).status().code(), absl::StatusCode::kFailedPrecondition);
-  ASSERT_TRUE(state.PutContact(contact_with("b", 7)).ok());
+  ASSERT_TRUE(state.PutContact(ContactWith("b", 7)).ok());
 
   // Aborted: the committed contact again, from RocksDB; a take left open ends with the batch.
   ASSERT_TRUE(state.TakeContact("a", again).ok());
@@ -509,6 +510,75 @@ TEST(TaskState, ATakenContactIsPutBackBeforeItIsReadAgain) {
   EXPECT_FALSE(stored->has_value());
 }
 
+// A contact taken and returned unchanged (ReturnContact) goes back where it came from, the batch,
+// the cache or, read from RocksDB, into the cache, without a write: the batch's changes are as
+// before the take.
+TEST(TaskState, AContactReturnedUnchangedIsNotWritten) {
+  const ScratchDir scratch("return_contact");
+  TaskState state = OpenState(scratch.path());
+  ASSERT_TRUE(state.PutContact(ContactWith("a", 1)).ok());
+  ASSERT_TRUE(state.Commit({1, 1}).ok());
+  ASSERT_EQ(state.cached_records(), 1u);
+  v1::ContactState other;
+  EXPECT_EQ(state.ReturnContact("a", std::move(other)).code(),
+            absl::StatusCode::kFailedPrecondition)
+      << "not taken";
+
+  // From the cache: back in it.
+  v1::ContactState a;
+  ASSERT_TRUE(state.TakeContact("a", a).ok());
+  ASSERT_EQ(state.cached_records(), 0u);
+  EXPECT_EQ(state.ReturnContact("b", v1::ContactState()).code(),
+            absl::StatusCode::kFailedPrecondition)
+      << "another contact";
+  ASSERT_TRUE(state.ReturnContact("a", std::move(a)).ok());
+  EXPECT_EQ(state.cached_records(), 1u);
+  const int64_t reads = state.store_reads();
+  ASSERT_TRUE(state.ReadContact("a", other).ok());
+  EXPECT_EQ(other.transfers(), 1);
+  EXPECT_EQ(state.store_reads(), reads) << "answered by the cache";
+  EXPECT_TRUE(state.PendingMutations().empty());
+
+  // From RocksDB (the cache let go of it when the take was aborted): cached once returned.
+  ASSERT_TRUE(state.TakeContact("a", a).ok());
+  state.Discard();
+  ASSERT_TRUE(state.TakeContact("a", a).ok());
+  EXPECT_EQ(state.store_reads(), reads + 1);
+  EXPECT_EQ(a.transfers(), 1);
+  ASSERT_TRUE(state.ReturnContact("a", std::move(a)).ok());
+  ASSERT_TRUE(state.ReadContact("a", other).ok());
+  EXPECT_EQ(other.transfers(), 1);
+  EXPECT_EQ(state.store_reads(), reads + 1) << "answered by the cache";
+
+  // Absent from RocksDB: remembered as absent.
+  v1::ContactState b;
+  auto found = state.TakeContact("b", b);
+  ASSERT_TRUE(found.ok());
+  EXPECT_FALSE(*found);
+  ASSERT_TRUE(state.ReturnContact("b", std::move(b)).ok());
+  found = state.ReadContact("b", other);
+  ASSERT_TRUE(found.ok());
+  EXPECT_FALSE(*found);
+  EXPECT_EQ(state.store_reads(), reads + 2);
+  EXPECT_TRUE(state.PendingMutations().empty());
+
+  // From the batch: the batch's own message back in its slot, one change as before.
+  ASSERT_TRUE(state.PutContact(ContactWith("c", 5)).ok());
+  ASSERT_EQ(state.PendingMutations().size(), 1u);
+  v1::ContactState c;
+  ASSERT_TRUE(state.TakeContact("c", c).ok());
+  ASSERT_TRUE(state.ReturnContact("c", std::move(c)).ok());
+  ASSERT_TRUE(state.ReadContact("c", other).ok());
+  EXPECT_EQ(other.transfers(), 5);
+  ASSERT_EQ(state.PendingMutations().size(), 1u);
+  EXPECT_EQ(state.PendingMutations()[0].key, "c");
+  ASSERT_TRUE(state.Commit({2, 2}).ok());
+  auto stored = state.store().Get(Family::kContacts, "c");
+  ASSERT_TRUE(stored.ok() && stored->has_value());
+  EXPECT_EQ(**stored, ContactWith("c", 5).SerializeAsString());
+}
+
+// A restore (or a rebuild) writes to the store directly: what the task state cached is dropped.
 TEST(TaskState, WritesToTheStoreBehindItsBackDropTheCache) {
   const ScratchDir scratch("cache_behind");
   const std::string& dir = scratch.path();
@@ -661,6 +731,17 @@ TEST_P(TaskStateModelTest, RecordsAgreeWithAModelAcrossCommitsAndAborts) {
       }
     }
   };
+  // Takes contact `key` (the batch's or the cache's own message, else read) and checks it
+  // against the model.
+  auto take = [&](const std::string& key, int step, v1::ContactState& contact) {
+    auto taken = state.TakeContact(key, contact);
+    ASSERT_TRUE(taken.ok()) << taken.status();
+    auto it = live.find({0, key});
+    ASSERT_EQ(*taken, it != live.end()) << "step " << step;
+    if (*taken) {
+      EXPECT_EQ(contact.transfers(), it->second) << "step " << step;
+    }
+  };
   int in_flight = 0;
   // Checks that the store holds what was committed (once no write is in flight).
   auto check_store = [&](int step) {
@@ -689,16 +770,10 @@ TEST_P(TaskStateModelTest, RecordsAgreeWithAModelAcrossCommitsAndAborts) {
       const bool move = rng() % 2 == 0;
       absl::Status s;
       if (family == 0 && rng() % 2 == 0) {
-        // As the engine changes a contact: taken (the batch's or the cache's own message, else
-        // read), changed in place, put back.
+        // As the engine changes a contact: taken, changed in place, put back.
         v1::ContactState contact;
-        auto taken = state.TakeContact(key, contact);
-        ASSERT_TRUE(taken.ok()) << taken.status();
-        auto it = live.find({0, key});
-        ASSERT_EQ(*taken, it != live.end()) << "step " << step;
-        if (*taken) {
-          EXPECT_EQ(contact.transfers(), it->second) << "step " << step;
-        }
+        take(key, step, contact);
+        if (HasFatalFailure()) return;
         contact.set_contact_id(key);
         contact.set_transfers(version);
         s = state.PutContact(std::move(contact));
@@ -728,7 +803,13 @@ TEST_P(TaskStateModelTest, RecordsAgreeWithAModelAcrossCommitsAndAborts) {
       ASSERT_TRUE(s.ok());
       live.erase({family, key});
     } else if (op < 80) {
-      // Reads are checked below.
+      // Reads are checked below. A contact taken and returned unchanged stays as it was.
+      if (family == 0 && rng() % 3 == 0) {
+        v1::ContactState contact;
+        take(key, step, contact);
+        if (HasFatalFailure()) return;
+        ASSERT_TRUE(state.ReturnContact(key, std::move(contact)).ok()) << "step " << step;
+      }
     } else if (op < 90) {
       if (rng() % 3 == 0) (void)state.PendingMutations();  // as the changelog collects them
       gate.Open();                                         // the commit waits for the write before

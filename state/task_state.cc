@@ -81,11 +81,15 @@ absl::StatusOr<bool> TaskState::Read(Records<T>& records, Family family, std::st
   if (records.has_taken && (take || records.taken == key)) {
     return TakenError(family, records.taken);
   }
-  // Marks the record taken once found (or found absent).
+  using From = typename Records<T>::From;
+  // Marks the record taken once found (or found absent), and where from.
+  From from = From::kBatch;
   const auto found = [&](bool present) {
     if (take) {
       records.taken.assign(key.data(), key.size());
       records.has_taken = true;
+      records.taken_from = from;
+      records.taken_present = present;
     }
     if (!present) out.Clear();
     return present;
@@ -100,6 +104,7 @@ absl::StatusOr<bool> TaskState::Read(Records<T>& records, Family family, std::st
     return found(true);
   }
   if (auto it = records.writing.find(key); it != records.writing.end()) {
+    from = From::kWriting;
     ++cache_hits_;  // a committed record still being written counts as answered by the cache
     if (!it->second) return found(false);
     out = *it->second;
@@ -107,11 +112,13 @@ absl::StatusOr<bool> TaskState::Read(Records<T>& records, Family family, std::st
   }
   CheckStoreWrites();
   if (auto it = records.index.find(key); it != records.index.end()) {
+    from = From::kCache;  // an absent record stays cached when taken
     ++cache_hits_;
     const auto cached = it->second;
     if (!cached->value) return found(false);
     if (take) {
       out = std::move(*cached->value);
+      records.taken_bytes = cached->bytes - key.size() - kCachedRecordOverhead;
       records.cached_bytes -= cached->bytes;
       records.index.erase(it);
       records.cache.erase(cached);
@@ -122,8 +129,10 @@ absl::StatusOr<bool> TaskState::Read(Records<T>& records, Family family, std::st
     return found(true);
   }
   ++store_reads_;
+  from = From::kStore;
   absl::StatusOr<std::optional<std::string>> stored = store_->Get(family, key);
   if (!stored.ok()) return stored.status();
+  records.taken_bytes = *stored ? (*stored)->size() : 0;
   if (!*stored) {
     if (!take) Remember<T>(records, key, std::nullopt, 0);
     return found(false);
@@ -150,6 +159,38 @@ absl::StatusOr<std::optional<T>> TaskState::Get(Records<T>& records, Family fami
 }
 
 template <typename T>
+absl::Status TaskState::Return(Records<T>& records, Family family, std::string_view key, T& value) {
+  if (!records.has_taken || records.taken != key) {
+    return absl::FailedPreconditionError(absl::StrCat(std::string(FamilyName(family)), " record '",
+                                                      std::string(key), "' returned, not taken"));
+  }
+  records.has_taken = false;
+  using From = typename Records<T>::From;
+  switch (records.taken_from) {
+    case From::kBatch:
+      // The slot the batch's own message was taken from (still there: nothing removes a slot
+      // while a record is taken); absent, it stayed as it was.
+      if (auto it = records.pending.find(key); it != records.pending.end() && it->second) {
+        *it->second = std::move(value);
+      }
+      break;
+    case From::kWriting:  // copied, the write in flight kept its own
+      break;
+    case From::kCache:
+    case From::kStore:
+      // Cached again as a read would have cached it (an absent record found in the cache stayed
+      // there).
+      if (!records.taken_present) {
+        if (records.taken_from == From::kStore) Remember<T>(records, key, std::nullopt, 0);
+      } else if (options_.cache_bytes > 0) {
+        Remember(records, key, std::optional<T>(std::move(value)), records.taken_bytes);
+      }
+      break;
+  }
+  return absl::OkStatus();
+}
+
+template <typename T>
 std::optional<T>& TaskState::Staged(Records<T>& records, std::string_view key) {
   mutations_built_ = false;
   if (records.has_taken && records.taken == key) records.has_taken = false;  // put back
@@ -166,6 +207,9 @@ absl::StatusOr<bool> TaskState::ReadContact(std::string_view id, v1::ContactStat
 }
 absl::StatusOr<bool> TaskState::TakeContact(std::string_view id, v1::ContactState& out) {
   return Read(contacts_, Family::kContacts, id, out, /*take=*/true);
+}
+absl::Status TaskState::ReturnContact(std::string_view id, v1::ContactState&& contact) {
+  return Return(contacts_, Family::kContacts, id, contact);
 }
 absl::Status TaskState::PutContact(const v1::ContactState& contact) {
   Staged(contacts_, contact.contact_id()) = contact;

@@ -68,6 +68,7 @@ class TaskState final : public domain::StateStore {
   // from the write in flight or the store as ReadContact (not cached). Until the contact is put
   // back or deleted, reading it, taking another and StartCommit fail.
   absl::StatusOr<bool> TakeContact(std::string_view contact_id, v1::ContactState& out) override;
+  absl::Status ReturnContact(std::string_view contact_id, v1::ContactState&& contact) override;
   absl::StatusOr<std::optional<v1::ComplaintCase>> GetCase(std::string_view case_id) override;
   absl::Status PutCase(const v1::ComplaintCase& c) override;
   absl::Status PutCase(v1::ComplaintCase&& c) override;
@@ -156,9 +157,15 @@ class TaskState final : public domain::StateStore {
     absl::flat_hash_map<std::string, std::optional<T>, KeyHash, KeyEq> pending;
     // The committed batch's changes while its write is in flight (see StartCommit).
     absl::flat_hash_map<std::string, std::optional<T>, KeyHash, KeyEq> writing;
-    // The key of a record handed over by Take and not yet put back or deleted (`has_taken`).
+    // The key of a record handed over by Take and not yet put back, deleted or returned
+    // (`has_taken`), where it came from and, from the cache or the store, its bytes as counted
+    // against the budget (a Return puts it back there).
+    enum class From { kBatch, kWriting, kCache, kStore };
     std::string taken;
     bool has_taken = false;
+    From taken_from = From::kBatch;
+    bool taken_present = false;
+    size_t taken_bytes = 0;
     std::list<Cached> cache;  // most recently used first
     absl::flat_hash_map<std::string_view, typename std::list<Cached>::iterator, KeyHash, KeyEq>
         index;
@@ -170,6 +177,10 @@ class TaskState final : public domain::StateStore {
                             bool take = false);
   template <typename T>
   absl::StatusOr<std::optional<T>> Get(Records<T>& records, Family family, std::string_view key);
+  // Gives back a record taken and left as it was, to where it came from (see ReturnContact);
+  // `value` is moved from.
+  template <typename T>
+  absl::Status Return(Records<T>& records, Family family, std::string_view key, T& value);
   // The batch's slot for `key` (a new one holds nullopt); drops the built mutations.
   template <typename T>
   std::optional<T>& Staged(Records<T>& records, std::string_view key);

@@ -1512,14 +1512,13 @@ absl::Status EngineCall::HandleTimer(const v1::Timer& timer) {
       return absl::OkStatus();
     }
     case v1::CONTACT_LIVE_SLA: {
-      // Taken, changed and put back (no other read of it in between).
+      // Taken, changed and put back, or returned unchanged (no other read of it in between).
       v1::ContactState contact;
       absl::StatusOr<bool> found = store_.TakeContact(timer.contact_id(), contact);
       if (!found.ok()) return found.status();
-      if (!*found) return absl::OkStatus();
-      // A timer the contact no longer holds: the contact goes back as it was.
-      if (!TakePending(contact.mutable_timers(), timer)) {
-        return store_.PutContact(std::move(contact));
+      // Gone, or a timer the contact no longer holds: the contact goes back as it was.
+      if (!*found || !TakePending(contact.mutable_timers(), timer)) {
+        return store_.ReturnContact(timer.contact_id(), std::move(contact));
       }
       const int cues_before = contact.cues_size();
       bool breached = false;

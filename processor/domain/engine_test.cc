@@ -959,6 +959,40 @@ TEST(LiveSlaTest, ALateTimerRaisesOnlyTheLatestStepDue) {
   EXPECT_FALSE(h.store().NextTimer().has_value());
 }
 
+// A live clock's timer that no longer matches its contact (the contact is gone, or holds
+// another timer) raises nothing and leaves the store as it was: no write of the contact, and the
+// contact is not left taken (the next event of the batch reads it as usual).
+TEST(LiveSlaTest, AStaleTimerLeavesTheContactAsItWas) {
+  Harness h;
+  const int64_t t0 = FakeClock::kDefaultStartMs;
+  ContactRef ref{.contact_id = "c1", .customer_id = "u1", .queue = "billing"};
+  h.Send(tb::MakeQueued(ref, t0));
+  std::optional<v1::Timer> held = h.store().NextTimer();
+  ASSERT_TRUE(held.has_value());
+  const std::string before = h.store().Dump();
+  const int64_t puts = h.store().contact_puts();
+
+  // Each under a timer key of its own (the engine deletes the timer it fires).
+  v1::Timer of_a_gone_contact = *held;
+  of_a_gone_contact.set_contact_id("gone");
+  of_a_gone_contact.set_timer_id("contact/gone/queue_wait/1");
+  v1::Timer not_held = *held;
+  not_held.set_timer_id(held->timer_id() + "-earlier");
+  for (const v1::Timer& stale : {of_a_gone_contact, not_held}) {
+    absl::StatusOr<Effects> fx = h.engine().OnTimer(stale, t0 + 9 * kSecond, h.store());
+    ASSERT_TRUE(fx.ok()) << fx.status();
+    EXPECT_TRUE(fx->alerts.empty());
+    EXPECT_EQ(h.store().contact_puts(), puts) << stale.contact_id();
+    EXPECT_EQ(h.store().Dump(), before) << stale.contact_id();
+  }
+
+  // The batch goes on: the contact is answered and its queue clock stops.
+  h.Send(tb::MakeAnswered(ref, t0 + 9 * kSecond));
+  EXPECT_GT(h.store().contact_puts(), puts);
+  EXPECT_FALSE(h.store().NextTimer().has_value() &&
+               h.store().NextTimer()->kind() == v1::CONTACT_LIVE_SLA);
+}
+
 TEST(LiveSlaTest, WarningsFollowTheLiveConfiguration) {
   const int64_t t0 = FakeClock::kDefaultStartMs;
   ContactRef ref{.contact_id = "c1", .customer_id = "u1"};
@@ -1262,6 +1296,16 @@ TEST(InMemoryStoreTest, ATakenContactCannotBeReadUntilPutBack) {
   EXPECT_EQ(store.GetContact("c2").status().code(), absl::StatusCode::kFailedPrecondition);
   ASSERT_TRUE(store.DeleteContact("c2").ok());
   EXPECT_TRUE(store.GetContact("c2").ok());
+  // Returned unchanged: readable again, nothing written; only the contact taken is returned.
+  EXPECT_EQ(store.ReturnContact("c1", v1::ContactState()).code(),
+            absl::StatusCode::kFailedPrecondition);
+  const int64_t puts = store.contact_puts();
+  ASSERT_TRUE(store.TakeContact("c1", taken).ok());
+  EXPECT_EQ(store.ReturnContact("c2", v1::ContactState()).code(),
+            absl::StatusCode::kFailedPrecondition);
+  ASSERT_TRUE(store.ReturnContact("c1", std::move(taken)).ok());
+  EXPECT_TRUE(store.ReadContact("c1", other).ok());
+  EXPECT_EQ(store.contact_puts(), puts);
 }
 
 // The in-memory store's hash indexes and recycled messages must not change what it stores:

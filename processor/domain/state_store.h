@@ -34,13 +34,21 @@ class StateStore {
   virtual absl::StatusOr<bool> ReadContact(std::string_view contact_id, v1::ContactState& out) {
     return ReadVia(GetContact(contact_id), out);
   }
-  // ReadContact for a caller that changes the contact and puts it back (PutContact) or deletes
-  // it before it reads it again or takes another: a store that keeps the batch's records may
-  // hand over its own message instead of a copy, and then fails a read of the contact until it
-  // is put back. Should the caller fail in between, the batch must not be committed (the
-  // runtime drops it). Defaults to ReadContact.
+  // ReadContact for a caller that changes the contact and puts it back (PutContact), deletes
+  // it or returns it unchanged (ReturnContact) before it reads it again or takes another: a store
+  // that keeps the batch's records may hand over its own message instead of a copy, and then fails
+  // a read of the contact until it is put back. Should the caller fail in between, the batch must
+  // not be committed (the runtime drops it). Defaults to ReadContact.
   virtual absl::StatusOr<bool> TakeContact(std::string_view contact_id, v1::ContactState& out) {
     return ReadContact(contact_id, out);
+  }
+  // Gives back a contact taken and left as it was (`contact` as TakeContact left it, cleared
+  // when there was none): the store keeps the contact as it was, without a write, and the
+  // contact can be read again. Defaults to nothing (the default TakeContact copied).
+  virtual absl::Status ReturnContact(std::string_view contact_id, v1::ContactState&& contact) {
+    (void)contact_id;
+    (void)contact;
+    return absl::OkStatus();
   }
 
   virtual absl::StatusOr<std::optional<v1::ComplaintCase>> GetCase(std::string_view case_id) = 0;

@@ -141,6 +141,7 @@ absl::StatusOr<std::optional<v1::ContactState>> InMemoryStore::GetContact(
 absl::Status InMemoryStore::PutContact(const v1::ContactState& contact) {
   if (absl::Status s = Check(); !s.ok()) return s;
   PutBack(contact.contact_id());
+  ++contact_puts_;
   PutCopied(contacts_, contact_index_, contact.contact_id(), contact);
   return absl::OkStatus();
 }
@@ -148,6 +149,7 @@ absl::Status InMemoryStore::PutContact(const v1::ContactState& contact) {
 absl::Status InMemoryStore::PutContact(v1::ContactState&& contact) {
   if (absl::Status s = Check(); !s.ok()) return s;
   PutBack(contact.contact_id());
+  ++contact_puts_;
   PutMoved(contacts_, contact_index_, spare_contact_, contact.contact_id(), std::move(contact));
   return absl::OkStatus();
 }
@@ -173,6 +175,17 @@ absl::StatusOr<bool> InMemoryStore::TakeContact(std::string_view contact_id,
     has_taken_ = true;
   }
   return found;
+}
+
+absl::Status InMemoryStore::ReturnContact(std::string_view contact_id, v1::ContactState&& contact) {
+  (void)contact;  // the taken contact was a copy
+  if (absl::Status s = Check(); !s.ok()) return s;
+  if (!has_taken_ || taken_contact_ != contact_id) {
+    return absl::FailedPreconditionError("contact '" + std::string(contact_id) +
+                                         "' returned, not taken");
+  }
+  has_taken_ = false;
+  return absl::OkStatus();
 }
 
 absl::Status InMemoryStore::DeleteContact(std::string_view contact_id) {

@@ -36,6 +36,8 @@ class InMemoryStore final : public domain::StateStore {
   // another before it is put back or deleted fails (FailedPrecondition), so that the engine's
   // tests catch a read between its take and its put.
   absl::StatusOr<bool> TakeContact(std::string_view contact_id, v1::ContactState& out) override;
+  // Ends a take without a write; fails (FailedPrecondition) for a contact not taken.
+  absl::Status ReturnContact(std::string_view contact_id, v1::ContactState&& contact) override;
   absl::StatusOr<std::optional<v1::ComplaintCase>> GetCase(std::string_view case_id) override;
   absl::Status PutCase(const v1::ComplaintCase& c) override;
   absl::Status PutCase(v1::ComplaintCase&& c) override;
@@ -52,6 +54,8 @@ class InMemoryStore final : public domain::StateStore {
 
   // Every call fails with Unavailable while set.
   void set_fail(bool fail) { fail_ = fail; }
+  // Contacts put (either overload) since the store was made: a test's measure of writes.
+  int64_t contact_puts() const { return contact_puts_; }
 
   const std::map<std::string, v1::ContactState, std::less<>>& contacts() const { return contacts_; }
   const std::map<std::string, v1::ComplaintCase, std::less<>>& cases() const { return cases_; }
@@ -92,6 +96,7 @@ class InMemoryStore final : public domain::StateStore {
   using Index = absl::flat_hash_map<std::string_view, typename Map<T>::iterator>;
 
   bool fail_ = false;
+  int64_t contact_puts_ = 0;
   // The contact taken and not yet put back or deleted (TakeContact), if `has_taken_`.
   std::string taken_contact_;
   bool has_taken_ = false;

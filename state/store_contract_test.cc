@@ -578,6 +578,56 @@ TEST(TaskState, AContactReturnedUnchangedIsNotWritten) {
   EXPECT_EQ(**stored, ContactWith("c", 5).SerializeAsString());
 }
 
+// A contact taken while the write of its last commit is in flight is handed over from that
+// write's records: the write still stores what was committed, an abort reads that from the
+// store, and a contact returned goes back to the write's records, or to the store's once landed.
+TEST(TaskState, AContactTakenFromTheWriteInFlight) {
+  const ScratchDir scratch("take_writing");
+  WriteQueue writer;
+  TaskState state = OpenState(scratch.path(), 1u << 20, &writer);
+  Gate gate;
+  ASSERT_TRUE(state.PutContact(ContactWith("a", 1)).ok());
+  gate.Close(writer);
+  ASSERT_TRUE(state.StartCommit({1, 1}).ok());
+  const int64_t reads = state.store_reads();
+  v1::ContactState a;
+  ASSERT_TRUE(state.TakeContact("a", a).ok());
+  EXPECT_EQ(a.transfers(), 1);
+  ASSERT_TRUE(state.ReturnContact("a", std::move(a)).ok());
+  v1::ContactState other;
+  ASSERT_TRUE(state.ReadContact("a", other).ok());
+  EXPECT_EQ(other.transfers(), 1);
+  EXPECT_EQ(state.store_reads(), reads) << "returned to the write's records";
+
+  ASSERT_TRUE(state.TakeContact("a", a).ok());
+  EXPECT_EQ(a.transfers(), 1);
+  a.set_transfers(2);
+  ASSERT_TRUE(state.PutContact(std::move(a)).ok());
+  ASSERT_TRUE(state.ReadContact("a", other).ok());
+  EXPECT_EQ(other.transfers(), 2);
+  gate.Open();
+  state.Discard();  // waits for the write: what it stored is the committed contact
+  ASSERT_TRUE(state.ReadContact("a", other).ok());
+  EXPECT_EQ(other.contact_id(), "a");
+  EXPECT_EQ(other.transfers(), 1);
+  EXPECT_EQ(state.store_reads(), reads + 1) << "not cached from the handed-over message";
+
+  // Returned after the write landed: read from the store, as it stands.
+  ASSERT_TRUE(state.PutContact(ContactWith("a", 3)).ok());
+  gate.Close(writer);
+  ASSERT_TRUE(state.StartCommit({2, 2}).ok());
+  ASSERT_TRUE(state.TakeContact("a", a).ok());
+  EXPECT_EQ(a.transfers(), 3);
+  gate.Open();
+  ASSERT_TRUE(state.FinishWrites().ok());
+  ASSERT_TRUE(state.ReturnContact("a", std::move(a)).ok());
+  ASSERT_TRUE(state.ReadContact("a", other).ok());
+  EXPECT_EQ(other.contact_id(), "a");
+  EXPECT_EQ(other.transfers(), 3);
+  EXPECT_EQ(state.store_reads(), reads + 2);
+  EXPECT_TRUE(state.PendingMutations().empty());
+}
+
 // A restore (or a rebuild) writes to the store directly: what the task state cached is dropped.
 TEST(TaskState, WritesToTheStoreBehindItsBackDropTheCache) {
   const ScratchDir scratch("cache_behind");

@@ -107,7 +107,22 @@ absl::StatusOr<bool> TaskState::Read(Records<T>& records, Family family, std::st
     from = From::kWriting;
     ++cache_hits_;  // a committed record still being written counts as answered by the cache
     if (!it->second) return found(false);
-    out = *it->second;
+    if (take) {
+      // The write needs only the serialized record: the message is handed over and the key
+      // leaves `writing`, and the cache, whose older record the write would have replaced once
+      // landed. Nothing reads it in `writing` again: the batch reads its own change from now
+      // on, and an abort waits for the write to land.
+      out = std::move(*it->second);
+      records.writing.erase(it);
+      if (auto cached = records.index.find(key); cached != records.index.end()) {
+        const auto node = cached->second;
+        records.cached_bytes -= node->bytes;
+        records.index.erase(cached);
+        records.cache.erase(node);
+      }
+    } else {
+      out = *it->second;
+    }
     return found(true);
   }
   CheckStoreWrites();
@@ -174,7 +189,10 @@ absl::Status TaskState::Return(Records<T>& records, Family family, std::string_v
         *it->second = std::move(value);
       }
       break;
-    case From::kWriting:  // copied, the write in flight kept its own
+    case From::kWriting:
+      // Back into `writing` while the write is in flight (an absent record stayed there);
+      // landed meanwhile, it is read from the store.
+      if (records.taken_present && writing_) records.writing.try_emplace(key, std::move(value));
       break;
     case From::kCache:
     case From::kStore:

@@ -155,7 +155,8 @@ class TaskState final : public domain::StateStore {
       size_t bytes = 0;  // as counted against the budget
     };
     absl::flat_hash_map<std::string, std::optional<T>, KeyHash, KeyEq> pending;
-    // The committed batch's changes while its write is in flight (see StartCommit).
+    // The committed batch's changes while its write is in flight (see StartCommit), less a
+    // record taken from it (see Read).
     absl::flat_hash_map<std::string, std::optional<T>, KeyHash, KeyEq> writing;
     // The key of a record handed over by Take and not yet put back, deleted or returned
     // (`has_taken`), where it came from and, from the cache or the store, its bytes as counted

@@ -10,4 +10,8 @@ if(CCSTREAM_BUILD_TESTS)
   ccstream_add_kafka_test(bench_harness
     COMMAND ${CMAKE_CURRENT_LIST_DIR}/harness/harness_test.sh ${PROJECT_BINARY_DIR}
     LABELS bench TIMEOUT 900)
+  # The harness's own parts that need no broker (reading /metrics).
+  add_test(NAME bench_harness_unit
+           COMMAND python3 ${CMAKE_CURRENT_LIST_DIR}/harness/harness_unit_test.py)
+  set_tests_properties(bench_harness_unit PROPERTIES LABELS unit TIMEOUT 60)
 endif()

@@ -14,6 +14,7 @@ Writes <out>/<date>-<host>.json and .md and prints the JSON as the last line of 
 """
 import argparse
 import datetime
+import http.client
 import json
 import os
 import platform
@@ -121,7 +122,9 @@ domain {{ pseudonymisation_key: "{KEY}" }}
         try:
             text = urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics",
                                           timeout=timeout).read().decode()
-        except OSError:
+        except (OSError, http.client.HTTPException):
+            # Not up yet, or a response cut off as the process exits (a drained run ends while
+            # the harness polls it).
             return None
         values = {}
         for line in text.splitlines():
@@ -138,7 +141,7 @@ domain {{ pseudonymisation_key: "{KEY}" }}
     def ready(port):
         try:
             return urllib.request.urlopen(f"http://127.0.0.1:{port}/readyz", timeout=1).status == 200
-        except OSError:
+        except (OSError, http.client.HTTPException):
             return False
 
     @staticmethod

@@ -1,0 +1,69 @@
+#!/usr/bin/env python3
+"""Unit tests of the harness's own parts that need no broker: reading ccstream's /metrics,
+including a response cut off as the process exits (a drained run ends while it is polled)."""
+import importlib.util
+import os
+import socket
+import threading
+import unittest
+
+spec = importlib.util.spec_from_file_location(
+    "harness", os.path.join(os.path.dirname(os.path.abspath(__file__)), "harness.py"))
+harness = importlib.util.module_from_spec(spec)
+spec.loader.exec_module(harness)
+
+
+class OneResponse:
+    """A server on a free port that answers one request with `raw` bytes, then closes."""
+
+    def __init__(self, raw):
+        self.sock = socket.socket()
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen(1)
+        self.port = self.sock.getsockname()[1]
+        self.thread = threading.Thread(target=self.serve, args=(raw,), daemon=True)
+        self.thread.start()
+
+    def serve(self, raw):
+        conn, _ = self.sock.accept()
+        with conn:
+            conn.recv(65536)
+            conn.sendall(raw)
+        self.sock.close()
+
+    def join(self):
+        self.thread.join(5)
+
+
+def response(body, length=None):
+    length = len(body) if length is None else length
+    return (f"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: {length}\r\n"
+            "Connection: close\r\n\r\n").encode() + body
+
+
+class MetricsTest(unittest.TestCase):
+    def test_sums_samples_and_keeps_labelled_ones(self):
+        server = OneResponse(response(
+            b"# HELP ccstream_x x\n# TYPE ccstream_x counter\n"
+            b'ccstream_x{kind="a"} 2\nccstream_x{kind="b"} 3.5\nccstream_y 7\n'))
+        values = harness.Harness.metrics(server.port, timeout=2)
+        server.join()
+        self.assertEqual(values["ccstream_x"], 5.5)
+        self.assertEqual(values['ccstream_x{kind="a"}'], 2.0)
+        self.assertEqual(values["ccstream_y"], 7.0)
+
+    def test_a_response_cut_off_reads_as_not_up(self):
+        server = OneResponse(response(b"ccstream_y 7\n", length=69774))
+        self.assertIsNone(harness.Harness.metrics(server.port, timeout=2))
+        server.join()
+
+    def test_nothing_listening_reads_as_not_up(self):
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            port = s.getsockname()[1]
+        self.assertIsNone(harness.Harness.metrics(port, timeout=1))
+        self.assertFalse(harness.Harness.ready(port))
+
+
+if __name__ == "__main__":
+    unittest.main()

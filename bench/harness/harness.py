@@ -261,6 +261,12 @@ domain {{ pseudonymisation_key: "{KEY}" }}
             total = last.get(f"ccstream_changelog_{what}_total")
             if total is not None:
                 detail[f"changelog_{what}_per_event"] = round(total / counted, 2)
+        # The time the processing thread waited for commits (transaction or offset commit).
+        commits = last.get("ccstream_batch_commit_seconds_count")
+        if commits:
+            waited = last.get("ccstream_batch_commit_seconds_sum", 0.0)
+            detail["commit_ms_per_batch"] = round(waited / commits * 1e3, 1)
+            detail["commit_s"] = round(waited, 2)
         self.details[name] = detail
         key = "eos" if mode == "EXACTLY_ONCE" else "alo"
         self.results[f"{key}_events_per_s"] = detail["sustained_events_per_s"]

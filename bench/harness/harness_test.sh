@@ -41,6 +41,13 @@ if len(files) != 1 or len(mds) != 1:
 doc = json.load(open(files[0]))
 if doc["results"] != r or "cpus" not in doc["machine"]:
     sys.exit("the file's results differ from the printed line, or the machine is missing")
+# Each throughput run reports what its state changes and its commits cost.
+for run in ["tp-exactly_once", "tp-at_least_once"]:
+    detail = doc["details"].get(run, {})
+    for figure in ["changelog_records_per_event", "changelog_bytes_per_event",
+                   "commit_ms_per_batch", "commit_s"]:
+        if not isinstance(detail.get(figure), (int, float)) or detail[figure] <= 0:
+            sys.exit(f"{run}: {figure} missing or not positive in {detail}")
 md = open(mds[0]).read()
 for word in ["EOS ÷ baseline", "EOS ÷ peer", "restore", "peer_p99_ms"]:
     if word not in md:

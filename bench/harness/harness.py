@@ -98,6 +98,7 @@ processing {{
   clock: {clock}
   commit_interval_ms: {self.args.commit_interval_ms}
   max_batch_events: {self.args.max_batch_events}
+  max_batch_bytes: {self.args.max_batch_bytes}
   catch_up_interval_ms: {self.args.catch_up_interval_ms}
   max_catch_up_batch_bytes: {self.args.max_catch_up_batch_bytes}
 }}
@@ -552,7 +553,8 @@ def main():
     p.add_argument("--latency-s", type=int, default=60)
     p.add_argument("--seed", type=int, default=42)
     p.add_argument("--commit-interval-ms", type=int, default=100)
-    p.add_argument("--max-batch-events", type=int, default=5000)
+    p.add_argument("--max-batch-events", type=int, default=10000)
+    p.add_argument("--max-batch-bytes", type=int, default=2097152)
     p.add_argument("--catch-up-interval-ms", type=int, default=0)
     p.add_argument("--max-catch-up-batch-bytes", type=int, default=2097152)
     p.add_argument("--peer-startup-s", type=float, default=10)
@@ -594,6 +596,7 @@ def main():
                       "latency_s": args.latency_s, "seed": args.seed, "partitions": PARTITIONS,
                       "commit_interval_ms": args.commit_interval_ms,
                       "max_batch_events": args.max_batch_events,
+                      "max_batch_bytes": args.max_batch_bytes,
                       "catch_up_interval_ms": args.catch_up_interval_ms,
                       "max_catch_up_batch_bytes": args.max_catch_up_batch_bytes},
            "results": r, "details": h.details,

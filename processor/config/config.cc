@@ -101,6 +101,8 @@ std::vector<domain::ConfigProblem> ValidateConfig(const v1::ProcessorConfig& con
   Require(processing.max_catch_up_batch_bytes() <= (uint64_t{1} << 32),
           "processing.max_catch_up_batch_bytes",
           absl::StrCat(processing.max_catch_up_batch_bytes(), " is above 4294967296"), problems);
+  Require(processing.max_batch_bytes() <= (uint64_t{1} << 32), "processing.max_batch_bytes",
+          absl::StrCat(processing.max_batch_bytes(), " is above 4294967296"), problems);
   Require(processing.poll_timeout_ms() <= 10'000, "processing.poll_timeout_ms",
           absl::StrCat(processing.poll_timeout_ms(), " is above 10000"), problems);
 

@@ -1,5 +1,6 @@
 #include "processor/runtime/pipeline.h"
 
+#include <algorithm>
 #include <chrono>
 #include <thread>
 
@@ -643,15 +644,24 @@ absl::Status Pipeline::RunLoop(const std::atomic<bool>& stop) {
   // Off (0) or not above the interval: the interval always.
   const auto catch_up = std::max<std::chrono::milliseconds>(
       interval, std::chrono::milliseconds(config_.processing().catch_up_interval_ms()));
-  const uint32_t max_batch = config_.processing().max_batch_events();
+  const uint32_t max_batch_events = config_.processing().max_batch_events();
+  const uint64_t max_batch_bytes = config_.processing().max_batch_bytes();
   const uint64_t max_catch_up_bytes = config_.processing().max_catch_up_batch_bytes();
   const int poll_ms = static_cast<int>(config_.processing().poll_timeout_ms());
   while (!stop.load()) {
     const auto batch_started = std::chrono::steady_clock::now();
     uint32_t in_batch = 0;
-    // Past the interval, a batch of a backlog runs to at most this many records: the byte bound
-    // over the last batch's changelog bytes per event (not extended before a batch committed;
-    // events that wrote no changelog are not bounded by it).
+    // A batch holds at most this many records: max_batch_events, and the byte bound over the
+    // last batch's changelog bytes per event (at least one record; unbounded by bytes before a
+    // batch committed and for events that wrote no changelog).
+    uint32_t max_batch = max_batch_events;
+    if (max_batch_bytes > 0 && changelog_bytes_per_event_ > 0) {
+      max_batch = static_cast<uint32_t>(std::clamp<double>(
+          static_cast<double>(max_batch_bytes) / changelog_bytes_per_event_, 1.0, max_batch));
+    }
+    // Past the interval, a batch of a backlog runs to at most this many records: the catch-up
+    // byte bound likewise (not extended before a batch committed; events that wrote no
+    // changelog are not bounded by it).
     uint32_t catch_up_max = max_batch;
     if (max_catch_up_bytes > 0 && changelog_bytes_per_event_ != 0) {
       catch_up_max = changelog_bytes_per_event_ < 0

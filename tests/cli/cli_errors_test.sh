@@ -59,6 +59,10 @@ cat >"$work/catchupbytes.textproto" <<'CFG'
 domain { pseudonymisation_key: "0123456789abcdef0123" }
 processing { max_catch_up_batch_bytes: 4294967297 }
 CFG
+cat >"$work/batchbytes.textproto" <<'CFG'
+domain { pseudonymisation_key: "0123456789abcdef0123" }
+processing { max_batch_bytes: 4294967297 }
+CFG
 cat >"$work/alertmanager.textproto" <<'CFG'
 domain { pseudonymisation_key: "0123456789abcdef0123" }
 alertmanager {
@@ -89,6 +93,8 @@ expect check_config_catch_up 2 'catchup.textproto:2: processing.catch_up_interva
   "$bin" check-config "$work/catchup.textproto"
 expect check_config_catch_up_bytes 2 'catchupbytes.textproto:2: processing.max_catch_up_batch_bytes: 4294967297 is above 4294967296' -- \
   "$bin" check-config "$work/catchupbytes.textproto"
+expect check_config_batch_bytes 2 'batchbytes.textproto:2: processing.max_batch_bytes: 4294967297 is above 4294967296' -- \
+  "$bin" check-config "$work/batchbytes.textproto"
 expect check_config_alertmanager 2 'alertmanager.textproto:3: alertmanager.url: .* must start with http://' -- \
   "$bin" check-config "$work/alertmanager.textproto"
 expect check_config_state 2 'state.textproto:4: state.write_buffers_mib: 128 is outside 8..block_cache_mib \(64\)' -- \

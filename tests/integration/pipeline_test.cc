@@ -428,8 +428,9 @@ class CatchUpBatchTest : public ::testing::Test {
   // `value_bytes` of changelog per event, against a catch-up batch bound of `max_bytes`.
   int64_t Run(uint32_t catch_up_interval_ms, int backlog, int live, size_t value_bytes = 0,
               uint64_t max_bytes = 0) {
-    config_.mutable_processing()->set_commit_interval_ms(1);
+    config_.mutable_processing()->set_commit_interval_ms(commit_interval_ms_);
     config_.mutable_processing()->set_max_batch_events(100);
+    config_.mutable_processing()->set_max_batch_bytes(max_batch_bytes_);
     config_.mutable_processing()->set_catch_up_interval_ms(catch_up_interval_ms);
     config_.mutable_processing()->set_max_catch_up_batch_bytes(max_bytes);
     Produce(0, backlog);
@@ -478,6 +479,9 @@ class CatchUpBatchTest : public ::testing::Test {
     return (*pipeline)->stats().batches.load();
   }
 
+  // The commit interval and the byte bound of every batch that Run sets.
+  uint32_t commit_interval_ms_ = 1;
+  uint64_t max_batch_bytes_ = 0;
   // Committed batches in ccstream_batch_events by its `behind` label, after Run.
   int64_t behind_batches_ = -1;
   int64_t live_batches_ = -1;
@@ -516,6 +520,28 @@ TEST_F(CatchUpBatchTest, TheChangelogBytesPerEventBoundABacklogBatch) {
 TEST_F(CatchUpBatchTest, WithoutAByteBoundMaxBatchEventsBoundsIt) {
   const int64_t batches = Run(/*catch_up_interval_ms=*/60'000, /*backlog=*/600, /*live=*/0,
                               /*value_bytes=*/1000, /*max_bytes=*/0);
+  EXPECT_GE(batches, 6);
+  EXPECT_LE(batches, 7);
+}
+
+// Without catch-up, max_batch_bytes closes every batch before max_batch_events (and the
+// interval, here 60 s): 1,000 bytes of changelog per event (and its key) against 30,000, so
+// batches of ~29 events once the first (bounded by max_batch_events: nothing is known of its
+// bytes yet) has committed; 100 each without the bound.
+TEST_F(CatchUpBatchTest, TheChangelogBytesPerEventBoundEveryBatch) {
+  commit_interval_ms_ = 60'000;
+  max_batch_bytes_ = 30'000;
+  const int64_t batches = Run(/*catch_up_interval_ms=*/0, /*backlog=*/600, /*live=*/0,
+                              /*value_bytes=*/1000);
+  EXPECT_GE(batches, 17);
+  EXPECT_LE(batches, 22);
+}
+
+// Events that write no changelog are not bounded by bytes.
+TEST_F(CatchUpBatchTest, EventsWithoutStateChangesAreNotBoundedByBytes) {
+  commit_interval_ms_ = 60'000;
+  max_batch_bytes_ = 30'000;
+  const int64_t batches = Run(/*catch_up_interval_ms=*/0, /*backlog=*/600, /*live=*/0);
   EXPECT_GE(batches, 6);
   EXPECT_LE(batches, 7);
 }

@@ -63,11 +63,13 @@ class TaskState final : public domain::StateStore {
   absl::Status PutContact(v1::ContactState&& contact) override;
   absl::Status DeleteContact(std::string_view contact_id) override;
   absl::StatusOr<bool> ReadContact(std::string_view contact_id, v1::ContactState& out) override;
-  // Hands over the batch's own record, or the cache's (dropped from the cache: it holds
-  // committed records only, and the put-back record is cached once written), without a copy;
-  // from the write in flight or the store as ReadContact (not cached). Until the contact is put
-  // back or deleted, reading it, taking another and StartCommit fail.
+  // Hands over the batch's own record, the cache's (dropped from the cache: it holds committed
+  // records only, and the put-back record is cached once written) or the write in flight's
+  // (which needs only the serialized record), without a copy; from the store as ReadContact (not
+  // cached). Until the contact is put back, deleted or returned, reading it, taking another and
+  // StartCommit fail.
   absl::StatusOr<bool> TakeContact(std::string_view contact_id, v1::ContactState& out) override;
+  // Puts a contact taken and left unchanged back where it was found, without a write.
   absl::Status ReturnContact(std::string_view contact_id, v1::ContactState&& contact) override;
   absl::StatusOr<std::optional<v1::ComplaintCase>> GetCase(std::string_view case_id) override;
   absl::Status PutCase(const v1::ComplaintCase& c) override;

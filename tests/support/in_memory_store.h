@@ -33,8 +33,8 @@ class InMemoryStore final : public domain::StateStore {
   absl::Status DeleteContact(std::string_view contact_id) override;
   absl::StatusOr<bool> ReadContact(std::string_view contact_id, v1::ContactState& out) override;
   // A copy, as ReadContact, held to the contract of TakeContact: reading the contact or taking
-  // another before it is put back or deleted fails (FailedPrecondition), so that the engine's
-  // tests catch a read between its take and its put.
+  // another before it is put back, deleted or returned fails (FailedPrecondition), so that the
+  // engine's tests catch a read between its take and its put.
   absl::StatusOr<bool> TakeContact(std::string_view contact_id, v1::ContactState& out) override;
   // Ends a take without a write; fails (FailedPrecondition) for a contact not taken.
   absl::Status ReturnContact(std::string_view contact_id, v1::ContactState&& contact) override;

@@ -26,6 +26,14 @@ void TaskState::ForgetCache(Records<T>& records) {
   records.cached_bytes = 0;
 }
 
+template <typename T>
+void TaskState::Evict(Records<T>& records, typename Records<T>::Index::iterator entry) {
+  const auto node = entry->second;
+  records.cached_bytes -= node->bytes;
+  records.index.erase(entry);
+  records.cache.erase(node);
+}
+
 void TaskState::CheckStoreWrites() {
   const uint64_t writes = store_->writes();
   // The write in flight, if any, is this object's own.
@@ -42,13 +50,12 @@ void TaskState::Remember(Records<T>& records, std::string_view key, std::optiona
   const size_t budget = options_.cache_bytes / 3;
   const size_t bytes = key.size() + value_bytes + kCachedRecordOverhead;
   if (auto it = records.index.find(key); it != records.index.end()) {
-    const auto cached = it->second;
-    records.cached_bytes -= cached->bytes;
     if (bytes > budget) {  // too large to keep at all
-      records.index.erase(it);
-      records.cache.erase(cached);
+      Evict(records, it);
       return;
     }
+    const auto cached = it->second;
+    records.cached_bytes -= cached->bytes;
     // Updated in place (its key and list node reused) and made the most recently used.
     cached->value = std::move(value);
     cached->bytes = bytes;
@@ -61,9 +68,7 @@ void TaskState::Remember(Records<T>& records, std::string_view key, std::optiona
   records.cached_bytes += bytes;
   // The record just cached fits the budget alone, so it is never the one evicted.
   while (records.cached_bytes > budget) {
-    records.cached_bytes -= records.cache.back().bytes;
-    records.index.erase(records.cache.back().key);
-    records.cache.pop_back();
+    Evict(records, records.index.find(records.cache.back().key));
   }
 }
 
@@ -115,10 +120,7 @@ absl::StatusOr<bool> TaskState::Read(Records<T>& records, Family family, std::st
       out = std::move(*it->second);
       records.writing.erase(it);
       if (auto cached = records.index.find(key); cached != records.index.end()) {
-        const auto node = cached->second;
-        records.cached_bytes -= node->bytes;
-        records.index.erase(cached);
-        records.cache.erase(node);
+        Evict(records, cached);
       }
     } else {
       out = *it->second;
@@ -134,9 +136,7 @@ absl::StatusOr<bool> TaskState::Read(Records<T>& records, Family family, std::st
     if (take) {
       out = std::move(*cached->value);
       records.taken_bytes = cached->bytes - key.size() - kCachedRecordOverhead;
-      records.cached_bytes -= cached->bytes;
-      records.index.erase(it);
-      records.cache.erase(cached);
+      Evict(records, it);
     } else {
       records.cache.splice(records.cache.begin(), records.cache, cached);
       out = *cached->value;

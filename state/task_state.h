@@ -170,8 +170,9 @@ class TaskState final : public domain::StateStore {
     bool taken_present = false;
     size_t taken_bytes = 0;
     std::list<Cached> cache;  // most recently used first
-    absl::flat_hash_map<std::string_view, typename std::list<Cached>::iterator, KeyHash, KeyEq>
-        index;
+    using Index =
+        absl::flat_hash_map<std::string_view, typename std::list<Cached>::iterator, KeyHash, KeyEq>;
+    Index index;
     size_t cached_bytes = 0;
   };
   // Reads `key` into `out`; `take`: Take's hand-over (see TakeContact).
@@ -193,6 +194,9 @@ class TaskState final : public domain::StateStore {
                 size_t value_bytes);
   template <typename T>
   static void ForgetCache(Records<T>& records);
+  // Drops one cached record, given its index entry.
+  template <typename T>
+  static void Evict(Records<T>& records, typename Records<T>::Index::iterator entry);
   template <typename T>
   static void Serialize(const Records<T>& records, Family family, std::vector<Mutation>& out);
   // Moves a written record from `writing` to the cache.

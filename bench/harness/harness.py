@@ -262,12 +262,7 @@ domain {{ pseudonymisation_key: "{KEY}" }}
             total = last.get(f"ccstream_changelog_{what}_total")
             if total is not None:
                 detail[f"changelog_{what}_per_event"] = round(total / counted, 2)
-        # The time the processing thread waited for commits (transaction or offset commit).
-        commits = last.get("ccstream_batch_commit_seconds_count")
-        if commits:
-            waited = last.get("ccstream_batch_commit_seconds_sum", 0.0)
-            detail["commit_ms_per_batch"] = round(waited / commits * 1e3, 1)
-            detail["commit_s"] = round(waited, 2)
+        add_commit_figures(detail, last)
         self.details[name] = detail
         key = "eos" if mode == "EXACTLY_ONCE" else "alo"
         self.results[f"{key}_events_per_s"] = detail["sustained_events_per_s"]
@@ -329,14 +324,19 @@ domain {{ pseudonymisation_key: "{KEY}" }}
                 if self.exited(proc) or time.monotonic() > deadline:
                     raise RuntimeError(f"ccstream {who} did not become ready; see {name}.log")
                 time.sleep(0.1)
+        scraped = None
         try:
             out = last_json(self.tool("latency", "--bootstrap", self.bootstrap, "--input",
                                       input_topic, "--alerts", alerts, "--rate", self.args.rate,
                                       "--duration-s", self.args.latency_s + LATENCY_WARMUP_S,
                                       "--warmup-s", LATENCY_WARMUP_S, "--lead-s", 30,
                                       "--seed", self.args.seed), f"latency {who}")
+            if who != "peer":
+                scraped = self.metrics(port)
         finally:
             self.stop(proc, timeout=60)
+        if scraped:
+            add_commit_figures(out, scraped)
         self.details[name] = out
         self.results[f"{who}_p50_ms"] = out["p50_ms"]
         self.results[f"{who}_p99_ms"] = out["p99_ms"]
@@ -446,6 +446,18 @@ MEMORY_SERIES = {
     **{f"rocksdb_{kind}": f'ccstream_rocksdb_memory_bytes{{kind="{kind}"}}'
        for kind in ("block_cache", "memtables", "table_readers")},
 }
+
+
+def add_commit_figures(detail, values):
+    """Adds to `detail` the time the processing thread waited for commits (transaction or offset
+    commit) as of one scrape of /metrics: the commits, their wait in all (commit_s) and per commit
+    (commit_ms_per_batch)."""
+    commits = values.get("ccstream_batch_commit_seconds_count")
+    if commits:
+        waited = values.get("ccstream_batch_commit_seconds_sum", 0.0)
+        detail["commit_ms_per_batch"] = round(waited / commits * 1e3, 1)
+        detail["commit_s"] = round(waited, 2)
+        detail["commits"] = int(commits)
 
 
 def memory_mib(values):

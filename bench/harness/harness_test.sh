@@ -48,6 +48,12 @@ for run in ["tp-exactly_once", "tp-at_least_once"]:
                    "commit_ms_per_batch", "commit_s"]:
         if not isinstance(detail.get(figure), (int, float)) or detail[figure] <= 0:
             sys.exit(f"{run}: {figure} missing or not positive in {detail}")
+# The latency runs of ccstream report their commits too (the wait per commit bounds the latency).
+for run in ["lat-eos", "lat-alo"]:
+    detail = doc["details"].get(run, {})
+    for figure in ["commit_ms_per_batch", "commits"]:
+        if not isinstance(detail.get(figure), (int, float)) or detail[figure] <= 0:
+            sys.exit(f"{run}: {figure} missing or not positive in {detail}")
 md = open(mds[0]).read()
 for word in ["EOS ÷ baseline", "EOS ÷ peer", "restore", "peer_p99_ms"]:
     if word not in md:

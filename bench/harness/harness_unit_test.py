@@ -65,5 +65,19 @@ class MetricsTest(unittest.TestCase):
         self.assertFalse(harness.Harness.ready(port))
 
 
+class CommitFiguresTest(unittest.TestCase):
+    def test_the_wait_per_commit_and_in_all(self):
+        detail = {}
+        harness.add_commit_figures(detail, {"ccstream_batch_commit_seconds_count": 40.0,
+                                            "ccstream_batch_commit_seconds_sum": 1.5})
+        self.assertEqual(detail, {"commit_ms_per_batch": 37.5, "commit_s": 1.5, "commits": 40})
+
+    def test_nothing_added_before_a_commit(self):
+        detail = {"alerts": 3}
+        harness.add_commit_figures(detail, {"ccstream_batch_commit_seconds_count": 0.0})
+        harness.add_commit_figures(detail, {})
+        self.assertEqual(detail, {"alerts": 3})
+
+
 if __name__ == "__main__":
     unittest.main()

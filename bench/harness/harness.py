@@ -92,7 +92,7 @@ class Harness:
   alerts_topic: "{self.prefix}.{name}.alerts"
   dead_letter_topic: "{self.prefix}.{name}.dead"
   changelog_topic: "{self.prefix}.{name}.changelog"
-}}
+{self.producer_properties()}}}
 processing {{
   guarantee: {guarantee}
   clock: {clock}
@@ -107,6 +107,12 @@ state {{ dir: "{state_dir}" }}
 domain {{ pseudonymisation_key: "{KEY}" }}
 """)
         return path
+
+    def producer_properties(self):
+        """The config lines of the producer properties asked for (none: ccstream's defaults)."""
+        if self.args.linger_ms is None:
+            return ""
+        return f'  producer_properties {{ key: "linger.ms" value: "{self.args.linger_ms}" }}\n'
 
     def start_ccstream(self, config, name, drain=False):
         argv = [self.args.ccstream, "run", "--config", config]
@@ -564,11 +570,13 @@ def main():
     p.add_argument("--rate", type=int, default=5000)
     p.add_argument("--latency-s", type=int, default=60)
     p.add_argument("--seed", type=int, default=42)
-    p.add_argument("--commit-interval-ms", type=int, default=100)
+    p.add_argument("--commit-interval-ms", type=int, default=50)
     p.add_argument("--max-batch-events", type=int, default=10000)
     p.add_argument("--max-batch-bytes", type=int, default=2097152)
     p.add_argument("--catch-up-interval-ms", type=int, default=0)
     p.add_argument("--max-catch-up-batch-bytes", type=int, default=2097152)
+    p.add_argument("--linger-ms", type=int, default=None,
+                   help="ccstream's producer linger.ms (default: ccstream's own)")
     p.add_argument("--peer-startup-s", type=float, default=10)
     p.add_argument("--prefix", default="bench",
                    help="prefix of every topic and group name (several runs on one broker)")

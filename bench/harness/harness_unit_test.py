@@ -1,10 +1,12 @@
 #!/usr/bin/env python3
 """Unit tests of the harness's own parts that need no broker: reading ccstream's /metrics,
-including a response cut off as the process exits (a drained run ends while it is polled)."""
+including a response cut off as the process exits (a drained run ends while it is polled); the
+commit figures taken from it; the producer properties of the configurations it writes."""
 import importlib.util
 import os
 import socket
 import threading
+import types
 import unittest
 
 spec = importlib.util.spec_from_file_location(
@@ -77,6 +79,20 @@ class CommitFiguresTest(unittest.TestCase):
         harness.add_commit_figures(detail, {"ccstream_batch_commit_seconds_count": 0.0})
         harness.add_commit_figures(detail, {})
         self.assertEqual(detail, {"alerts": 3})
+
+
+class ProducerPropertiesTest(unittest.TestCase):
+    @staticmethod
+    def harness_with(linger_ms):
+        return harness.Harness(types.SimpleNamespace(bootstrap="b:1", prefix="p", work="/tmp",
+                                                     linger_ms=linger_ms))
+
+    def test_none_unless_asked(self):
+        self.assertEqual(self.harness_with(None).producer_properties(), "")
+
+    def test_the_linger_asked_for(self):
+        self.assertEqual(self.harness_with(1).producer_properties(),
+                         '  producer_properties { key: "linger.ms" value: "1" }\n')
 
 
 if __name__ == "__main__":

@@ -16,6 +16,9 @@ constexpr int kTxnTimeoutMs = 30'000;
 // How long a resume waits for the answer to the request that wakes the fetchers (see
 // kafka::ResumeAndFetch); no answer in time only delays the first fetch.
 constexpr int kWakeFetchTimeoutMs = 200;
+// On the wall clock, how often a batch looks for due timers between two records (and again at
+// its end): the firing is spread over the batch instead of pausing the reading at its end.
+constexpr auto kTickEvery = std::chrono::milliseconds(5);
 
 int64_t WallNowMs() { return absl::ToUnixMillis(absl::Now()); }
 
@@ -648,6 +651,8 @@ absl::Status Pipeline::RunLoop(const std::atomic<bool>& stop) {
   const uint64_t max_batch_bytes = config_.processing().max_batch_bytes();
   const uint64_t max_catch_up_bytes = config_.processing().max_catch_up_batch_bytes();
   const int poll_ms = static_cast<int>(config_.processing().poll_timeout_ms());
+  const bool wall_clock = config_.processing().clock() == v1::ProcessingConfig::WALL_CLOCK;
+  auto next_tick = std::chrono::steady_clock::now() + kTickEvery;
   while (!stop.load()) {
     const auto batch_started = std::chrono::steady_clock::now();
     uint32_t in_batch = 0;
@@ -704,9 +709,16 @@ absl::Status Pipeline::RunLoop(const std::atomic<bool>& stop) {
           break;
       }
       if (Drained()) break;
+      if (wall_clock) {
+        if (const auto now = std::chrono::steady_clock::now(); now >= next_tick) {
+          if (absl::Status s = Tick(); !s.ok()) return s;
+          next_tick = now + kTickEvery;
+        }
+      }
     }
     if (absl::Status s = ResumeRestored(); !s.ok()) return s;
     if (absl::Status s = Tick(); !s.ok()) return s;
+    next_tick = std::chrono::steady_clock::now() + kTickEvery;
     batch_behind_ = behind && in_batch > 0;
     if (absl::Status s = CommitBatch(); !s.ok()) return s;
     if (!fatal_.ok()) return fatal_;

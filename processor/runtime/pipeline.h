@@ -53,7 +53,8 @@ class EventHandler {
   virtual ~EventHandler() = default;
   virtual absl::Status OnEvent(int32_t partition, const v1::ContactEvent& event, int64_t now_ms,
                                HandlerOutput& out) = 0;
-  // Called about every commit interval for each assigned partition with its clock.
+  // Called for each assigned partition with its clock at the end of every batch and, on the
+  // wall clock, also within a batch, about every 5 ms between two records or empty polls.
   virtual absl::Status OnTick(int32_t partition, int64_t now_ms, HandlerOutput& out) {
     (void)partition, (void)now_ms, (void)out;
     return absl::OkStatus();

@@ -376,6 +376,51 @@ TEST(PipelineEventTimeTest, AnAbortRewindsTheStreamClockWithTheOffsets) {
   EXPECT_EQ(handler.ahead, 0) << "OnTick got a clock ahead of the events that count";
 }
 
+// On the wall clock, due timers are looked for within a batch too (every few milliseconds,
+// between two records or empty polls), not only at its end: a timer is not held back by the
+// commit interval, and firing them does not pause the reading at the end of every batch.
+class TickCountingHandler : public runtime::EventHandler {
+ public:
+  absl::Status OnEvent(int32_t, const v1::ContactEvent&, int64_t, HandlerOutput&) override {
+    ++events;
+    return absl::OkStatus();
+  }
+  absl::Status OnTick(int32_t, int64_t, HandlerOutput&) override {
+    ++ticks;
+    return absl::OkStatus();
+  }
+  std::atomic<int> events{0};
+  std::atomic<int> ticks{0};
+};
+
+TEST(PipelineWallClockTest, DueTimersAreLookedForWithinABatch) {
+  v1::ProcessorConfig config;
+  auto* kafka = config.mutable_kafka();
+  ASSERT_TRUE(UseOnePartitionTopics(*kafka, absl::StrCat("ticks-", NowMs())).ok());
+  config.mutable_processing()->set_clock(v1::ProcessingConfig::WALL_CLOCK);
+  config.mutable_processing()->set_commit_interval_ms(10'000);
+  config.mutable_processing()->set_poll_timeout_ms(10);
+  TickCountingHandler handler;
+  prometheus::Registry registry;
+  runtime::PipelineProbe probe(registry);
+  auto pipeline = runtime::Pipeline::Create(config, handler, probe);
+  ASSERT_TRUE(pipeline.ok()) << pipeline.status();
+  std::atomic<bool> stop{false};
+  absl::Status result;
+  std::thread runner([&] { result = (*pipeline)->Run(stop); });
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+  while (std::chrono::steady_clock::now() < deadline && handler.ticks.load() == 0) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  // Within one 10 s batch: ticks every few ms (~200 in 2 s) rather than one at its end.
+  std::this_thread::sleep_for(std::chrono::seconds(2));
+  const int ticks = handler.ticks.load();
+  stop = true;
+  runner.join();
+  EXPECT_TRUE(result.ok()) << result;
+  EXPECT_GE(ticks, 20) << "the wall clock ticked only at the end of the batch";
+}
+
 // Batches while behind the input: with a backlog, a batch runs past commit_interval_ms to
 // catch_up_interval_ms (here to max_batch_events first); once the input is drained (polls come
 // back empty, partitions reach their end), the interval closes batches again.

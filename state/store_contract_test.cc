@@ -731,6 +731,10 @@ TEST_P(TaskStateModelTest, RecordsAgreeWithAModelAcrossCommitsAndAborts) {
   using Model = std::map<std::pair<int, std::string>, int>;
   Model committed;
   Model live;  // committed with this batch's changes
+  // A batch sealed and not yet posted (Seal, as AT_LEAST_ONCE ends a batch): committed with
+  // its changes; `live` then holds those and the open batch's.
+  bool sealed = false;
+  Model sealed_model;
   std::mt19937_64 rng(20261202 + cache_bytes + (with_writer ? 1 : 0));
   auto read = [&](int family, const std::string& key) -> std::optional<int> {
     switch (family) {
@@ -863,7 +867,30 @@ TEST_P(TaskStateModelTest, RecordsAgreeWithAModelAcrossCommitsAndAborts) {
     } else if (op < 90) {
       if (rng() % 3 == 0) (void)state.PendingMutations();  // as the changelog collects them
       gate.Open();                                         // the commit waits for the write before
-      if (!with_writer) {
+      if (sealed) {
+        // Its outputs acknowledged, the sealed batch is written; the open batch goes on.
+        if (with_writer && rng() % 2 == 0) gate.Close(writer);
+        ASSERT_TRUE(state.Post({++offset, offset}).ok()) << "step " << step;
+        EXPECT_EQ(state.committed_offsets().input, offset);
+        sealed = false;
+        committed = sealed_model;
+        if (with_writer) {
+          in_flight = 1 + static_cast<int>(rng() % 8);
+        } else {
+          check_store(step);
+        }
+      } else if (rng() % 2 == 0) {
+        // Set aside, nothing written: the store keeps what was committed before.
+        const int64_t committed_input = state.committed_offsets().input;
+        ASSERT_TRUE(state.Seal().ok()) << "step " << step;
+        EXPECT_TRUE(state.sealed());
+        EXPECT_EQ(state.Seal().code(), absl::StatusCode::kFailedPrecondition);
+        EXPECT_EQ(state.committed_offsets().input, committed_input);
+        sealed = true;
+        sealed_model = live;
+        in_flight = 0;  // the seal waited for the write before
+        check_store(step);
+      } else if (!with_writer) {
         ASSERT_TRUE(state.Commit({++offset, offset}).ok());
         committed = live;
         check_store(step);
@@ -877,12 +904,15 @@ TEST_P(TaskStateModelTest, RecordsAgreeWithAModelAcrossCommitsAndAborts) {
       }
     } else if (op < 97) {
       gate.Open();
-      state.Discard();
+      state.Discard();  // with the sealed batch, if any
+      EXPECT_FALSE(state.sealed());
       live = committed;
+      sealed = false;
     } else {
       // Between batches, a write that does not go through the task state (a restore).
       gate.Open();
       state.Discard();
+      sealed = false;
       ++version;
       const Mutation m = rng() % 2 == 0 ? encode(family, key, version)
                                         : Mutation{static_cast<Family>(family), key, std::nullopt};
@@ -952,7 +982,9 @@ TEST_P(TimerModelTest, TimerScansAgreeWithAModelAcrossCommitsAndAborts) {
   int in_flight = 0;
   using Key = std::pair<int64_t, std::string>;
   std::set<Key> committed;
-  std::set<Key> live;  // committed with this batch's changes
+  std::set<Key> live;   // committed with this batch's changes
+  bool sealed = false;  // a batch sealed and not yet posted, committed with its changes:
+  std::set<Key> sealed_model;
   std::mt19937_64 rng(20261201 + (with_writer ? 1 : 0));
   int64_t now = 0;
   int next_id = 0;
@@ -992,18 +1024,31 @@ TEST_P(TimerModelTest, TimerScansAgreeWithAModelAcrossCommitsAndAborts) {
       cancelled.reset();
     } else if (op < 92) {
       gate.Open();  // the commit waits for the write before
-      if (with_writer) {
+      if (sealed) {
+        if (with_writer && rng() % 2 == 0) gate.Close(writer);
+        ASSERT_TRUE(state.Post(Offsets{step, step}).ok()) << "step " << step;
+        if (with_writer) in_flight = 1 + static_cast<int>(rng() % 8);
+        committed = sealed_model;
+        sealed = false;
+      } else if (rng() % 2 == 0) {
+        ASSERT_TRUE(state.Seal().ok()) << "step " << step;
+        in_flight = 0;  // the seal waited for the write before
+        sealed_model = live;
+        sealed = true;
+      } else if (with_writer) {
         if (rng() % 2 == 0) gate.Close(writer);
         ASSERT_TRUE(state.StartCommit(Offsets{step, step}).ok());
         in_flight = 1 + static_cast<int>(rng() % 8);
+        committed = live;
       } else {
         ASSERT_TRUE(state.Commit(Offsets{step, step}).ok());
+        committed = live;
       }
-      committed = live;
     } else {
       gate.Open();
-      state.Discard();
+      state.Discard();  // with the sealed batch, if any: its fired timers are pending again
       live = committed;
+      sealed = false;
     }
     if (in_flight > 0 && --in_flight == 0) {
       gate.Open();

@@ -10,7 +10,7 @@ TaskState::TaskState(std::shared_ptr<TaskStore> store, const TaskStateOptions& o
     : store_(std::move(store)), options_(options), store_writes_(store_->writes()) {}
 
 TaskState::~TaskState() {
-  if (writing_) writing_->done.wait();
+  if (writing_ && writing_->posted) writing_->done.wait();
 }
 
 namespace {
@@ -482,6 +482,12 @@ absl::Status TaskState::Commit(const Offsets& offsets) {
 }
 
 absl::Status TaskState::StartCommit(const Offsets& offsets) {
+  if (absl::Status s = Seal(); !s.ok()) return s;
+  return Post(offsets);
+}
+
+absl::Status TaskState::Seal() {
+  if (sealed()) return absl::FailedPreconditionError("a sealed batch was not posted");
   // A record taken and not put back would be missing from the batch.
   if (contacts_.has_taken) return TakenError(Family::kContacts, contacts_.taken);
   if (cases_.has_taken) return TakenError(Family::kCases, cases_.taken);
@@ -491,7 +497,7 @@ absl::Status TaskState::StartCommit(const Offsets& offsets) {
   auto write = std::make_unique<Write>();
   PendingMutations();
   write->mutations = std::move(mutations_);
-  write->offsets = offsets;
+  write->floor_before = timers_floor_;
   // Below the scan start, every stored key was deleted by this batch: once written they are
   // gone, and only this batch's new timers can lie below it. (The scans meanwhile see the
   // batch's timers in `writing_`, whatever the store holds yet.)
@@ -514,6 +520,15 @@ absl::Status TaskState::StartCommit(const Offsets& offsets) {
   customers_.pending.clear();
   mutations_.clear();
   mutations_built_ = false;
+  writing_ = std::move(write);
+  return absl::OkStatus();
+}
+
+absl::Status TaskState::Post(const Offsets& offsets) {
+  if (!sealed()) return absl::FailedPreconditionError("no sealed batch to post");
+  Write* write = writing_.get();
+  write->offsets = offsets;
+  write->posted = true;
   if (options_.writer == nullptr) {
     std::promise<absl::Status> done;
     done.set_value(store_->Write(write->mutations, offsets));
@@ -527,12 +542,11 @@ absl::Status TaskState::StartCommit(const Offsets& offsets) {
       done->set_value(store->Write(*mutations, offsets));
     });
   }
-  writing_ = std::move(write);
   return absl::OkStatus();
 }
 
 absl::Status TaskState::FinishWrites() {
-  if (!writing_) return write_error_;
+  if (!writing_ || !writing_->posted) return write_error_;
   absl::Status status = writing_->done.get();
   store_writes_ = store_->writes();
   if (status.ok() && options_.cache_bytes > 0) {
@@ -577,10 +591,18 @@ absl::Status TaskState::FinishWrites() {
 }
 
 Offsets TaskState::committed_offsets() const {
-  return writing_ ? writing_->offsets : store_->offsets();
+  return writing_ && writing_->posted ? writing_->offsets : store_->offsets();
 }
 
 void TaskState::Discard() {
+  if (sealed()) {
+    // Never written: the store, and so the cache, hold what was before it.
+    contacts_.writing.clear();
+    cases_.writing.clear();
+    customers_.writing.clear();
+    timers_floor_ = std::move(writing_->floor_before);
+    writing_.reset();
+  }
   (void)FinishWrites();  // a failed write is reported by the next commit
   contacts_.pending.clear();
   cases_.pending.clear();

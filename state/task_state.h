@@ -105,16 +105,29 @@ class TaskState final : public domain::StateStore {
   absl::Status Commit(const Offsets& offsets);
   // Starts writing the batch's changes with the offsets (on the writer's thread, when there is
   // one) and starts a new batch; the changes stay readable meanwhile. Waits first for the write
-  // before (FinishWrites) and returns its error, if any.
+  // before (FinishWrites) and returns its error, if any. Seal, then Post.
   absl::Status StartCommit(const Offsets& offsets);
+  // Sets the batch's changes aside and starts a new batch: they stay readable (as a write in
+  // flight would), unwritten until Post writes them, or Discard forgets them with the new
+  // batch's. So a batch can go on while Kafka has yet to acknowledge the one before. Waits first
+  // for the write before (FinishWrites) and returns its error, if any; fails while a sealed
+  // batch waits for its Post.
+  absl::Status Seal();
+  // Starts writing the sealed changes with the offsets, as StartCommit does; fails without a
+  // sealed batch.
+  absl::Status Post(const Offsets& offsets);
+  // A batch is sealed and not yet posted.
+  bool sealed() const { return writing_ != nullptr && !writing_->posted; }
   // Waits for the write StartCommit started, if any; its records move to the cache. A failed
   // write's error is returned, and again by every later StartCommit: the store no longer holds
   // what was committed.
   absl::Status FinishWrites();
-  // The offsets of the last commit (those of the write in flight, if any).
+  // The offsets of the last commit (those of the write in flight, if any; not a sealed
+  // batch's).
   Offsets committed_offsets() const;
-  // Forgets the batch's changes (the transaction was aborted), after the write in flight, if
-  // any, finished. The cache holds committed records only, so reads see what the store holds.
+  // Forgets the batch's changes (the transaction was aborted) and those of a sealed batch not
+  // yet posted, after the write in flight, if any, finished. The cache holds committed records
+  // only, so reads see what the store holds.
   void Discard();
 
   TaskStore& store() { return *store_; }
@@ -238,6 +251,8 @@ class TaskState final : public domain::StateStore {
     std::vector<Mutation> mutations;
     Offsets offsets;
     std::future<absl::Status> done;
+    bool posted = false;       // else sealed: nothing written yet (`done` not valid)
+    std::string floor_before;  // `timers_floor_` before the seal, which Discard restores
     std::map<std::string, std::optional<v1::Timer>, std::less<>> timers;
     LiveTimers live_timers;
     std::optional<std::string> first_live;

@@ -181,9 +181,19 @@ class OutcomeRecorder : public runtime::OutcomeSink {
   }
   void StateMemory(const state::StoreMemory& memory) override { probe_.StateMemory(memory); }
 
-  // The batch committed: count its outcomes, keep its moves for TakeMovedOn.
+  // AT_LEAST_ONCE: the batch ended and waits for Kafka while the next one runs; the next
+  // Committed is its (the open batch's outcomes wait for their own).
+  void Sealed() {
+    sealed_outcomes_ = std::exchange(outcomes_, {});
+    sealed_moves_ = std::exchange(batch, {});
+    has_sealed_ = true;
+  }
+  // The batch committed (the sealed one, if any): count its outcomes, keep its moves for
+  // TakeMovedOn.
   void Committed() {
-    for (const domain::Outcome& o : outcomes_) {
+    std::vector<domain::Outcome>& outcomes = has_sealed_ ? sealed_outcomes_ : outcomes_;
+    std::vector<notify::MovedOn>& moves = has_sealed_ ? sealed_moves_ : batch;
+    for (const domain::Outcome& o : outcomes) {
       if (o.kind == domain::OutcomeKind::kOpenCasesDelta) {
         open_cases_.Record(o);
       } else {
@@ -191,14 +201,18 @@ class OutcomeRecorder : public runtime::OutcomeSink {
       }
       if (queues_ != nullptr) queues_->Record(o);
     }
-    outcomes_.clear();
-    committed.insert(committed.end(), batch.begin(), batch.end());
-    batch.clear();
+    outcomes.clear();
+    committed.insert(committed.end(), moves.begin(), moves.end());
+    moves.clear();
+    has_sealed_ = false;
   }
-  // The batch was aborted: forget it.
+  // The batch was aborted (with the sealed one, if any): forget them.
   void Aborted() {
     outcomes_.clear();
     batch.clear();
+    sealed_outcomes_.clear();
+    sealed_moves_.clear();
+    has_sealed_ = false;
   }
 
   std::vector<notify::MovedOn> batch;      // the open batch
@@ -210,6 +224,10 @@ class OutcomeRecorder : public runtime::OutcomeSink {
   const bool follow_moves_;
   api::QueueWindows* const queues_;
   std::vector<domain::Outcome> outcomes_;  // of the open batch
+  // Of the sealed batch, while `has_sealed_`.
+  std::vector<domain::Outcome> sealed_outcomes_;
+  std::vector<notify::MovedOn> sealed_moves_;
+  bool has_sealed_ = false;
 };
 
 // The stores of the active tasks, shared with the API's threads. Updated on the pipeline's
@@ -281,6 +299,11 @@ class EngineHandler : public runtime::EventHandler {
   }
   absl::Status CollectChangelog(std::vector<runtime::ChangelogRecord>& out) override {
     return tasks_.CollectChangelog(out);
+  }
+  absl::Status OnSealed(const std::vector<int32_t>& partitions) override {
+    absl::Status status = tasks_.OnSealed(partitions);
+    recorder_.Sealed();
+    return status;
   }
   absl::Status OnCommitted(const std::map<int32_t, runtime::CommittedOffsets>& offsets) override {
     absl::Status status = tasks_.OnCommitted(offsets);

@@ -87,6 +87,55 @@ TEST_F(EngineHandlerTest, OutcomesCountOnlyWhenTheirBatchCommits) {
   EXPECT_TRUE(StoresOf(**handler).ActiveStores().empty());
 }
 
+// AT_LEAST_ONCE: a sealed batch commits alone, its outcomes counted and its state written, while
+// the batch after it, already under way, keeps its own for its own commit; an abort then takes
+// both.
+TEST_F(EngineHandlerTest, ASealedBatchCommitsWithoutTheBatchAfterIt) {
+  prometheus::Registry registry;
+  auto handler = MakeEngineHandler(config_, registry, /*follow_moves=*/true);
+  ASSERT_TRUE(handler.ok()) << handler.status();
+  AssignAndAwait(**handler, {0});
+  testing::ContactRef first;
+  first.contact_id = "contact-first";
+  testing::ContactRef second;
+  second.contact_id = "contact-second";
+  const int64_t t = 1'700'000'000'000;
+  runtime::HandlerOutput out;
+  ASSERT_TRUE((*handler)->OnEvent(0, testing::MakeQueued(first, t), t, out).ok());
+  ASSERT_TRUE((*handler)->OnEvent(0, testing::MakeAbandoned(first, t + 5000), t + 5000, out).ok());
+  ASSERT_TRUE((*handler)->OnSealed({0}).ok());
+  ASSERT_TRUE((*handler)->OnEvent(0, testing::MakeQueued(second, t + 6000), t + 6000, out).ok());
+  ASSERT_TRUE((*handler)->OnCommitted({{0, {2, -1}}}).ok());  // the sealed batch
+  EXPECT_EQ(Sum(registry, "ccstream_contacts_offered_total"), 1);
+  EXPECT_EQ(Sum(registry, "ccstream_contacts_abandoned_total"), 1);
+  const std::vector<notify::MovedOn> moved = TakeMovedOn(**handler);
+  ASSERT_EQ(moved.size(), 1u);
+  EXPECT_EQ(moved[0].subject, first.contact_id);
+  // Its write (on the writer's thread) holds the first contact, not the second.
+  const api::StoreSource::Stores stores = StoresOf(**handler).ActiveStores();
+  ASSERT_EQ(stores.size(), 1u);
+  const state::TaskStore& store = *stores[0].second;
+  auto stored = [&](const std::string& contact_id) {
+    auto found = store.Get(state::Family::kContacts, contact_id);
+    return found.ok() && found->has_value();
+  };
+  for (int i = 0; i < 500 && !stored(first.contact_id); ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  EXPECT_TRUE(stored(first.contact_id));
+  EXPECT_FALSE(stored(second.contact_id));
+
+  // The next batch is sealed, then aborted with one more after it: none of it counts or stays.
+  ASSERT_TRUE((*handler)->OnSealed({0}).ok());
+  ASSERT_TRUE((*handler)->OnEvent(0, testing::MakeAbandoned(second, t + 9000), t + 9000, out).ok());
+  (*handler)->OnAborted();
+  EXPECT_EQ(Sum(registry, "ccstream_contacts_offered_total"), 1);
+  EXPECT_EQ(Sum(registry, "ccstream_contacts_abandoned_total"), 1);
+  EXPECT_TRUE(TakeMovedOn(**handler).empty());
+  EXPECT_FALSE(stored(second.contact_id));
+  (*handler)->OnRevoked({0}, /*lost=*/false);
+}
+
 // The next batch's events do not wait for the last batch's local write, and read its records.
 TEST_F(EngineHandlerTest, EventsGoOnWhileTheLastBatchIsWritten) {
   class NoSink : public runtime::OutcomeSink {

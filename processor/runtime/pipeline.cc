@@ -61,28 +61,48 @@ class Pipeline::Rebalancer : public RdKafka::RebalanceCb {
   Pipeline& pipeline_;
 };
 
-// Counts failed deliveries (AT_LEAST_ONCE mode checks it before committing offsets).
+// The outputs of each batch (by its number, which every produce passes as the message's
+// opaque) still awaiting their delivery reports, those that failed, and the changelog offsets
+// they reached. Reports of a batch no longer tracked (aborted) are dropped. Reports are served
+// on the pipeline's thread (poll, flush, commit_transaction).
 class Pipeline::DeliveryTracker : public RdKafka::DeliveryReportCb {
  public:
+  struct Outputs {
+    int64_t outstanding = 0;
+    int64_t failed = 0;
+    std::string last_error;
+    std::map<int32_t, int64_t> changelog_next;
+  };
   explicit DeliveryTracker(std::string changelog_topic)
       : changelog_topic_(std::move(changelog_topic)) {}
+  static void* Opaque(uint64_t seq) {
+    // NOLINTNEXTLINE(performance-no-int-to-ptr): a number in a pointer, never dereferenced.
+    return reinterpret_cast<void*>(static_cast<uintptr_t>(seq));
+  }
+  void Produced(uint64_t seq) { ++batches_[seq].outstanding; }
+  // The batch's outputs (none produced: empty).
+  Outputs& Of(uint64_t seq) { return batches_[seq]; }
+  void Forget(uint64_t seq) { batches_.erase(seq); }
+  void ForgetAll() { batches_.clear(); }
   void dr_cb(RdKafka::Message& message) override {
+    const auto it = batches_.find(reinterpret_cast<uintptr_t>(message.msg_opaque()));
+    if (it == batches_.end()) return;
+    Outputs& outputs = it->second;
+    --outputs.outstanding;
     if (message.err() != RdKafka::ERR_NO_ERROR) {
-      ++failed;
-      last_error = message.errstr();
+      ++outputs.failed;
+      outputs.last_error = message.errstr();
       return;
     }
     if (message.topic_name() == changelog_topic_) {
-      int64_t& next = changelog_next[message.partition()];
+      int64_t& next = outputs.changelog_next[message.partition()];
       next = std::max(next, message.offset() + 1);
     }
   }
-  int64_t failed = 0;
-  std::string last_error;
-  std::map<int32_t, int64_t> changelog_next;  // of the batch being committed
 
  private:
   const std::string changelog_topic_;
+  std::map<uint64_t, Outputs> batches_;
 };
 
 Pipeline::Pipeline(const v1::ProcessorConfig& config, EventHandler& handler, PipelineProbe& probe,
@@ -293,7 +313,17 @@ void Pipeline::OnRevoke(const std::vector<RdKafka::TopicPartition*>& partitions,
     if (in_transaction_) {
       if (absl::Status status = AbortAndRewind("partitions lost"); !status.ok()) fatal_ = status;
     }
-  } else if (absl::Status status = CommitBatch(); !status.ok()) {
+    // AT_LEAST_ONCE: their tasks go without committing; so do their offsets (another member
+    // may own them by now).
+    for (const RdKafka::TopicPartition* tp : partitions) {
+      batch_start_.erase(tp->partition());
+      batch_next_.erase(tp->partition());
+      if (sealed_) {
+        sealed_->start.erase(tp->partition());
+        sealed_->next.erase(tp->partition());
+      }
+    }
+  } else if (absl::Status status = CommitBatch(/*wait=*/true); !status.ok()) {
     fatal_ = status;
   }
   std::vector<int32_t> ids;
@@ -323,10 +353,12 @@ absl::Status Pipeline::EnsureTransaction() {
 absl::Status Pipeline::Produce(const std::string& topic, const std::string& key,
                                const std::string& value, RdKafka::Headers* headers) {
   for (;;) {
-    const RdKafka::ErrorCode code = producer_->produce(
-        topic, RdKafka::Topic::PARTITION_UA, RdKafka::Producer::RK_MSG_COPY,
-        const_cast<char*>(value.data()), value.size(), key.data(), key.size(), 0, headers, nullptr);
+    const RdKafka::ErrorCode code =
+        producer_->produce(topic, RdKafka::Topic::PARTITION_UA, RdKafka::Producer::RK_MSG_COPY,
+                           const_cast<char*>(value.data()), value.size(), key.data(), key.size(), 0,
+                           headers, DeliveryTracker::Opaque(batch_seq_));
     if (code == RdKafka::ERR_NO_ERROR) {
+      delivery_->Produced(batch_seq_);
       produced_ = true;
       return absl::OkStatus();
     }
@@ -461,7 +493,6 @@ absl::Status Pipeline::AbortAndRewind(const std::string& why) {
     // for records that cannot be delivered (e.g. while the brokers are away).
     producer_->purge(RdKafka::Producer::PURGE_QUEUE | RdKafka::Producer::PURGE_INFLIGHT);
     for (int i = 0; i < 50 && producer_->outq_len() > 0; ++i) producer_->poll(100);
-    delivery_->failed = 0;
     std::unique_ptr<RdKafka::Error> error(producer_->abort_transaction(kTxnTimeoutMs));
     if (error && error->is_fatal()) return FatalProducerError("abort_transaction");
     if (error) {
@@ -471,7 +502,13 @@ absl::Status Pipeline::AbortAndRewind(const std::string& why) {
       if (absl::Status s = CreateProducer(/*attempts=*/60); !s.ok()) return s;
     }
   }
-  for (const auto& [partition, offset] : batch_start_) {
+  // A sealed batch goes with the open one: both are read again from the sealed one's start.
+  std::map<int32_t, int64_t> rewind = std::move(batch_start_);
+  if (sealed_) {
+    for (const auto& [partition, offset] : sealed_->start) rewind[partition] = offset;
+    sealed_.reset();
+  }
+  for (const auto& [partition, offset] : rewind) {
     if (!assigned_.contains(partition)) continue;
     std::unique_ptr<RdKafka::TopicPartition> tp(
         RdKafka::TopicPartition::create(config_.kafka().input_topic(), partition, offset));
@@ -496,7 +533,9 @@ absl::Status Pipeline::AbortAndRewind(const std::string& why) {
       ++it;
     }
   }
-  delivery_->changelog_next.clear();
+  // Reports still to come for the outputs of the aborted batches are dropped.
+  delivery_->ForgetAll();
+  ++batch_seq_;
   produced_ = false;
   batch_changelog_records_ = 0;
   batch_changelog_bytes_ = 0;
@@ -521,8 +560,11 @@ absl::Status Pipeline::ProduceChangelog() {
           producer_->produce(topic, record.partition, RdKafka::Producer::RK_MSG_COPY,
                              record.value ? const_cast<char*>(record.value->data()) : nullptr,
                              record.value ? record.value->size() : 0, record.key.data(),
-                             record.key.size(), 0, nullptr, nullptr);
-      if (code == RdKafka::ERR_NO_ERROR) break;
+                             record.key.size(), 0, nullptr, DeliveryTracker::Opaque(batch_seq_));
+      if (code == RdKafka::ERR_NO_ERROR) {
+        delivery_->Produced(batch_seq_);
+        break;
+      }
       if (code == RdKafka::ERR__FATAL) {
         return FatalProducerError(absl::StrCat("produce to ", topic));
       }
@@ -537,7 +579,121 @@ absl::Status Pipeline::ProduceChangelog() {
   return absl::OkStatus();
 }
 
-absl::Status Pipeline::CommitBatch() {
+BatchOutcome Pipeline::TakeOutcome() {
+  BatchOutcome outcome;
+  outcome.alerts = std::move(batch_alerts_);
+  outcome.events = std::exchange(batch_events_, 0);
+  outcome.behind = batch_behind_;
+  outcome.changelog_records = std::exchange(batch_changelog_records_, 0);
+  outcome.changelog_bytes = std::exchange(batch_changelog_bytes_, 0);
+  batch_alerts_.clear();
+  return outcome;
+}
+
+void Pipeline::RecordCommitted(BatchOutcome& outcome) {
+  // Counted now, after the batch's outcomes: a scrape that sees an event processed sees its KPIs.
+  probe_.EventsProcessed(outcome.events);
+  probe_.BatchCommitted(outcome.pause_s, outcome.events, outcome.behind);
+  probe_.ChangelogCommitted(outcome.changelog_records, outcome.changelog_bytes);
+  if (outcome.events > 0) {
+    changelog_bytes_per_event_ =
+        static_cast<double>(outcome.changelog_bytes) / static_cast<double>(outcome.events);
+  }
+  ++stats_->batches;
+  const bool wall_clock = config_.processing().clock() == v1::ProcessingConfig::WALL_CLOCK;
+  const int64_t now_ms = WallNowMs();
+  for (const v1::Alert& alert : outcome.alerts) {
+    probe_.AlertCommitted(
+        alert.kind(),
+        wall_clock ? std::max<int64_t>(0, now_ms - alert.event_time_ms()) / 1e3 : -1.0);
+  }
+  stats_->alerts += static_cast<int64_t>(outcome.alerts.size());
+  if (options_.on_committed_alerts) options_.on_committed_alerts(outcome.alerts);
+}
+
+absl::Status Pipeline::CommitBatch(bool wait) {
+  if (transactional_) return CommitTransaction();
+  const auto started = std::chrono::steady_clock::now();
+  // One sealed batch at a time: the one before is committed first (its outputs have had the
+  // whole batch to be acknowledged). A failed delivery aborts it with this one.
+  if (absl::Status s = CommitSealed(/*wait=*/true); !s.ok()) return s;
+  if (absl::Status s = ProduceChangelog(); !s.ok()) return s;
+  if (batch_next_.empty() && !produced_) return absl::OkStatus();
+  if (options_.abort_commit_for_testing && options_.abort_commit_for_testing()) {
+    return AbortAndRewind("aborted by the test hook");
+  }
+  std::vector<int32_t> partitions;
+  for (const auto& [partition, next] : batch_next_) partitions.push_back(partition);
+  if (absl::Status s = handler_.OnSealed(partitions); !s.ok()) return s;
+  SealedBatch& sealed = sealed_.emplace();
+  sealed.seq = batch_seq_++;
+  sealed.start = std::exchange(batch_start_, {});
+  sealed.next = std::exchange(batch_next_, {});
+  sealed.stream_time = stream_time_;
+  sealed.outcome = TakeOutcome();
+  produced_ = false;
+  // The records produced last wait out the producer's linger without a flush: the next batch
+  // runs meanwhile.
+  sealed.outcome.pause_s =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  if (wait) return CommitSealed(/*wait=*/true);
+  return absl::OkStatus();
+}
+
+absl::Status Pipeline::CommitSealed(bool wait) {
+  if (!sealed_) return absl::OkStatus();
+  DeliveryTracker::Outputs& outputs = delivery_->Of(sealed_->seq);
+  if (outputs.outstanding > 0) {
+    if (!wait) {
+      producer_->poll(0);  // serves the delivery reports that arrived
+      if (outputs.outstanding > 0) return absl::OkStatus();
+    }
+    // flush() sends what lingers at once (it also waits for the open batch's outputs).
+    while (outputs.outstanding > 0) producer_->flush(1000);
+  }
+  const auto started = std::chrono::steady_clock::now();
+  if (outputs.failed == 0 && options_.fail_delivery_for_testing &&
+      options_.fail_delivery_for_testing()) {
+    outputs.failed = 1;
+    outputs.last_error = "failed by the test hook";
+  }
+  if (outputs.failed > 0) {
+    return AbortAndRewind(
+        absl::StrCat(outputs.failed, " output record(s) not delivered: ", outputs.last_error));
+  }
+  PartitionList offsets;
+  for (const auto& [partition, next] : sealed_->next) {
+    offsets.list.push_back(
+        RdKafka::TopicPartition::create(config_.kafka().input_topic(), partition, next));
+  }
+  if (!offsets.list.empty()) {
+    for (int attempt = 0;; ++attempt) {
+      const RdKafka::ErrorCode code = consumer_->commitSync(offsets.list);
+      if (code == RdKafka::ERR_NO_ERROR) break;
+      if (attempt >= 10) {
+        return absl::UnavailableError(absl::StrCat("commit offsets: ", RdKafka::err2str(code)));
+      }
+      LogWarning(absl::StrCat("offset commit retry: ", RdKafka::err2str(code)));
+      std::this_thread::sleep_for(std::chrono::milliseconds(500));
+    }
+  }
+  std::map<int32_t, CommittedOffsets> committed;
+  for (const auto& [partition, next] : sealed_->next) committed[partition].input_next = next;
+  for (const auto& [partition, next] : outputs.changelog_next) {
+    committed[partition].changelog_next = next;
+  }
+  delivery_->Forget(sealed_->seq);
+  SealedBatch batch = std::move(*sealed_);
+  sealed_.reset();
+  if (absl::Status s = handler_.OnCommitted(committed); !s.ok()) return s;
+  committed_stream_time_ = std::move(batch.stream_time);
+  batch.outcome.pause_s +=
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  RecordCommitted(batch.outcome);
+  return absl::OkStatus();
+}
+
+absl::Status Pipeline::CommitTransaction() {
   if (absl::Status s = ProduceChangelog(); !s.ok()) return s;
   if (batch_next_.empty() && !in_transaction_ && !produced_) return absl::OkStatus();
   if (options_.abort_commit_for_testing && options_.abort_commit_for_testing()) {
@@ -549,79 +705,37 @@ absl::Status Pipeline::CommitBatch() {
     offsets.list.push_back(
         RdKafka::TopicPartition::create(config_.kafka().input_topic(), partition, next));
   }
-  if (transactional_) {
-    for (int attempt = 0;; ++attempt) {
-      std::unique_ptr<RdKafka::Error> error;
-      if (!offsets.list.empty()) {
-        std::unique_ptr<RdKafka::ConsumerGroupMetadata> group(consumer_->groupMetadata());
-        error.reset(
-            producer_->send_offsets_to_transaction(offsets.list, group.get(), kTxnTimeoutMs));
-      }
-      if (!error) error.reset(producer_->commit_transaction(kTxnTimeoutMs));
-      if (!error) break;
-      if (error->is_fatal()) return FatalProducerError("commit_transaction");
-      if (error->txn_requires_abort() || !error->is_retriable() || attempt >= 10) {
-        if (absl::Status fatal = ConsumerFatalError(); !fatal.ok()) return fatal;
-        return AbortAndRewind(ErrorText(error.get()));
-      }
-      LogWarning(absl::StrCat("commit retry: ", error->str()));
-    }
-    in_transaction_ = false;
-  } else {
-    while (producer_->outq_len() > 0) producer_->flush(1000);
-    if (delivery_->failed > 0) {
-      const std::string why = absl::StrCat(
-          delivery_->failed, " output record(s) not delivered: ", delivery_->last_error);
-      delivery_->failed = 0;
-      return AbortAndRewind(why);
-    }
+  for (int attempt = 0;; ++attempt) {
+    std::unique_ptr<RdKafka::Error> error;
     if (!offsets.list.empty()) {
-      for (int attempt = 0;; ++attempt) {
-        const RdKafka::ErrorCode code = consumer_->commitSync(offsets.list);
-        if (code == RdKafka::ERR_NO_ERROR) break;
-        if (attempt >= 10) {
-          return absl::UnavailableError(absl::StrCat("commit offsets: ", RdKafka::err2str(code)));
-        }
-        LogWarning(absl::StrCat("offset commit retry: ", RdKafka::err2str(code)));
-        std::this_thread::sleep_for(std::chrono::milliseconds(500));
-      }
+      std::unique_ptr<RdKafka::ConsumerGroupMetadata> group(consumer_->groupMetadata());
+      error.reset(producer_->send_offsets_to_transaction(offsets.list, group.get(), kTxnTimeoutMs));
     }
+    if (!error) error.reset(producer_->commit_transaction(kTxnTimeoutMs));
+    if (!error) break;
+    if (error->is_fatal()) return FatalProducerError("commit_transaction");
+    if (error->txn_requires_abort() || !error->is_retriable() || attempt >= 10) {
+      if (absl::Status fatal = ConsumerFatalError(); !fatal.ok()) return fatal;
+      return AbortAndRewind(ErrorText(error.get()));
+    }
+    LogWarning(absl::StrCat("commit retry: ", error->str()));
   }
+  in_transaction_ = false;
   std::map<int32_t, CommittedOffsets> committed;
   for (const auto& [partition, next] : batch_next_) committed[partition].input_next = next;
-  for (const auto& [partition, next] : delivery_->changelog_next) {
+  for (const auto& [partition, next] : delivery_->Of(batch_seq_).changelog_next) {
     committed[partition].changelog_next = next;
   }
-  delivery_->changelog_next.clear();
+  delivery_->Forget(batch_seq_++);
   batch_start_.clear();
   batch_next_.clear();
   produced_ = false;
   if (absl::Status s = handler_.OnCommitted(committed); !s.ok()) return s;
-  // Counted now, after the batch's outcomes: a scrape that sees an event processed sees its KPIs.
-  probe_.EventsProcessed(batch_events_);
   committed_stream_time_ = stream_time_;
-  probe_.BatchCommitted(
-      std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count(),
-      batch_events_, batch_behind_);
-  probe_.ChangelogCommitted(batch_changelog_records_, batch_changelog_bytes_);
-  if (batch_events_ > 0) {
-    changelog_bytes_per_event_ =
-        static_cast<double>(batch_changelog_bytes_) / static_cast<double>(batch_events_);
-  }
-  batch_changelog_records_ = 0;
-  batch_changelog_bytes_ = 0;
-  batch_events_ = 0;
-  ++stats_->batches;
-  const bool wall_clock = config_.processing().clock() == v1::ProcessingConfig::WALL_CLOCK;
-  const int64_t now_ms = WallNowMs();
-  for (const v1::Alert& alert : batch_alerts_) {
-    probe_.AlertCommitted(
-        alert.kind(),
-        wall_clock ? std::max<int64_t>(0, now_ms - alert.event_time_ms()) / 1e3 : -1.0);
-  }
-  stats_->alerts += static_cast<int64_t>(batch_alerts_.size());
-  if (options_.on_committed_alerts) options_.on_committed_alerts(batch_alerts_);
-  batch_alerts_.clear();
+  BatchOutcome outcome = TakeOutcome();
+  outcome.pause_s =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  RecordCommitted(outcome);
   return absl::OkStatus();
 }
 
@@ -709,6 +823,8 @@ absl::Status Pipeline::RunLoop(const std::atomic<bool>& stop) {
           break;
       }
       if (Drained()) break;
+      // The batch before, once Kafka acknowledged its outputs (AT_LEAST_ONCE).
+      if (absl::Status s = CommitSealed(/*wait=*/false); !s.ok()) return s;
       if (wall_clock) {
         if (const auto now = std::chrono::steady_clock::now(); now >= next_tick) {
           if (absl::Status s = Tick(); !s.ok()) return s;
@@ -720,12 +836,12 @@ absl::Status Pipeline::RunLoop(const std::atomic<bool>& stop) {
     if (absl::Status s = Tick(); !s.ok()) return s;
     next_tick = std::chrono::steady_clock::now() + kTickEvery;
     batch_behind_ = behind && in_batch > 0;
-    if (absl::Status s = CommitBatch(); !s.ok()) return s;
+    if (absl::Status s = CommitBatch(/*wait=*/false); !s.ok()) return s;
     if (!fatal_.ok()) return fatal_;
     if (Drained()) break;
   }
   batch_behind_ = false;
-  if (absl::Status s = CommitBatch(); !s.ok()) return s;
+  if (absl::Status s = CommitBatch(/*wait=*/true); !s.ok()) return s;
   consumer_->close();
   if (!fatal_.ok()) return fatal_;
   return absl::OkStatus();

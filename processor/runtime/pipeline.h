@@ -85,13 +85,24 @@ class EventHandler {
     (void)out;
     return absl::OkStatus();
   }
+  // AT_LEAST_ONCE, as a batch ends (after CollectChangelog): set the batch's state changes
+  // aside, still readable, and start the next batch on top of them; it runs while Kafka
+  // acknowledges this one's outputs. `partitions`: those with input records in the batch. The
+  // OnCommitted that follows makes the sealed changes durable (the open batch's stay pending);
+  // an OnAborted forgets them with the open batch's. At most one batch is sealed at a time.
+  virtual absl::Status OnSealed(const std::vector<int32_t>& partitions) {
+    (void)partitions;
+    return absl::OkStatus();
+  }
   // After the batch committed in Kafka: make its state durable locally with these offsets
-  // (partitions without input records in the batch have input_next = -1).
+  // (partitions without input records in the batch have input_next = -1). After OnSealed, the
+  // sealed batch's.
   virtual absl::Status OnCommitted(const std::map<int32_t, CommittedOffsets>& offsets) {
     (void)offsets;
     return absl::OkStatus();
   }
-  // The batch was aborted: forget its state changes.
+  // The batch was aborted: forget its state changes, and those of a sealed batch not yet
+  // committed.
   virtual void OnAborted() {}
 };
 
@@ -126,10 +137,34 @@ struct PipelineOptions {
   // Tests: asked before each commit; true aborts and rewinds the batch instead, as an abortable
   // Kafka error does. Default: none.
   std::function<bool()> abort_commit_for_testing;
+  // Tests, AT_LEAST_ONCE: asked once a sealed batch's outputs are all acknowledged; true takes
+  // one of them as not delivered, as a delivery error would. Default: none.
+  std::function<bool()> fail_delivery_for_testing;
   // Tests: new partitions are not paused while they restore, as when librdkafka lets a pause
   // made in the rebalance callback lose the race with the assignment's first fetch. Default:
   // false.
   bool skip_pause_on_assign_for_testing = false;
+};
+
+// The pipeline's own: what a committed batch reports (metrics, totals, committed alerts).
+struct BatchOutcome {
+  std::vector<v1::Alert> alerts;
+  int64_t events = 0;
+  bool behind = false;
+  int64_t changelog_records = 0;
+  int64_t changelog_bytes = 0;
+  double pause_s = 0;  // the time the loop spent committing it
+};
+// The pipeline's own, AT_LEAST_ONCE: a batch that ended, its outputs produced and its state
+// sealed (EventHandler::OnSealed), whose offsets are committed once Kafka acknowledged all
+// those outputs; the next batch runs meanwhile, so that the loop does not stop reading for the
+// broker's round trip.
+struct SealedBatch {
+  uint64_t seq = 0;
+  std::map<int32_t, int64_t> start;        // partition → first offset
+  std::map<int32_t, int64_t> next;         // partition → offset after the last record
+  std::map<int32_t, int64_t> stream_time;  // as the batch ended
+  BatchOutcome outcome;
 };
 
 // The service loop: consumes `kafka.input_topic` in group `kafka.group_id` (cooperative-sticky,
@@ -137,7 +172,8 @@ struct PipelineOptions {
 // refused records to the dead-letter topic with their original bytes and the reason in headers,
 // publishes the handler's alerts, and commits per batch (commit interval or batch size,
 // whichever first). EXACTLY_ONCE: one Kafka transaction per batch holds the dead letters, the
-// alerts and the input offsets. AT_LEAST_ONCE: outputs are flushed, then offsets committed.
+// alerts and the input offsets. AT_LEAST_ONCE: a batch's offsets are committed once Kafka
+// acknowledged its outputs, while the next batch runs (see SealedBatch).
 // Owned by one command; Run is called from one thread.
 // True for the errors after which the pipeline's Kafka clients cannot go on (fencing, fatal
 // librdkafka errors); a new pipeline, with new clients, can rejoin the group.
@@ -185,7 +221,18 @@ class Pipeline {
   absl::Status PublishAlerts(HandlerOutput& out);
   absl::Status EnsureTransaction();
   absl::Status ProduceChangelog();
-  absl::Status CommitBatch();
+  // Commits the open batch. EXACTLY_ONCE: its transaction. AT_LEAST_ONCE: commits the sealed
+  // batch, if any, then seals the open one (see SealedBatch); `wait`: and commits that too.
+  absl::Status CommitBatch(bool wait);
+  absl::Status CommitTransaction();
+  // AT_LEAST_ONCE: commits the sealed batch's offsets and its state once Kafka acknowledged
+  // all its outputs; `wait`: waits for them, else returns at once while some are outstanding.
+  // A failed delivery aborts it with the open batch (AbortAndRewind).
+  absl::Status CommitSealed(bool wait);
+  // The open batch's outcome, moved out.
+  BatchOutcome TakeOutcome();
+  // Metrics and totals of a committed batch.
+  void RecordCommitted(BatchOutcome& outcome);
   absl::Status AbortAndRewind(const std::string& why);
   absl::Status Tick();
   // Samples the consumer lag of every assigned partition into the probe.
@@ -234,6 +281,10 @@ class Pipeline {
   bool batch_behind_ = false;            // the open batch closed with input still waiting
   int64_t batch_changelog_records_ = 0;  // produced to the changelog by the open batch
   int64_t batch_changelog_bytes_ = 0;    // their keys and values
+  // The open batch's number, which its outputs carry to their delivery reports.
+  uint64_t batch_seq_ = 1;
+  // AT_LEAST_ONCE: the batch waiting for its outputs' acknowledgements, if any.
+  std::optional<SealedBatch> sealed_;
   // Changelog bytes per valid event of the last committed batch with events (-1: none yet).
   double changelog_bytes_per_event_ = -1;
   absl::Status fatal_;

@@ -242,22 +242,37 @@ absl::Status TaskManager::CollectChangelog(std::vector<ChangelogRecord>& out) {
   return absl::OkStatus();
 }
 
+absl::Status TaskManager::OnSealed(const std::vector<int32_t>& partitions) {
+  for (const auto& [partition, state] : tasks_) {
+    if (!state->HasPendingChanges() &&
+        std::find(partitions.begin(), partitions.end(), partition) == partitions.end()) {
+      continue;
+    }
+    if (absl::Status s = state->Seal(); !s.ok()) return s;
+  }
+  sealed_ = true;
+  return absl::OkStatus();
+}
+
 absl::Status TaskManager::OnCommitted(const std::map<int32_t, CommittedOffsets>& offsets) {
+  const bool sealed = std::exchange(sealed_, false);
   for (const auto& [partition, state] : tasks_) {
     const auto it = offsets.find(partition);
-    if (!state->HasPendingChanges() && it == offsets.end()) continue;
+    // After OnSealed, the open batch's changes are not part of this commit.
+    if (sealed ? !state->sealed() : !state->HasPendingChanges() && it == offsets.end()) continue;
     state::Offsets next = state->committed_offsets();
     if (it != offsets.end()) {
       if (it->second.input_next >= 0) next.input = it->second.input_next;
       if (it->second.changelog_next >= 0) next.changelog = it->second.changelog_next;
     }
     // Written on the writer's thread while the next batch goes on (see TaskState).
-    if (absl::Status s = state->StartCommit(next); !s.ok()) return s;
+    if (absl::Status s = sealed ? state->Post(next) : state->StartCommit(next); !s.ok()) return s;
   }
   return absl::OkStatus();
 }
 
 void TaskManager::OnAborted() {
+  sealed_ = false;
   for (const auto& [partition, state] : tasks_) state->Discard();
 }
 

@@ -88,6 +88,10 @@ class TaskManager : public EventHandler {
   // this returns.
   void OnRevoked(const std::vector<int32_t>& partitions, bool lost) override;
   absl::Status CollectChangelog(std::vector<ChangelogRecord>& out) override;
+  // Seals the batch of every task with state changes or input records in it (TaskState::Seal).
+  absl::Status OnSealed(const std::vector<int32_t>& partitions) override;
+  // Starts the local write of the batch's state with the offsets (after OnSealed, of the sealed
+  // batch's: TaskState::Post), on the writer's thread.
   absl::Status OnCommitted(const std::map<int32_t, CommittedOffsets>& offsets) override;
   void OnAborted() override;
 
@@ -138,6 +142,8 @@ class TaskManager : public EventHandler {
   // for their writes when they close.
   state::WriteQueue writer_;
   std::map<int32_t, std::unique_ptr<state::TaskState>> tasks_;
+  // OnSealed sealed the tasks' batches; the next OnCommitted posts them.
+  bool sealed_ = false;
   std::atomic<int64_t> cases_opened_{0};
   std::chrono::steady_clock::time_point next_timer_sample_;
   // Per task, its (cache hits, store reads) as last reported to StateReads.

@@ -509,6 +509,7 @@ absl::Status Pipeline::AbortAndRewind(const std::string& why) {
     sealed_.reset();
   }
   for (const auto& [partition, offset] : rewind) {
+    at_end_.erase(partition);  // read again: not drained until its end is reached again
     if (!assigned_.contains(partition)) continue;
     std::unique_ptr<RdKafka::TopicPartition> tp(
         RdKafka::TopicPartition::create(config_.kafka().input_topic(), partition, offset));
@@ -838,7 +839,12 @@ absl::Status Pipeline::RunLoop(const std::atomic<bool>& stop) {
     batch_behind_ = behind && in_batch > 0;
     if (absl::Status s = CommitBatch(/*wait=*/false); !s.ok()) return s;
     if (!fatal_.ok()) return fatal_;
-    if (Drained()) break;
+    if (Drained()) {
+      // The sealed batch too (AT_LEAST_ONCE); an abort rewinds, and the loop reads it again.
+      const int64_t aborts = stats_->aborts.load();
+      if (absl::Status s = CommitBatch(/*wait=*/true); !s.ok()) return s;
+      if (stats_->aborts.load() == aborts) break;
+    }
   }
   batch_behind_ = false;
   if (absl::Status s = CommitBatch(/*wait=*/true); !s.ok()) return s;

@@ -3,6 +3,8 @@
 // write follow the acknowledgements. A failed delivery aborts the sealed batch with the one
 // after it: both are read again from the sealed one's start, and neither's state survives.
 //
+// A drain reads again what an abort at its last commit rewound.
+//
 // With the engine and the tasks' stores: generated traffic processed in AT_LEAST_ONCE with small
 // batches and failed deliveries along the way ends with the same stores (every family of every
 // task) as the same traffic processed in EXACTLY_ONCE without a failure.
@@ -187,6 +189,50 @@ TEST(AtLeastOnceTest, AFailedDeliveryAbortsTheSealedBatchWithTheOneAfterIt) {
   EXPECT_TRUE(second_result.ok()) << second_result;
   std::this_thread::sleep_for(500ms);  // a record read again, if any, shows up meanwhile
   EXPECT_EQ(after.handled.load(), 1);
+}
+
+// A drain (replays, the demo) ends only once everything read is committed: a failed delivery of
+// the last sealed batch, found as the drain commits it, rewinds it and the drain reads it again.
+TEST(AtLeastOnceTest, ADrainReadsAgainWhatTheLastCommitAborted) {
+  constexpr int kEvents = 100;
+  v1::ProcessorConfig config;
+  UseTopics(*config.mutable_kafka(), absl::StrCat("drain-", NowMs()), 1);
+  config.mutable_processing()->set_guarantee(v1::ProcessingConfig::AT_LEAST_ONCE);
+  config.mutable_processing()->set_clock(v1::ProcessingConfig::EVENT_TIME);
+  config.mutable_processing()->set_commit_interval_ms(500);  // one batch holds them all
+  std::vector<v1::ContactEvent> events;
+  for (int i = 0; i < kEvents; ++i) {
+    v1::ContactEvent e;
+    e.set_event_id(absl::StrCat("ev-", i));
+    e.set_contact_id(absl::StrCat("contact-", i));
+    e.set_customer_id("cust-1");
+    e.set_channel(v1::CHAT);
+    e.set_queue("billing");
+    e.set_event_time_ms(NowMs() - 600'000 + i);
+    e.mutable_turn()->set_speaker(v1::CUSTOMER);
+    e.mutable_turn()->set_text("where is my refund?");
+    events.push_back(std::move(e));
+  }
+  ProduceEvents(config.kafka(), events);
+  LayeredHandler handler;
+  prometheus::Registry registry;
+  runtime::PipelineProbe probe(registry);
+  runtime::PipelineOptions options;
+  std::atomic<bool> drain{true};
+  options.drain_when = &drain;
+  int acknowledged = 0;
+  options.fail_delivery_for_testing = [&] { return ++acknowledged == 1; };
+  auto pipeline = runtime::Pipeline::Create(config, handler, probe, options);
+  ASSERT_TRUE(pipeline.ok()) << pipeline.status();
+  std::atomic<bool> stop{false};
+  const absl::Status result = (*pipeline)->Run(stop);
+  EXPECT_TRUE(result.ok()) << result;
+  EXPECT_EQ((*pipeline)->stats().aborts.load(), 1);
+  EXPECT_GE(acknowledged, 2);
+  EXPECT_EQ(handler.handled.load(), 2 * kEvents);
+  ASSERT_EQ(handler.committed.size(), static_cast<size_t>(kEvents))
+      << "the drain ended without what the aborted commit held";
+  for (const auto& [id, count] : handler.committed) EXPECT_EQ(count, 1) << id;
 }
 
 // Every record of every family of the task's store at `path`.

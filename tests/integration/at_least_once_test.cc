@@ -67,6 +67,25 @@ void ProduceEvents(const v1::KafkaConfig& kafka, const std::vector<v1::ContactEv
   ASSERT_TRUE((*producer)->Flush(60'000).ok());
 }
 
+// `count` chat turns of one customer, `per_contact` to a contact, a millisecond apart.
+std::vector<v1::ContactEvent> CustomerTurns(int count, int per_contact) {
+  std::vector<v1::ContactEvent> events;
+  const int64_t start_ms = NowMs() - 600'000;
+  for (int i = 0; i < count; ++i) {
+    v1::ContactEvent e;
+    e.set_event_id(absl::StrCat("ev-", i));
+    e.set_contact_id(absl::StrCat("contact-", i / per_contact));
+    e.set_customer_id("cust-1");
+    e.set_channel(v1::CHAT);
+    e.set_queue("billing");
+    e.set_event_time_ms(start_ms + i);
+    e.mutable_turn()->set_speaker(v1::CUSTOMER);
+    e.mutable_turn()->set_text("where is my refund?");
+    events.push_back(std::move(e));
+  }
+  return events;
+}
+
 // Runs `pipeline` on a thread until `done()` (or a deadline), then stops it; returns Run's
 // result.
 absl::Status RunUntil(runtime::Pipeline& pipeline, const std::function<bool()>& done) {
@@ -139,19 +158,7 @@ TEST(AtLeastOnceTest, AFailedDeliveryAbortsTheSealedBatchWithTheOneAfterIt) {
   config.mutable_processing()->set_max_batch_events(20);
   config.mutable_processing()->set_commit_interval_ms(5);
   config.mutable_processing()->set_catch_up_interval_ms(0);
-  std::vector<v1::ContactEvent> events;
-  for (int i = 0; i < kEvents; ++i) {
-    v1::ContactEvent e;
-    e.set_event_id(absl::StrCat("ev-", i));
-    e.set_contact_id(absl::StrCat("contact-", i / 4));
-    e.set_customer_id("cust-1");
-    e.set_channel(v1::CHAT);
-    e.set_queue("billing");
-    e.set_event_time_ms(NowMs() - 600'000 + i);
-    e.mutable_turn()->set_speaker(v1::CUSTOMER);
-    e.mutable_turn()->set_text("where is my refund?");
-    events.push_back(std::move(e));
-  }
+  const std::vector<v1::ContactEvent> events = CustomerTurns(kEvents, 4);
   ProduceEvents(config.kafka(), events);
 
   LayeredHandler handler;
@@ -200,19 +207,7 @@ TEST(AtLeastOnceTest, ADrainReadsAgainWhatTheLastCommitAborted) {
   config.mutable_processing()->set_guarantee(v1::ProcessingConfig::AT_LEAST_ONCE);
   config.mutable_processing()->set_clock(v1::ProcessingConfig::EVENT_TIME);
   config.mutable_processing()->set_commit_interval_ms(500);  // one batch holds them all
-  std::vector<v1::ContactEvent> events;
-  for (int i = 0; i < kEvents; ++i) {
-    v1::ContactEvent e;
-    e.set_event_id(absl::StrCat("ev-", i));
-    e.set_contact_id(absl::StrCat("contact-", i));
-    e.set_customer_id("cust-1");
-    e.set_channel(v1::CHAT);
-    e.set_queue("billing");
-    e.set_event_time_ms(NowMs() - 600'000 + i);
-    e.mutable_turn()->set_speaker(v1::CUSTOMER);
-    e.mutable_turn()->set_text("where is my refund?");
-    events.push_back(std::move(e));
-  }
+  const std::vector<v1::ContactEvent> events = CustomerTurns(kEvents, 1);
   ProduceEvents(config.kafka(), events);
   LayeredHandler handler;
   prometheus::Registry registry;

@@ -28,6 +28,16 @@ struct PartitionList {
   ~PartitionList() { RdKafka::TopicPartition::destroy(list); }
 };
 
+// `topic`'s partitions at the offsets of `next` (partition → offset).
+std::unique_ptr<PartitionList> OffsetsOf(const std::string& topic,
+                                         const std::map<int32_t, int64_t>& next) {
+  auto offsets = std::make_unique<PartitionList>();
+  for (const auto& [partition, offset] : next) {
+    offsets->list.push_back(RdKafka::TopicPartition::create(topic, partition, offset));
+  }
+  return offsets;
+}
+
 std::string ErrorText(RdKafka::Error* error) { return error == nullptr ? "" : error->str(); }
 
 }  // namespace
@@ -64,7 +74,8 @@ class Pipeline::Rebalancer : public RdKafka::RebalanceCb {
 // The outputs of each batch (by its number, which every produce passes as the message's
 // opaque) still awaiting their delivery reports, those that failed, and the changelog offsets
 // they reached. Reports of a batch no longer tracked (aborted) are dropped. Reports are served
-// on the pipeline's thread (poll, flush, commit_transaction).
+// on the pipeline's thread (poll, flush), or on the thread committing a transaction
+// (commit_transaction) while the pipeline's thread leaves the producer alone.
 class Pipeline::DeliveryTracker : public RdKafka::DeliveryReportCb {
  public:
   struct Outputs {
@@ -116,6 +127,7 @@ Pipeline::Pipeline(const v1::ProcessorConfig& config, EventHandler& handler, Pip
       stats_(options.stats != nullptr ? options.stats : &own_stats_) {}
 
 Pipeline::~Pipeline() {
+  if (committing_.valid()) committing_.wait();
   if (consumer_) consumer_->close();
   if (failed_ && !assigned_.empty()) {
     // A consumer that failed fatally does not call the rebalance callback on close: drop the
@@ -352,6 +364,12 @@ absl::Status Pipeline::EnsureTransaction() {
 
 absl::Status Pipeline::Produce(const std::string& topic, const std::string& key,
                                const std::string& value, RdKafka::Headers* headers) {
+  if (committing_.valid()) {
+    // One transaction at a time: held until the sealed batch's has committed.
+    held_.push_back({topic, key, value, std::unique_ptr<RdKafka::Headers>(headers)});
+    produced_ = true;
+    return absl::OkStatus();
+  }
   for (;;) {
     const RdKafka::ErrorCode code =
         producer_->produce(topic, RdKafka::Topic::PARTITION_UA, RdKafka::Producer::RK_MSG_COPY,
@@ -487,6 +505,19 @@ absl::Status Pipeline::Tick() {
 
 absl::Status Pipeline::AbortAndRewind(const std::string& why) {
   LogWarning(absl::StrCat("aborting batch: ", why));
+  if (committing_.valid()) {
+    // The sealed batch's transaction finishes first; committed, it stays so and only the open
+    // batch goes.
+    const auto started = std::chrono::steady_clock::now();
+    const TransactionResult result = committing_.get();
+    if (result.kind == TransactionResult::kFatal) {
+      return FatalProducerError("commit_transaction");
+    }
+    if (result.kind == TransactionResult::kCommitted) {
+      if (absl::Status s = SealedCommitted(started); !s.ok()) return s;
+    }
+  }
+  held_.clear();
   if (transactional_ && in_transaction_) {
     in_transaction_ = false;
     // Drop what is still queued and serve its delivery reports, so that the abort does not wait
@@ -588,6 +619,11 @@ BatchOutcome Pipeline::TakeOutcome() {
   outcome.changelog_records = std::exchange(batch_changelog_records_, 0);
   outcome.changelog_bytes = std::exchange(batch_changelog_bytes_, 0);
   batch_alerts_.clear();
+  // The next batches are bounded by this one's bytes (it ended; its commit may still run).
+  if (outcome.events > 0) {
+    changelog_bytes_per_event_ =
+        static_cast<double>(outcome.changelog_bytes) / static_cast<double>(outcome.events);
+  }
   return outcome;
 }
 
@@ -596,10 +632,6 @@ void Pipeline::RecordCommitted(BatchOutcome& outcome) {
   probe_.EventsProcessed(outcome.events);
   probe_.BatchCommitted(outcome.pause_s, outcome.events, outcome.behind);
   probe_.ChangelogCommitted(outcome.changelog_records, outcome.changelog_bytes);
-  if (outcome.events > 0) {
-    changelog_bytes_per_event_ =
-        static_cast<double>(outcome.changelog_bytes) / static_cast<double>(outcome.events);
-  }
   ++stats_->batches;
   const bool wall_clock = config_.processing().clock() == v1::ProcessingConfig::WALL_CLOCK;
   const int64_t now_ms = WallNowMs();
@@ -613,16 +645,19 @@ void Pipeline::RecordCommitted(BatchOutcome& outcome) {
 }
 
 absl::Status Pipeline::CommitBatch(bool wait) {
-  if (transactional_) return CommitTransaction();
-  const auto started = std::chrono::steady_clock::now();
-  // One sealed batch at a time: the one before is committed first (its outputs have had the
-  // whole batch to be acknowledged). A failed delivery aborts it with this one.
+  // One sealed batch at a time: the one before is committed first (AT_LEAST_ONCE: its outputs
+  // have had this whole batch to be acknowledged; EXACTLY_ONCE: its transaction has been
+  // committing meanwhile). A failure aborts it with this one.
   if (absl::Status s = CommitSealed(/*wait=*/true); !s.ok()) return s;
+  const auto started = std::chrono::steady_clock::now();
   if (absl::Status s = ProduceChangelog(); !s.ok()) return s;
-  if (batch_next_.empty() && !produced_) return absl::OkStatus();
+  if (batch_next_.empty() && !in_transaction_ && !produced_) return absl::OkStatus();
   if (options_.abort_commit_for_testing && options_.abort_commit_for_testing()) {
     return AbortAndRewind("aborted by the test hook");
   }
+  // EXACTLY_ONCE: a batch of records without outputs has no transaction yet; its offsets need
+  // one.
+  if (absl::Status s = EnsureTransaction(); !s.ok()) return s;
   std::vector<int32_t> partitions;
   for (const auto& [partition, next] : batch_next_) partitions.push_back(partition);
   if (absl::Status s = handler_.OnSealed(partitions); !s.ok()) return s;
@@ -633,16 +668,51 @@ absl::Status Pipeline::CommitBatch(bool wait) {
   sealed.stream_time = stream_time_;
   sealed.outcome = TakeOutcome();
   produced_ = false;
-  // The records produced last wait out the producer's linger without a flush: the next batch
-  // runs meanwhile.
+  if (transactional_) {
+    // The broker's round trips (the offsets to the transaction, its commit) run on a thread of
+    // their own, while this one goes on with the next batch (whose outputs wait in held_) if
+    // this one closed with input waiting; a batch that caught up is committed before the next
+    // starts (below).
+    std::unique_ptr<PartitionList> offsets = OffsetsOf(config_.kafka().input_topic(), sealed.next);
+    std::unique_ptr<RdKafka::ConsumerGroupMetadata> group;
+    if (!offsets->list.empty()) group.reset(consumer_->groupMetadata());
+    committing_ = std::async(std::launch::async,
+                             [this, offsets = std::move(offsets), group = std::move(group)] {
+                               return CommitOnItsThread(offsets->list, group.get());
+                             });
+  }
+  // AT_LEAST_ONCE: the records produced last wait out the producer's linger without a flush;
+  // the next batch runs meanwhile.
   sealed.outcome.pause_s =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
-  if (wait) return CommitSealed(/*wait=*/true);
+  // EXACTLY_ONCE and caught up: the transaction's round trips are quickest with this thread out
+  // of their way (the broker shares the cores), and its alerts are out before the next batch's.
+  if (wait || (transactional_ && !batch_behind_)) return CommitSealed(/*wait=*/true);
   return absl::OkStatus();
 }
 
 absl::Status Pipeline::CommitSealed(bool wait) {
+  if (transactional_) {
+    if (!committing_.valid()) return absl::OkStatus();
+    if (!wait && committing_.wait_for(std::chrono::seconds(0)) != std::future_status::ready) {
+      return absl::OkStatus();
+    }
+    const auto started = std::chrono::steady_clock::now();
+    const TransactionResult result = committing_.get();
+    switch (result.kind) {
+      case TransactionResult::kFatal:
+        return FatalProducerError("commit_transaction");
+      case TransactionResult::kAbort:
+        if (absl::Status fatal = ConsumerFatalError(); !fatal.ok()) return fatal;
+        return AbortAndRewind(result.error);
+      case TransactionResult::kCommitted:
+        break;
+    }
+    if (absl::Status s = SealedCommitted(started); !s.ok()) return s;
+    return ProduceHeld();
+  }
   if (!sealed_) return absl::OkStatus();
+  const auto started = std::chrono::steady_clock::now();
   DeliveryTracker::Outputs& outputs = delivery_->Of(sealed_->seq);
   if (outputs.outstanding > 0) {
     if (!wait) {
@@ -652,7 +722,6 @@ absl::Status Pipeline::CommitSealed(bool wait) {
     // flush() sends what lingers at once (it also waits for the open batch's outputs).
     while (outputs.outstanding > 0) producer_->flush(1000);
   }
-  const auto started = std::chrono::steady_clock::now();
   if (outputs.failed == 0 && options_.fail_delivery_for_testing &&
       options_.fail_delivery_for_testing()) {
     outputs.failed = 1;
@@ -662,14 +731,11 @@ absl::Status Pipeline::CommitSealed(bool wait) {
     return AbortAndRewind(
         absl::StrCat(outputs.failed, " output record(s) not delivered: ", outputs.last_error));
   }
-  PartitionList offsets;
-  for (const auto& [partition, next] : sealed_->next) {
-    offsets.list.push_back(
-        RdKafka::TopicPartition::create(config_.kafka().input_topic(), partition, next));
-  }
-  if (!offsets.list.empty()) {
+  const std::unique_ptr<PartitionList> offsets =
+      OffsetsOf(config_.kafka().input_topic(), sealed_->next);
+  if (!offsets->list.empty()) {
     for (int attempt = 0;; ++attempt) {
-      const RdKafka::ErrorCode code = consumer_->commitSync(offsets.list);
+      const RdKafka::ErrorCode code = consumer_->commitSync(offsets->list);
       if (code == RdKafka::ERR_NO_ERROR) break;
       if (attempt >= 10) {
         return absl::UnavailableError(absl::StrCat("commit offsets: ", RdKafka::err2str(code)));
@@ -678,9 +744,14 @@ absl::Status Pipeline::CommitSealed(bool wait) {
       std::this_thread::sleep_for(std::chrono::milliseconds(500));
     }
   }
+  return SealedCommitted(started);
+}
+
+absl::Status Pipeline::SealedCommitted(std::chrono::steady_clock::time_point started) {
+  in_transaction_ = false;  // EXACTLY_ONCE: its transaction is done
   std::map<int32_t, CommittedOffsets> committed;
   for (const auto& [partition, next] : sealed_->next) committed[partition].input_next = next;
-  for (const auto& [partition, next] : outputs.changelog_next) {
+  for (const auto& [partition, next] : delivery_->Of(sealed_->seq).changelog_next) {
     committed[partition].changelog_next = next;
   }
   delivery_->Forget(sealed_->seq);
@@ -694,50 +765,41 @@ absl::Status Pipeline::CommitSealed(bool wait) {
   return absl::OkStatus();
 }
 
-absl::Status Pipeline::CommitTransaction() {
-  if (absl::Status s = ProduceChangelog(); !s.ok()) return s;
-  if (batch_next_.empty() && !in_transaction_ && !produced_) return absl::OkStatus();
-  if (options_.abort_commit_for_testing && options_.abort_commit_for_testing()) {
-    return AbortAndRewind("aborted by the test hook");
+absl::Status Pipeline::ProduceHeld() {
+  if (held_.empty()) return absl::OkStatus();
+  if (absl::Status s = EnsureTransaction(); !s.ok()) return s;
+  std::vector<HeldOutput> held = std::exchange(held_, {});
+  for (HeldOutput& output : held) {
+    if (absl::Status s = Produce(output.topic, output.key, output.value, output.headers.release());
+        !s.ok()) {
+      return s;
+    }
   }
-  const auto started = std::chrono::steady_clock::now();
-  PartitionList offsets;
-  for (const auto& [partition, next] : batch_next_) {
-    offsets.list.push_back(
-        RdKafka::TopicPartition::create(config_.kafka().input_topic(), partition, next));
+  return absl::OkStatus();
+}
+
+Pipeline::TransactionResult Pipeline::CommitOnItsThread(
+    const std::vector<RdKafka::TopicPartition*>& offsets, RdKafka::ConsumerGroupMetadata* group) {
+  if (options_.commit_hook_for_testing) {
+    // Fails the commit as the broker would: once the transaction's records are delivered.
+    producer_->flush(kTxnTimeoutMs);
+    if (options_.commit_hook_for_testing()) {
+      return {TransactionResult::kAbort, "failed by the test hook"};
+    }
   }
   for (int attempt = 0;; ++attempt) {
     std::unique_ptr<RdKafka::Error> error;
-    if (!offsets.list.empty()) {
-      std::unique_ptr<RdKafka::ConsumerGroupMetadata> group(consumer_->groupMetadata());
-      error.reset(producer_->send_offsets_to_transaction(offsets.list, group.get(), kTxnTimeoutMs));
+    if (!offsets.empty()) {
+      error.reset(producer_->send_offsets_to_transaction(offsets, group, kTxnTimeoutMs));
     }
     if (!error) error.reset(producer_->commit_transaction(kTxnTimeoutMs));
-    if (!error) break;
-    if (error->is_fatal()) return FatalProducerError("commit_transaction");
+    if (!error) return {};
+    if (error->is_fatal()) return {TransactionResult::kFatal, ErrorText(error.get())};
     if (error->txn_requires_abort() || !error->is_retriable() || attempt >= 10) {
-      if (absl::Status fatal = ConsumerFatalError(); !fatal.ok()) return fatal;
-      return AbortAndRewind(ErrorText(error.get()));
+      return {TransactionResult::kAbort, ErrorText(error.get())};
     }
     LogWarning(absl::StrCat("commit retry: ", error->str()));
   }
-  in_transaction_ = false;
-  std::map<int32_t, CommittedOffsets> committed;
-  for (const auto& [partition, next] : batch_next_) committed[partition].input_next = next;
-  for (const auto& [partition, next] : delivery_->Of(batch_seq_).changelog_next) {
-    committed[partition].changelog_next = next;
-  }
-  delivery_->Forget(batch_seq_++);
-  batch_start_.clear();
-  batch_next_.clear();
-  produced_ = false;
-  if (absl::Status s = handler_.OnCommitted(committed); !s.ok()) return s;
-  committed_stream_time_ = stream_time_;
-  BatchOutcome outcome = TakeOutcome();
-  outcome.pause_s =
-      std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
-  RecordCommitted(outcome);
-  return absl::OkStatus();
 }
 
 bool Pipeline::Drained() const {
@@ -773,14 +835,14 @@ absl::Status Pipeline::RunLoop(const std::atomic<bool>& stop) {
     uint32_t in_batch = 0;
     // A batch holds at most this many records: max_batch_events, and the byte bound over the
     // last batch's changelog bytes per event (at least one record; unbounded by bytes before a
-    // batch committed and for events that wrote no changelog).
+    // batch ended and for events that wrote no changelog).
     uint32_t max_batch = max_batch_events;
     if (max_batch_bytes > 0 && changelog_bytes_per_event_ > 0) {
       max_batch = static_cast<uint32_t>(std::clamp<double>(
           static_cast<double>(max_batch_bytes) / changelog_bytes_per_event_, 1.0, max_batch));
     }
     // Past the interval, a batch of a backlog runs to at most this many records: the catch-up
-    // byte bound likewise (not extended before a batch committed; events that wrote no
+    // byte bound likewise (not extended before a batch ended; events that wrote no
     // changelog are not bounded by it).
     uint32_t catch_up_max = max_batch;
     if (max_catch_up_bytes > 0 && changelog_bytes_per_event_ != 0) {

@@ -4,6 +4,7 @@
 #include <chrono>
 #include <cstdint>
 #include <functional>
+#include <future>
 #include <map>
 #include <memory>
 #include <optional>
@@ -140,6 +141,10 @@ struct PipelineOptions {
   // Tests, AT_LEAST_ONCE: asked once a sealed batch's outputs are all acknowledged; true takes
   // one of them as not delivered, as a delivery error would. Default: none.
   std::function<bool()> fail_delivery_for_testing;
+  // Tests, EXACTLY_ONCE: called on the thread that commits a sealed batch's transaction, once
+  // its records are delivered and before its offsets are sent; it may block (the next batch
+  // runs meanwhile). True fails the commit as an abortable Kafka error would. Default: none.
+  std::function<bool()> commit_hook_for_testing;
   // Tests: new partitions are not paused while they restore, as when librdkafka lets a pause
   // made in the rebalance callback lose the race with the assignment's first fetch. Default:
   // false.
@@ -155,10 +160,12 @@ struct BatchOutcome {
   int64_t changelog_bytes = 0;
   double pause_s = 0;  // the time the loop spent committing it
 };
-// The pipeline's own, AT_LEAST_ONCE: a batch that ended, its outputs produced and its state
-// sealed (EventHandler::OnSealed), whose offsets are committed once Kafka acknowledged all
-// those outputs; the next batch runs meanwhile, so that the loop does not stop reading for the
-// broker's round trip.
+// The pipeline's own: a batch that ended, its outputs produced and its state sealed
+// (EventHandler::OnSealed), which commits while the next batch runs, so that the loop does not
+// stop reading for the broker's round trips. AT_LEAST_ONCE: its offsets are committed once
+// Kafka acknowledged all its outputs. EXACTLY_ONCE: its transaction commits on a thread of its
+// own; the next batch's outputs are held until it is done (one transaction at a time). A batch
+// that caught up with its input is committed before the next one starts (EXACTLY_ONCE).
 struct SealedBatch {
   uint64_t seq = 0;
   std::map<int32_t, int64_t> start;        // partition → first offset
@@ -171,9 +178,10 @@ struct SealedBatch {
 // read_committed), decodes and validates each record, hands valid events to the handler, sends
 // refused records to the dead-letter topic with their original bytes and the reason in headers,
 // publishes the handler's alerts, and commits per batch (commit interval or batch size,
-// whichever first). EXACTLY_ONCE: one Kafka transaction per batch holds the dead letters, the
-// alerts and the input offsets. AT_LEAST_ONCE: a batch's offsets are committed once Kafka
-// acknowledged its outputs, while the next batch runs (see SealedBatch).
+// whichever first), while the next batch runs (see SealedBatch). EXACTLY_ONCE: one Kafka
+// transaction per batch holds the dead letters, the alerts, the changelog and the input
+// offsets; a failed commit aborts it with the batch after it. AT_LEAST_ONCE: a batch's offsets
+// are committed once Kafka acknowledged its outputs; a failed delivery aborts it likewise.
 // Owned by one command; Run is called from one thread.
 // True for the errors after which the pipeline's Kafka clients cannot go on (fencing, fatal
 // librdkafka errors); a new pipeline, with new clients, can rejoin the group.
@@ -221,14 +229,28 @@ class Pipeline {
   absl::Status PublishAlerts(HandlerOutput& out);
   absl::Status EnsureTransaction();
   absl::Status ProduceChangelog();
-  // Commits the open batch. EXACTLY_ONCE: its transaction. AT_LEAST_ONCE: commits the sealed
-  // batch, if any, then seals the open one (see SealedBatch); `wait`: and commits that too.
+  // Commits the sealed batch, if any, then seals the open one and starts its commit (see
+  // SealedBatch; EXACTLY_ONCE: its transaction commits on a thread of its own,
+  // CommitOnItsThread); `wait`, or EXACTLY_ONCE and caught up (!batch_behind_): and waits for
+  // that too.
   absl::Status CommitBatch(bool wait);
-  absl::Status CommitTransaction();
-  // AT_LEAST_ONCE: commits the sealed batch's offsets and its state once Kafka acknowledged
-  // all its outputs; `wait`: waits for them, else returns at once while some are outstanding.
-  // A failed delivery aborts it with the open batch (AbortAndRewind).
+  // Commits the sealed batch once done: AT_LEAST_ONCE, its offsets and its state once Kafka
+  // acknowledged all its outputs; EXACTLY_ONCE, its state once its transaction committed, and
+  // then the open batch's held outputs. `wait`: waits for that, else returns at once while it
+  // is not done. A failed delivery or commit aborts it with the open batch (AbortAndRewind).
   absl::Status CommitSealed(bool wait);
+  // What committing a sealed batch's transaction came to.
+  struct TransactionResult {
+    enum Kind { kCommitted, kAbort, kFatal } kind = kCommitted;
+    std::string error;
+  };
+  // On the committing thread: sends the offsets to the transaction and commits it.
+  TransactionResult CommitOnItsThread(const std::vector<RdKafka::TopicPartition*>& offsets,
+                                      RdKafka::ConsumerGroupMetadata* group);
+  // The sealed batch committed: its state (EventHandler::OnCommitted), metrics and totals.
+  absl::Status SealedCommitted(std::chrono::steady_clock::time_point started);
+  // EXACTLY_ONCE: produces the outputs held while the sealed batch's transaction committed.
+  absl::Status ProduceHeld();
   // The open batch's outcome, moved out.
   BatchOutcome TakeOutcome();
   // Metrics and totals of a committed batch.
@@ -283,9 +305,19 @@ class Pipeline {
   int64_t batch_changelog_bytes_ = 0;    // their keys and values
   // The open batch's number, which its outputs carry to their delivery reports.
   uint64_t batch_seq_ = 1;
-  // AT_LEAST_ONCE: the batch waiting for its outputs' acknowledgements, if any.
+  // The batch whose commit is under way, if any.
   std::optional<SealedBatch> sealed_;
-  // Changelog bytes per valid event of the last committed batch with events (-1: none yet).
+  // EXACTLY_ONCE: the sealed batch's transaction committing on its own thread (valid while it
+  // is not taken), and the open batch's outputs held until it is done.
+  std::future<TransactionResult> committing_;
+  struct HeldOutput {
+    std::string topic;
+    std::string key;
+    std::string value;
+    std::unique_ptr<RdKafka::Headers> headers;
+  };
+  std::vector<HeldOutput> held_;
+  // Changelog bytes per valid event of the last batch with events that ended (-1: none yet).
   double changelog_bytes_per_event_ = -1;
   absl::Status fatal_;
   std::chrono::steady_clock::time_point next_lag_sample_;

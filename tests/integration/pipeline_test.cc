@@ -555,7 +555,7 @@ TEST_F(CatchUpBatchTest, WithoutCatchUpTheIntervalClosesBatchesOfABacklog) {
 
 TEST_F(CatchUpBatchTest, TheChangelogBytesPerEventBoundABacklogBatch) {
   // 1,000 bytes of changelog per event (and its key) against 30,000: batches of ~29 events once
-  // the first batch (not extended: nothing is known of its bytes yet) has committed.
+  // the first batch (not extended: nothing is known of its bytes yet) has ended.
   const int64_t batches = Run(/*catch_up_interval_ms=*/60'000, /*backlog=*/600, /*live=*/0,
                               /*value_bytes=*/1000, /*max_bytes=*/30'000);
   EXPECT_GE(batches, 20);

@@ -1,0 +1,525 @@
+// Sealed batches against a real broker: a batch that ends is sealed (its state set aside) and the
+// next one runs while the sealed one commits.
+//
+// AT_LEAST_ONCE: the sealed batch's offsets and its local write follow the acknowledgements of
+// its outputs. A failed delivery aborts the sealed batch with the one after it: both are read
+// again from the sealed one's start, and neither's state survives. A drain reads again what an
+// abort at its last commit rewound.
+//
+// EXACTLY_ONCE: the sealed batch's transaction commits on a thread of its own; while behind the
+// input the next batch is read and handled meanwhile, its outputs held until the transaction is
+// done, and a batch that caught up is committed before the next is read. A failed commit aborts
+// the transaction and the batch after it; a read_committed consumer sees every alert once.
+//
+// With the engine and the tasks' stores: generated traffic processed with small batches and
+// failures along the way (failed deliveries in AT_LEAST_ONCE, failed commits in EXACTLY_ONCE)
+// ends with the same stores (every family of every task) as the same traffic processed in
+// EXACTLY_ONCE without a failure.
+
+#include <atomic>
+#include <chrono>
+#include <filesystem>
+#include <functional>
+#include <map>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "gtest/gtest.h"
+#include "processor/domain/engine.h"
+#include "processor/gen/generator.h"
+#include "processor/kafka/kafka.h"
+#include "processor/runtime/pipeline.h"
+#include "processor/runtime/task_manager.h"
+#include "prometheus/registry.h"
+#include "state/task_store.h"
+#include "tests/kafka/broker_env.h"
+
+namespace ccstream {
+namespace {
+
+using namespace std::chrono_literals;
+using runtime::HandlerOutput;
+
+int64_t NowMs() { return absl::ToUnixMillis(absl::Now()); }
+
+// Points `kafka` at the test broker with the topics and group of `run` (created, `partitions`
+// each).
+void UseTopics(v1::KafkaConfig& kafka, const std::string& run, int partitions) {
+  kafka.set_bootstrap_servers(TestBootstrapServers());
+  kafka.set_input_topic(absl::StrCat("alo-events-", run));
+  kafka.set_alerts_topic(absl::StrCat("alo-alerts-", run));
+  kafka.set_dead_letter_topic(absl::StrCat("alo-dead-", run));
+  kafka.set_changelog_topic(absl::StrCat("alo-changelog-", run));
+  kafka.set_group_id(absl::StrCat("alo-group-", run));
+  kafka.set_group_instance_id("");
+  kafka.set_client_id(absl::StrCat("alo-", run));
+  for (const std::string& topic : {kafka.input_topic(), kafka.alerts_topic(),
+                                   kafka.dead_letter_topic(), kafka.changelog_topic()}) {
+    ASSERT_TRUE(kafka::CreateTopic(kafka, topic, partitions, {}, 30'000).ok()) << topic;
+  }
+}
+
+void ProduceEvents(const v1::KafkaConfig& kafka, const std::vector<v1::ContactEvent>& events) {
+  auto producer =
+      kafka::SimpleProducer::Create(kafka::ProducerProperties(kafka, /*transactional=*/false));
+  ASSERT_TRUE(producer.ok()) << producer.status();
+  for (const v1::ContactEvent& e : events) {
+    ASSERT_TRUE((*producer)
+                    ->Produce({kafka.input_topic(), e.customer_id(), e.SerializeAsString(), {}})
+                    .ok());
+  }
+  ASSERT_TRUE((*producer)->Flush(60'000).ok());
+}
+
+// `count` chat turns of one customer, `per_contact` to a contact, a millisecond apart.
+std::vector<v1::ContactEvent> CustomerTurns(int count, int per_contact) {
+  std::vector<v1::ContactEvent> events;
+  const int64_t start_ms = NowMs() - 600'000;
+  for (int i = 0; i < count; ++i) {
+    v1::ContactEvent e;
+    e.set_event_id(absl::StrCat("ev-", i));
+    e.set_contact_id(absl::StrCat("contact-", i / per_contact));
+    e.set_customer_id("cust-1");
+    e.set_channel(v1::CHAT);
+    e.set_queue("billing");
+    e.set_event_time_ms(start_ms + i);
+    e.mutable_turn()->set_speaker(v1::CUSTOMER);
+    e.mutable_turn()->set_text("where is my refund?");
+    events.push_back(std::move(e));
+  }
+  return events;
+}
+
+// Runs `pipeline` on a thread until `done()` (or a deadline), then stops it; returns Run's
+// result.
+absl::Status RunUntil(runtime::Pipeline& pipeline, const std::function<bool()>& done) {
+  std::atomic<bool> stop{false};
+  absl::Status result;
+  std::thread runner([&] { result = pipeline.Run(stop); });
+  const auto deadline = std::chrono::steady_clock::now() + 180s;
+  while (std::chrono::steady_clock::now() < deadline && !done()) {
+    std::this_thread::sleep_for(20ms);
+  }
+  stop = true;
+  runner.join();
+  return result;
+}
+
+// Keeps the three layers of a task's state as the pipeline drives them: the open batch's
+// events, the sealed batch's, and how often each event reached the committed state.
+class LayeredHandler : public runtime::EventHandler {
+ public:
+  absl::Status OnEvent(int32_t, const v1::ContactEvent& event, int64_t,
+                       HandlerOutput& out) override {
+    open_.push_back(event.event_id());
+    ++handled;
+    // One output per event, which Kafka acknowledges (or, by the test hook, not).
+    v1::Alert alert;
+    alert.set_alert_id(absl::StrCat("alert-", event.event_id()));
+    alert.set_contact_id(event.contact_id());
+    alert.set_event_time_ms(event.event_time_ms());
+    out.alerts.push_back(std::move(alert));
+    return absl::OkStatus();
+  }
+  absl::Status OnSealed(const std::vector<int32_t>&) override {
+    if (has_sealed_) return absl::FailedPreconditionError("sealed before the last seal committed");
+    sealed_ = std::move(open_);
+    open_.clear();
+    has_sealed_ = true;
+    handled_at_seal = handled.load();
+    return absl::OkStatus();
+  }
+  absl::Status OnCommitted(const std::map<int32_t, runtime::CommittedOffsets>&) override {
+    if (!has_sealed_) return absl::FailedPreconditionError("committed without a sealed batch");
+    for (const std::string& id : sealed_) ++committed[id];
+    committed_events += static_cast<int64_t>(sealed_.size());
+    sealed_.clear();
+    has_sealed_ = false;
+    return absl::OkStatus();
+  }
+  void OnAborted() override {
+    if (has_sealed_ && !open_.empty()) ++aborted_with_open_batch;
+    open_.clear();
+    sealed_.clear();
+    has_sealed_ = false;
+  }
+  std::map<std::string, int> committed;  // read after the run
+  std::atomic<int64_t> committed_events{0};
+  std::atomic<int64_t> handled{0};
+  std::atomic<int64_t> handled_at_seal{0};  // as the last batch was sealed
+  int aborted_with_open_batch = 0;
+
+ private:
+  std::vector<std::string> open_;
+  std::vector<std::string> sealed_;
+  bool has_sealed_ = false;
+};
+
+// `seen` (id → how often) holds `want` ids, each once.
+void ExpectEachOnce(const std::map<std::string, int>& seen, int want, const std::string& what) {
+  ASSERT_EQ(seen.size(), static_cast<size_t>(want)) << what;
+  for (const auto& [id, count] : seen) ASSERT_EQ(count, 1) << what << ": " << id << ", " << count;
+}
+
+// After a run over `first` (the events of `config`'s input, all committed): a new pipeline of
+// the group gets only an event produced after them, i.e. the offsets committed were those of the
+// batches committed.
+void ExpectOnlyWhatCameAfter(const v1::ProcessorConfig& config, const v1::ContactEvent& first) {
+  ProduceEvents(config.kafka(), {first});
+  LayeredHandler after;
+  prometheus::Registry registry;
+  runtime::PipelineProbe probe(registry);
+  auto second = runtime::Pipeline::Create(config, after, probe);
+  ASSERT_TRUE(second.ok()) << second.status();
+  const absl::Status result =
+      RunUntil(**second, [&] { return after.committed_events.load() >= 1; });
+  EXPECT_TRUE(result.ok()) << result;
+  std::this_thread::sleep_for(500ms);  // a record read again, if any, shows up meanwhile
+  EXPECT_EQ(after.handled.load(), 1);
+}
+
+// Runs a pipeline of `config` with `options`, whose test hook fails three commits, each with the
+// batch after the failing one under way, until the `count` events on its input are committed;
+// every event reaches the committed state once.
+void RunThroughThreeFailures(const v1::ProcessorConfig& config,
+                             const runtime::PipelineOptions& options, LayeredHandler& handler,
+                             int count) {
+  prometheus::Registry registry;
+  runtime::PipelineProbe probe(registry);
+  auto pipeline = runtime::Pipeline::Create(config, handler, probe, options);
+  ASSERT_TRUE(pipeline.ok()) << pipeline.status();
+  const absl::Status result =
+      RunUntil(**pipeline, [&] { return handler.committed_events.load() >= count; });
+  EXPECT_TRUE(result.ok()) << result;
+  EXPECT_EQ((*pipeline)->stats().aborts.load(), 3);
+  // Each abort found the batch after the sealed one under way: both went.
+  EXPECT_EQ(handler.aborted_with_open_batch, 3);
+  EXPECT_GT(handler.handled.load(), count) << "no event was read again";
+  ExpectEachOnce(handler.committed, count, "events committed");
+}
+
+TEST(AtLeastOnceTest, AFailedDeliveryAbortsTheSealedBatchWithTheOneAfterIt) {
+  constexpr int kEvents = 2'000;
+  v1::ProcessorConfig config;
+  UseTopics(*config.mutable_kafka(), absl::StrCat("layers-", NowMs()), 1);
+  config.mutable_processing()->set_guarantee(v1::ProcessingConfig::AT_LEAST_ONCE);
+  config.mutable_processing()->set_clock(v1::ProcessingConfig::EVENT_TIME);
+  config.mutable_processing()->set_max_batch_events(20);
+  config.mutable_processing()->set_commit_interval_ms(5);
+  config.mutable_processing()->set_catch_up_interval_ms(0);
+  const std::vector<v1::ContactEvent> events = CustomerTurns(kEvents, 4);
+  ProduceEvents(config.kafka(), events);
+
+  LayeredHandler handler;
+  runtime::PipelineOptions options;
+  int acknowledged = 0;
+  options.fail_delivery_for_testing = [&] {
+    ++acknowledged;
+    return acknowledged == 4 || acknowledged == 9 || acknowledged == 15;
+  };
+  RunThroughThreeFailures(config, options, handler, kEvents);
+  ExpectOnlyWhatCameAfter(config, events[0]);
+}
+
+// A drain (replays, the demo) ends only once everything read is committed: a failed delivery of
+// the last sealed batch, found as the drain commits it, rewinds it and the drain reads it again.
+TEST(AtLeastOnceTest, ADrainReadsAgainWhatTheLastCommitAborted) {
+  constexpr int kEvents = 100;
+  v1::ProcessorConfig config;
+  UseTopics(*config.mutable_kafka(), absl::StrCat("drain-", NowMs()), 1);
+  config.mutable_processing()->set_guarantee(v1::ProcessingConfig::AT_LEAST_ONCE);
+  config.mutable_processing()->set_clock(v1::ProcessingConfig::EVENT_TIME);
+  config.mutable_processing()->set_commit_interval_ms(500);  // one batch holds them all
+  const std::vector<v1::ContactEvent> events = CustomerTurns(kEvents, 1);
+  ProduceEvents(config.kafka(), events);
+  LayeredHandler handler;
+  prometheus::Registry registry;
+  runtime::PipelineProbe probe(registry);
+  runtime::PipelineOptions options;
+  std::atomic<bool> drain{true};
+  options.drain_when = &drain;
+  int acknowledged = 0;
+  options.fail_delivery_for_testing = [&] { return ++acknowledged == 1; };
+  auto pipeline = runtime::Pipeline::Create(config, handler, probe, options);
+  ASSERT_TRUE(pipeline.ok()) << pipeline.status();
+  std::atomic<bool> stop{false};
+  const absl::Status result = (*pipeline)->Run(stop);
+  EXPECT_TRUE(result.ok()) << result;
+  EXPECT_EQ((*pipeline)->stats().aborts.load(), 1);
+  EXPECT_GE(acknowledged, 2);
+  EXPECT_EQ(handler.handled.load(), 2 * kEvents);
+  ExpectEachOnce(handler.committed, kEvents,
+                 "events committed (the drain must not end without what the abort rewound)");
+}
+
+// The alert ids on `kafka`'s alerts topic as a read_committed consumer sees them, with how often
+// each appears; reads until the end of every partition once `want` distinct ids were seen (or a
+// deadline).
+std::map<std::string, int> CommittedAlerts(const v1::KafkaConfig& kafka, size_t want) {
+  std::map<std::string, int> seen;
+  auto conf = kafka::MakeConf({{"bootstrap.servers", kafka.bootstrap_servers()},
+                               {"group.id", absl::StrCat(kafka.group_id(), "-reader")},
+                               {"auto.offset.reset", "earliest"},
+                               {"isolation.level", "read_committed"},
+                               {"enable.partition.eof", "true"}});
+  EXPECT_TRUE(conf.ok()) << conf.status();
+  if (!conf.ok()) return seen;
+  std::string error;
+  std::unique_ptr<RdKafka::KafkaConsumer> reader(
+      RdKafka::KafkaConsumer::create(conf->get(), error));
+  EXPECT_TRUE(reader) << error;
+  if (!reader) return seen;
+  EXPECT_EQ(reader->subscribe({kafka.alerts_topic()}), RdKafka::ERR_NO_ERROR);
+  const auto deadline = std::chrono::steady_clock::now() + 60s;
+  while (std::chrono::steady_clock::now() < deadline) {
+    std::unique_ptr<RdKafka::Message> m(reader->consume(500));
+    if (m->err() == RdKafka::ERR__PARTITION_EOF && seen.size() >= want) break;
+    if (m->err() != RdKafka::ERR_NO_ERROR) continue;
+    v1::Alert alert;
+    EXPECT_TRUE(alert.ParseFromArray(m->payload(), static_cast<int>(m->len())));
+    ++seen[alert.alert_id()];
+  }
+  reader->close();
+  return seen;
+}
+
+// EXACTLY_ONCE, one partition, batches of at most 20 events over `events` (closed by the count:
+// 100 ms leave each batch the time to fetch its records while the one before commits).
+v1::ProcessorConfig ExactlyOnceConfig(const std::string& run,
+                                      const std::vector<v1::ContactEvent>& events) {
+  v1::ProcessorConfig config;
+  UseTopics(*config.mutable_kafka(), run, 1);
+  config.mutable_processing()->set_guarantee(v1::ProcessingConfig::EXACTLY_ONCE);
+  config.mutable_processing()->set_clock(v1::ProcessingConfig::EVENT_TIME);
+  config.mutable_processing()->set_max_batch_events(20);
+  config.mutable_processing()->set_commit_interval_ms(100);
+  config.mutable_processing()->set_catch_up_interval_ms(0);
+  ProduceEvents(config.kafka(), events);
+  return config;
+}
+
+// Called on the committing thread: waits (up to `wait`) for the pipeline to handle an event after
+// the sealed batch's; true when it did, i.e. the next batch ran while this one committed.
+bool NextBatchRuns(const LayeredHandler& handler,
+                   std::chrono::milliseconds wait = std::chrono::milliseconds(2000)) {
+  const int64_t at = handler.handled_at_seal.load();
+  const auto deadline = std::chrono::steady_clock::now() + wait;
+  while (handler.handled.load() == at && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(1ms);
+  }
+  return handler.handled.load() > at;
+}
+
+// The commits of a pipeline, and those during which the next batch ran (NextBatchRuns, waiting up
+// to `wait`), counted by the commit test hook that Count sets.
+struct OverlapCount {
+  void Count(runtime::PipelineOptions& options, const LayeredHandler& handler,
+             std::chrono::milliseconds wait) {
+    options.commit_hook_for_testing = [this, &handler, wait] {
+      ++commits;
+      if (NextBatchRuns(handler, wait)) ++overlapped;
+      return false;
+    };
+  }
+  std::atomic<int> commits{0};
+  std::atomic<int> overlapped{0};
+};
+
+TEST(ExactlyOnceTest, TheNextBatchRunsWhileTheTransactionCommits) {
+  constexpr int kEvents = 2'000;
+  const std::vector<v1::ContactEvent> events = CustomerTurns(kEvents, 4);
+  const v1::ProcessorConfig config = ExactlyOnceConfig(absl::StrCat("overlap-", NowMs()), events);
+  LayeredHandler handler;
+  prometheus::Registry registry;
+  runtime::PipelineProbe probe(registry);
+  runtime::PipelineOptions options;
+  OverlapCount count;
+  count.Count(options, handler, 2000ms);
+  auto pipeline = runtime::Pipeline::Create(config, handler, probe, options);
+  ASSERT_TRUE(pipeline.ok()) << pipeline.status();
+  const absl::Status result =
+      RunUntil(**pipeline, [&] { return handler.committed_events.load() >= kEvents; });
+  EXPECT_TRUE(result.ok()) << result;
+  EXPECT_EQ((*pipeline)->stats().aborts.load(), 0);
+  // All but the last few batches (no input left to run on) overlapped their commit.
+  EXPECT_GE(count.commits.load(), kEvents / 20);
+  EXPECT_GE(count.overlapped.load(), count.commits.load() - 5)
+      << "the next batch did not run while the transaction committed";
+  ExpectEachOnce(handler.committed, kEvents, "events committed");
+  // The alerts of each batch, held while the transaction before committed, are in Kafka once.
+  ExpectEachOnce(CommittedAlerts(config.kafka(), kEvents), kEvents, "alerts read_committed");
+}
+
+// A batch that reached the end of its input (the processor keeps up) is committed before the next
+// one is read: the commit's round trips get the cores, and its alerts go out first.
+TEST(ExactlyOnceTest, ABatchThatCaughtUpCommitsBeforeTheNextIsRead) {
+  constexpr int kEvents = 10;
+  const std::vector<v1::ContactEvent> events = CustomerTurns(kEvents, 1);
+  const v1::ProcessorConfig config = ExactlyOnceConfig(absl::StrCat("caught-up-", NowMs()), {});
+  LayeredHandler handler;
+  prometheus::Registry registry;
+  runtime::PipelineProbe probe(registry);
+  runtime::PipelineOptions options;
+  OverlapCount count;
+  count.Count(options, handler, 300ms);
+  auto pipeline = runtime::Pipeline::Create(config, handler, probe, options);
+  ASSERT_TRUE(pipeline.ok()) << pipeline.status();
+  // One event every 150 ms: the next arrives while the commit of the one before is held.
+  std::thread trickle([&] {
+    for (const v1::ContactEvent& e : events) {
+      std::this_thread::sleep_for(150ms);
+      ProduceEvents(config.kafka(), {e});
+    }
+  });
+  const absl::Status result =
+      RunUntil(**pipeline, [&] { return handler.committed_events.load() >= kEvents; });
+  trickle.join();
+  EXPECT_TRUE(result.ok()) << result;
+  EXPECT_GE(count.commits.load(), 3);
+  EXPECT_EQ(count.overlapped.load(), 0) << "an event was handled while a caught-up batch committed";
+  ExpectEachOnce(handler.committed, kEvents, "events committed");
+}
+
+TEST(ExactlyOnceTest, AFailedCommitAbortsTheTransactionWithTheBatchAfterIt) {
+  constexpr int kEvents = 2'000;
+  const std::vector<v1::ContactEvent> events = CustomerTurns(kEvents, 4);
+  const v1::ProcessorConfig config = ExactlyOnceConfig(absl::StrCat("abort-", NowMs()), events);
+  LayeredHandler handler;
+  runtime::PipelineOptions options;
+  std::atomic<int> commits{0};
+  options.commit_hook_for_testing = [&] {
+    const int n = ++commits;
+    const bool fail = n == 4 || n == 9 || n == 15;
+    // A failing commit waits until the batch after it is under way: both must go.
+    if (fail) {
+      EXPECT_TRUE(NextBatchRuns(handler)) << "commit " << n;
+    }
+    return fail;
+  };
+  RunThroughThreeFailures(config, options, handler, kEvents);
+  // The aborted transactions' alerts are not read; the batches after them never produced
+  // theirs.
+  ExpectEachOnce(CommittedAlerts(config.kafka(), kEvents), kEvents, "alerts read_committed");
+  // The offsets in the transactions committed are those of their batches.
+  ExpectOnlyWhatCameAfter(config, events[0]);
+}
+
+// Every record of every family of the task's store at `path`.
+std::map<std::string, std::string> ReadStore(const std::string& path) {
+  std::map<std::string, std::string> out;
+  auto store = state::TaskStore::Open(path);
+  EXPECT_TRUE(store.ok()) << path << ": " << store.status();
+  if (!store.ok()) return out;
+  for (const state::Family family : {state::Family::kContacts, state::Family::kCases,
+                                     state::Family::kCustomers, state::Family::kTimers}) {
+    const absl::Status s =
+        (*store)->Scan(family, "", [&](std::string_view key, std::string_view value) {
+          out[state::ChangelogKey(family, key)] = std::string(value);
+          return true;
+        });
+    EXPECT_TRUE(s.ok()) << s;
+  }
+  return out;
+}
+
+class NoSink : public runtime::OutcomeSink {
+ public:
+  void Record(const domain::Outcome&) override {}
+};
+
+TEST(SealedBatchTest, WithFailuresTheStoresEndAsWithout) {
+  constexpr int kPartitions = 2;
+  std::vector<v1::ContactEvent> events;
+  {
+    gen::GeneratorOptions options;
+    options.seed = 5;
+    options.max_events = 4'000;
+    options.events_per_second = 200;
+    options.num_customers = 300;
+    options.escalating_fraction = 0.25;
+    options.start_time_ms = NowMs() - 3'600'000;
+    gen::Generator generator(options);
+    while (auto e = generator.Next()) events.push_back(std::move(*e));
+  }
+  ASSERT_GT(events.size(), 1'000u);
+  const std::string run = absl::StrCat("stores-", NowMs());
+  const std::filesystem::path dir =
+      std::filesystem::path(::testing::TempDir()) / absl::StrCat("ccstream-alo-", run);
+  std::filesystem::remove_all(dir);
+
+  // Drains the traffic in `guarantee` mode on topics of their own (named `name`); returns each
+  // task's store. Failing (`options` with a hook): in small batches.
+  auto process = [&](const std::string& name, v1::ProcessingConfig::Guarantee guarantee,
+                     const runtime::PipelineOptions& options) {
+    std::vector<std::map<std::string, std::string>> stores(kPartitions);
+    v1::ProcessorConfig config;
+    UseTopics(*config.mutable_kafka(), absl::StrCat(run, "-", name), kPartitions);
+    config.mutable_processing()->set_guarantee(guarantee);
+    config.mutable_processing()->set_clock(v1::ProcessingConfig::EVENT_TIME);
+    if (options.fail_delivery_for_testing || options.commit_hook_for_testing) {
+      config.mutable_processing()->set_max_batch_events(25);
+      config.mutable_processing()->set_commit_interval_ms(5);
+      config.mutable_processing()->set_catch_up_interval_ms(0);
+    }
+    config.mutable_domain()->set_pseudonymisation_key("alo-test-key-0123456789abcdef0123");
+    config.mutable_state()->set_dir((dir / name).string());
+    ProduceEvents(config.kafka(), events);
+    auto engine = domain::Engine::Create(config.domain());
+    EXPECT_TRUE(engine.ok()) << engine.status();
+    if (!engine.ok()) return stores;
+    NoSink sink;
+    std::vector<std::string> paths;
+    {
+      runtime::TaskManager tasks(config, std::move(*engine), sink);
+      for (int32_t p = 0; p < kPartitions; ++p) paths.push_back(tasks.TaskPath(p));
+      prometheus::Registry registry;
+      runtime::PipelineProbe probe(registry);
+      std::atomic<bool> drain{true};
+      runtime::PipelineOptions drained = options;
+      drained.drain_when = &drain;
+      auto pipeline = runtime::Pipeline::Create(config, tasks, probe, drained);
+      EXPECT_TRUE(pipeline.ok()) << pipeline.status();
+      if (!pipeline.ok()) return stores;
+      std::atomic<bool> stop{false};
+      const absl::Status result = (*pipeline)->Run(stop);
+      EXPECT_TRUE(result.ok()) << result;
+      EXPECT_GE((*pipeline)->stats().events.load(), static_cast<int64_t>(events.size()));
+    }
+    for (int32_t p = 0; p < kPartitions; ++p) stores[p] = ReadStore(paths[p]);
+    return stores;
+  };
+
+  const auto reference = process("reference", v1::ProcessingConfig::EXACTLY_ONCE, {});
+  // Every 7th batch fails (from the 3rd): `failed` counts them.
+  int failed = 0;
+  auto every_seventh = [&failed, n = 0]() mutable {
+    const bool fail = ++n % 7 == 3;
+    failed += fail ? 1 : 0;
+    return fail;
+  };
+  runtime::PipelineOptions failed_deliveries;
+  failed_deliveries.fail_delivery_for_testing = every_seventh;
+  const auto at_least_once = process("alo", v1::ProcessingConfig::AT_LEAST_ONCE, failed_deliveries);
+  EXPECT_GE(failed, 3) << "too few batches to fail some";
+  failed = 0;
+  runtime::PipelineOptions failed_commits;
+  failed_commits.commit_hook_for_testing = every_seventh;
+  const auto exactly_once = process("eos", v1::ProcessingConfig::EXACTLY_ONCE, failed_commits);
+  EXPECT_GE(failed, 3) << "too few batches to fail some";
+  for (int32_t p = 0; p < kPartitions; ++p) {
+    EXPECT_FALSE(reference[p].empty()) << "partition " << p;
+    EXPECT_EQ(at_least_once[p].size(), reference[p].size()) << "partition " << p;
+    EXPECT_TRUE(at_least_once[p] == reference[p])
+        << "partition " << p << ": the AT_LEAST_ONCE store differs from the reference";
+    EXPECT_EQ(exactly_once[p].size(), reference[p].size()) << "partition " << p;
+    EXPECT_TRUE(exactly_once[p] == reference[p])
+        << "partition " << p << ": the EXACTLY_ONCE store with failed commits differs";
+  }
+  std::filesystem::remove_all(dir);
+}
+
+}  // namespace
+}  // namespace ccstream

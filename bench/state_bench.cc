@@ -12,6 +12,8 @@
 //     interface (Put*/Delete*: copies into the batch overlay of decoded records) and
 //     TaskState::Commit (serialization, the write, the records moved into the cache).
 // Time is per batch; items are records (mutations; the three meta keys are not counted).
+//   BM_StoreGet/present:P: one TaskStore::Get of a contact from a store of 200,000 (P = 1) or of
+//     a key it does not hold (P = 0).
 //   BM_EngineBatch/events:N: the task's whole state path for a batch of N events of the mix
 //     above (without complaints): per event the due timers fired as the runtime does on event
 //     time (NextDue, DueTimers, Engine::OnTimer, DeleteTimer), Engine::OnEvent over the
@@ -229,6 +231,50 @@ BENCHMARK(BM_CommitWrite)
     ->Args({1000, 0})
     ->Args({500, 1})
     ->Unit(benchmark::kMicrosecond);
+
+// A store of one task as a live run leaves it: 200,000 contacts of ~400 bytes written in
+// 500-record batches, so that the older ones are in table files and the newer in the memtable.
+struct LoadedStore {
+  TempDir dir{"ccstream-bench-get"};
+  std::shared_ptr<state::TaskStore> store = OpenStore(dir, false);
+  static constexpr int kKeys = 200'000;
+
+  LoadedStore() {
+    const std::string value(400, 'v');
+    std::vector<Mutation> batch;
+    for (int i = 0; i < kKeys; ++i) {
+      batch.push_back({Family::kContacts, Key(i), value});
+      if (batch.size() == 500 || i + 1 == kKeys) {
+        if (!store->Write(batch, {i, i}).ok()) std::abort();
+        batch.clear();
+      }
+    }
+  }
+  static std::string Key(int i) { return absl::StrCat("contact-", i * 7919 % 1'000'003); }
+};
+
+// BM_StoreGet/present:P: TaskStore::Get of one contact, P = 1 a key written (the older in table
+// files, the newer in the memtable), P = 0 a key never written (a contact's first event).
+void BM_StoreGet(benchmark::State& state) {
+  static LoadedStore* loaded = new LoadedStore();
+  const bool present = state.range(0) != 0;
+  uint64_t i = 0;
+  int64_t found = 0;
+  for (auto _ : state) {
+    // Spread over the keys (a prime stride); an absent key sorts among the written ones.
+    const int n = static_cast<int>(i++ * 104'729 % LoadedStore::kKeys);
+    absl::StatusOr<std::optional<std::string>> value = loaded->store->Get(
+        Family::kContacts, LoadedStore::Key(present ? n : LoadedStore::kKeys + n));
+    if (!value.ok()) {
+      state.SkipWithError(std::string(value.status().message()).c_str());
+      break;
+    }
+    found += value->has_value() ? 1 : 0;
+  }
+  if (found != (present ? state.iterations() : 0)) state.SkipWithError("unexpected Get result");
+  state.SetItemsProcessed(state.iterations());
+}
+BENCHMARK(BM_StoreGet)->ArgNames({"present"})->Arg(1)->Arg(0)->Unit(benchmark::kNanosecond);
 
 absl::Status Stage(const Op& op, state::TaskState& task) {
   switch (op.family) {

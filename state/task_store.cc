@@ -123,8 +123,21 @@ absl::StatusOr<std::unique_ptr<TaskStore>> TaskStore::Open(const std::string& pa
 
   std::vector<rocksdb::ColumnFamilyDescriptor> descriptors = {
       {rocksdb::kDefaultColumnFamilyName, family_options}};
+  // The families read by key (a contact, case or customer per event or timer) keep a filter of
+  // the keys in each memtable: a Get of a key the memtable does not hold (a record last written
+  // before the memtable's last flush, or a new contact) skips the search of the memtable's skip
+  // list, the largest part of such a Get (bench/state_bench BM_StoreGet: 1.7 -> 0.6 us absent,
+  // 5.2 -> 3.9 us present in a table file). 1 % of the memtable's size in bits (~170 KB per 16
+  // MiB memtable), tens of bits per key.
+  rocksdb::ColumnFamilyOptions keyed_options = family_options;
+  keyed_options.memtable_prefix_bloom_size_ratio = 0.01;
+  keyed_options.memtable_whole_key_filtering = true;
   for (int f = 0; f < kFamilyCount; ++f) {
-    descriptors.emplace_back(std::string(FamilyName(static_cast<Family>(f))), family_options);
+    const auto family = static_cast<Family>(f);
+    const bool keyed =
+        family == Family::kContacts || family == Family::kCases || family == Family::kCustomers;
+    descriptors.emplace_back(std::string(FamilyName(family)),
+                             keyed ? keyed_options : family_options);
   }
   std::unique_ptr<TaskStore> store(new TaskStore());
   store->path_ = path;

@@ -7,6 +7,8 @@
 #include <thread>
 
 #include "gtest/gtest.h"
+#include "rocksdb/perf_context.h"
+#include "rocksdb/perf_level.h"
 
 namespace ccstream::state {
 namespace {
@@ -54,6 +56,35 @@ TEST_F(TaskStoreTest, BatchAndOffsetsSurviveReopen) {
   EXPECT_FALSE((*store)->Get(Family::kCustomers, "cust").value().has_value());
   // Families are separate key spaces.
   EXPECT_FALSE((*store)->Get(Family::kContacts, "case-1").value().has_value());
+}
+
+// A Get of a key the memtable does not hold is answered by the memtable's filter, without a
+// search of its skip list, in each family read by key.
+TEST_F(TaskStoreTest, TheMemtableFilterAnswersAbsentKeysOfTheKeyedFamilies) {
+  auto store = TaskStore::Open(dir_);
+  ASSERT_TRUE(store.ok()) << store.status();
+  const std::vector<Family> keyed = {Family::kContacts, Family::kCases, Family::kCustomers};
+  std::vector<Mutation> written;
+  for (Family family : keyed) {
+    for (int i = 0; i < 100; ++i) written.push_back({family, "key-" + std::to_string(i), "v"});
+  }
+  ASSERT_TRUE((*store)->Write(written, {1, 1}).ok());
+  rocksdb::SetPerfLevel(rocksdb::PerfLevel::kEnableCount);
+  rocksdb::get_perf_context()->Reset();
+  for (Family family : keyed) {
+    // Among the written keys in order, absent.
+    auto absent = (*store)->Get(family, "key-50a");
+    ASSERT_TRUE(absent.ok());
+    EXPECT_FALSE(absent->has_value());
+    auto present = (*store)->Get(family, "key-50");
+    ASSERT_TRUE(present.ok());
+    EXPECT_EQ(present->value_or(""), "v");
+  }
+  const uint64_t filtered = rocksdb::get_perf_context()->bloom_memtable_miss_count;
+  const uint64_t passed = rocksdb::get_perf_context()->bloom_memtable_hit_count;
+  rocksdb::SetPerfLevel(rocksdb::PerfLevel::kDisable);
+  EXPECT_EQ(filtered, keyed.size());  // each absent key
+  EXPECT_GE(passed, keyed.size());    // each present key
 }
 
 TEST_F(TaskStoreTest, MemoryCountsTheMemtablesTheCacheAndTheTableReaders) {

@@ -11,11 +11,14 @@
 //              processing, N contacts, N cases and N customers in state.
 //   latency    --bootstrap B --input T --alerts T [--rate R] [--duration-s S] [--warmup-s W]
 //              [--seed K] [--drain-s D] [--escalating-fraction F] [--lead-s L]
+//              [--samples-out FILE]
 //              Produces generated traffic paced on the wall clock (event time = now), R events
 //              per second over the sampled stretch (merged from as many generators as that
 //              takes), and
 //              measures, for each alert read with read_committed, the time from the produce of
-//              the event it names (source_event_id) to the alert being readable.
+//              the event it names (source_event_id) to the alert being readable. With
+//              --samples-out, each sample as a line "<ms from the paced start to the produce>
+//              <latency ms>" in produce order, to see when in a run the latency rose.
 #include <algorithm>
 #include <atomic>
 #include <chrono>
@@ -304,6 +307,7 @@ absl::Status Latency(const Args& args) {
   std::mutex mu;
   std::unordered_map<std::string, Clock::time_point> produced_at;
   std::vector<double> latencies_ms;
+  std::vector<Clock::time_point> sampled_at;  // the produce of each sample, in read order
   std::unordered_map<std::string, bool> seen;
   int64_t alerts = 0;
   int64_t unmatched = 0;
@@ -328,6 +332,7 @@ absl::Status Latency(const Args& args) {
       if (!seen.emplace(alert.source_event_id(), true).second) continue;
       if (it->second < measure_from) continue;
       latencies_ms.push_back(std::chrono::duration<double, std::milli>(now - it->second).count());
+      sampled_at.push_back(it->second);
     }
   });
 
@@ -434,6 +439,23 @@ absl::Status Latency(const Args& args) {
   if (!status.ok()) return status;
 
   std::lock_guard<std::mutex> lock(mu);
+  if (args.Has("samples-out")) {
+    std::vector<std::pair<double, double>> series;
+    series.reserve(latencies_ms.size());
+    for (size_t i = 0; i < latencies_ms.size(); ++i) {
+      series.emplace_back(
+          std::chrono::duration<double, std::milli>(sampled_at[i] - started).count(),
+          latencies_ms[i]);
+    }
+    std::sort(series.begin(), series.end());
+    FILE* f = std::fopen(args.Get("samples-out").c_str(), "w");
+    if (f == nullptr) {
+      return absl::InternalError(absl::StrCat("cannot write ", args.Get("samples-out")));
+    }
+    for (const auto& [at_ms, latency_ms] : series)
+      std::fprintf(f, "%.1f %.2f\n", at_ms, latency_ms);
+    std::fclose(f);
+  }
   std::sort(latencies_ms.begin(), latencies_ms.end());
   std::printf("{\"lead_events\": %" PRId64 ", \"offered_events\": %" PRId64
               ", \"offered_events_per_s\": %.0f, \"sampled_events_per_s\": %.0f"

@@ -336,13 +336,20 @@ domain {{ pseudonymisation_key: "{KEY}" }}
                                       input_topic, "--alerts", alerts, "--rate", self.args.rate,
                                       "--duration-s", self.args.latency_s + LATENCY_WARMUP_S,
                                       "--warmup-s", LATENCY_WARMUP_S, "--lead-s", 30,
-                                      "--seed", self.args.seed), f"latency {who}")
+                                      "--seed", self.args.seed, "--samples-out",
+                                      os.path.join(self.work, f"{name}.samples")),
+                           f"latency {who}")
             if who != "peer":
                 scraped = self.metrics(port)
         finally:
             self.stop(proc, timeout=60)
         if scraped:
             add_commit_figures(out, scraped)
+            processed = scraped.get("ccstream_events_processed_total")
+            cpu = scraped.get("process_cpu_seconds_total")
+            if processed and cpu is not None:
+                # The processor's CPU per event at this load, its start and the lead included.
+                out["cpu_s_per_million_events"] = round(cpu / processed * 1e6, 1)
         self.details[name] = out
         self.results[f"{who}_p50_ms"] = out["p50_ms"]
         self.results[f"{who}_p99_ms"] = out["p99_ms"]
@@ -457,13 +464,19 @@ MEMORY_SERIES = {
 def add_commit_figures(detail, values):
     """Adds to `detail` the time the processing thread waited for commits (transaction or offset
     commit) as of one scrape of /metrics: the commits, their wait in all (commit_s) and per commit
-    (commit_ms_per_batch)."""
+    (commit_ms_per_batch); and the share of state reads the decoded cache answered
+    (state_reads_from_cache)."""
     commits = values.get("ccstream_batch_commit_seconds_count")
     if commits:
         waited = values.get("ccstream_batch_commit_seconds_sum", 0.0)
         detail["commit_ms_per_batch"] = round(waited / commits * 1e3, 1)
         detail["commit_s"] = round(waited, 2)
         detail["commits"] = int(commits)
+    cache = values.get('ccstream_state_reads_total{source="cache"}', 0.0)
+    store = values.get('ccstream_state_reads_total{source="store"}', 0.0)
+    if cache + store:
+        # The share of committed-state reads answered from the decoded records in memory.
+        detail["state_reads_from_cache"] = round(cache / (cache + store), 3)
 
 
 def memory_mib(values):

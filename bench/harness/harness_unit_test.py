@@ -74,6 +74,12 @@ class CommitFiguresTest(unittest.TestCase):
                                             "ccstream_batch_commit_seconds_sum": 1.5})
         self.assertEqual(detail, {"commit_ms_per_batch": 37.5, "commit_s": 1.5, "commits": 40})
 
+    def test_the_share_of_state_reads_from_the_cache(self):
+        detail = {}
+        harness.add_commit_figures(detail, {'ccstream_state_reads_total{source="cache"}': 300.0,
+                                            'ccstream_state_reads_total{source="store"}': 100.0})
+        self.assertEqual(detail, {"state_reads_from_cache": 0.75})
+
     def test_nothing_added_before_a_commit(self):
         detail = {"alerts": 3}
         harness.add_commit_figures(detail, {"ccstream_batch_commit_seconds_count": 0.0})

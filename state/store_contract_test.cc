@@ -446,6 +446,53 @@ TEST(TaskState, CachedRecordsFollowCommitsAndDiscards) {
   EXPECT_TRUE(state.PendingMutations()[1].value.has_value());
 }
 
+// One budget for the three families, the least recently used record of any family out first:
+// the family read most keeps most of it (live, the contacts), and a record read again outlives
+// those of other families not read since.
+TEST(TaskState, TheFamiliesShareOneCacheLeastRecentlyUsedFirst) {
+  const ScratchDir scratch("cache_shared");
+  // A record counts its key, its serialized bytes and 64 (the overhead of task_state.cc).
+  const auto counted = [](const std::string& key, const auto& message) {
+    return key.size() + message.SerializeAsString().size() + 64;
+  };
+  const auto key = [](int i) { return "k" + std::to_string(i); };
+  const size_t contact = counted(key(0), ContactWith(key(0), 1));
+  const size_t case_bytes = counted(std::string("c1"), MakeCase("c1", v1::OPEN));
+  // Room for the case and nine contacts, no more.
+  TaskState state = OpenState(scratch.path(), case_bytes + 9 * contact);
+  ASSERT_TRUE(state.PutCase(MakeCase("c1", v1::OPEN)).ok());
+  ASSERT_TRUE(state.Commit({1, 1}).ok());
+  for (int i = 0; i < 9; ++i) ASSERT_TRUE(state.PutContact(ContactWith(key(i), 1)).ok());
+  ASSERT_TRUE(state.Commit({2, 2}).ok());
+  ASSERT_EQ(state.cached_records(), 10u);
+
+  // Nine contacts, far more than a third of the budget: all of them from the cache.
+  const int64_t reads = state.store_reads();
+  v1::ContactState read;
+  for (int i = 0; i < 9; ++i) {
+    auto found = state.ReadContact(key(i), read);
+    ASSERT_TRUE(found.ok() && *found) << key(i);
+  }
+  EXPECT_EQ(state.store_reads(), reads) << "contacts evicted to make room for other families";
+
+  // The case, read last, is now the most recently used: a tenth contact evicts the oldest
+  // contact, not the case cached before all of them.
+  EXPECT_EQ(CaseState(state, "c1"), "OPEN");
+  ASSERT_TRUE(state.PutContact(ContactWith(key(9), 1)).ok());
+  ASSERT_TRUE(state.Commit({3, 3}).ok());
+  EXPECT_LE(state.cached_bytes(), case_bytes + 9 * contact);
+  EXPECT_EQ(CaseState(state, "c1"), "OPEN");
+  EXPECT_EQ(state.store_reads(), reads) << "the case, read since, was evicted";
+  for (int i = 9; i >= 1; --i) {
+    auto found = state.ReadContact(key(i), read);
+    ASSERT_TRUE(found.ok() && *found) << key(i);
+  }
+  EXPECT_EQ(state.store_reads(), reads) << "a contact read since was evicted";
+  auto found = state.ReadContact(key(0), read);
+  ASSERT_TRUE(found.ok() && *found);
+  EXPECT_EQ(state.store_reads(), reads + 1) << "the least recently used contact stayed";
+}
+
 // TakeContact hands over the batch's own contact or the cache's without a copy: until it is
 // put back (or deleted) the contact cannot be read or another taken, and the batch cannot
 // commit; an abort brings back the committed contact (the cache let go of its copy, so it is

@@ -44,10 +44,40 @@ void TaskState::CheckStoreWrites() {
   store_writes_ = store_->writes();
 }
 
+void TaskState::TrimCache() {
+  while (cached_bytes() > options_.cache_bytes) {
+    // The least recently used of the three families' least recently used records goes.
+    uint64_t oldest = UINT64_MAX;
+    int family = -1;
+    const auto consider = [&](const auto& records, int which) {
+      if (!records.cache.empty() && records.cache.back().used < oldest) {
+        oldest = records.cache.back().used;
+        family = which;
+      }
+    };
+    consider(contacts_, 0);
+    consider(cases_, 1);
+    consider(customers_, 2);
+    switch (family) {
+      case 0:
+        Evict(contacts_, contacts_.index.find(contacts_.cache.back().key));
+        break;
+      case 1:
+        Evict(cases_, cases_.index.find(cases_.cache.back().key));
+        break;
+      case 2:
+        Evict(customers_, customers_.index.find(customers_.cache.back().key));
+        break;
+      default:
+        return;
+    }
+  }
+}
+
 template <typename T>
 void TaskState::Remember(Records<T>& records, std::string_view key, std::optional<T> value,
                          size_t value_bytes) {
-  const size_t budget = options_.cache_bytes / 3;
+  const size_t budget = options_.cache_bytes;
   const size_t bytes = key.size() + value_bytes + kCachedRecordOverhead;
   if (auto it = records.index.find(key); it != records.index.end()) {
     if (bytes > budget) {  // too large to keep at all
@@ -59,17 +89,17 @@ void TaskState::Remember(Records<T>& records, std::string_view key, std::optiona
     // Updated in place (its key and list node reused) and made the most recently used.
     cached->value = std::move(value);
     cached->bytes = bytes;
+    cached->used = ++cache_clock_;
     records.cache.splice(records.cache.begin(), records.cache, cached);
   } else {
     if (bytes > budget) return;
-    records.cache.push_front({std::string(key), std::move(value), bytes});
+    records.cache.push_front({std::string(key), std::move(value), bytes, ++cache_clock_});
     records.index.emplace(records.cache.front().key, records.cache.begin());
   }
   records.cached_bytes += bytes;
-  // The record just cached fits the budget alone, so it is never the one evicted.
-  while (records.cached_bytes > budget) {
-    Evict(records, records.index.find(records.cache.back().key));
-  }
+  // The record just cached, the most recently used, fits the budget alone: never the one
+  // evicted.
+  TrimCache();
 }
 
 namespace {
@@ -138,6 +168,7 @@ absl::StatusOr<bool> TaskState::Read(Records<T>& records, Family family, std::st
       records.taken_bytes = cached->bytes - key.size() - kCachedRecordOverhead;
       Evict(records, it);
     } else {
+      cached->used = ++cache_clock_;
       records.cache.splice(records.cache.begin(), records.cache, cached);
       out = *cached->value;
     }

@@ -22,11 +22,12 @@
 namespace ccstream::state {
 
 struct TaskStateOptions {
-  // Budget of the decoded records kept across batches (contacts, cases and customers, a third
-  // each; absent keys included), counted in serialized bytes plus 64 per record (a decoded
-  // record takes about two to three times its serialized size): a record read or written in one
-  // batch is read again in a later one without a RocksDB Get and a parse. Least recently used
-  // out first; 0 keeps none. Default: 2 MiB per task.
+  // Budget of the decoded records kept across batches (contacts, cases and customers, one
+  // budget for the three; absent keys included), counted in serialized bytes plus 64 per record
+  // (a decoded record takes about two to three times its serialized size): a record read or
+  // written in one batch is read again in a later one without a RocksDB Get and a parse. The
+  // least recently used record of any family goes first, so the family read most (contacts,
+  // live) holds most of it; 0 keeps none. Default: 2 MiB per task.
   size_t cache_bytes = 2u << 20;
   // Where StartCommit's local writes run, so that the caller goes on meanwhile; nullptr writes
   // on the caller's thread before StartCommit returns. Must outlive the TaskState. Default:
@@ -167,7 +168,8 @@ class TaskState final : public domain::StateStore {
     struct Cached {
       std::string key;
       std::optional<T> value;
-      size_t bytes = 0;  // as counted against the budget
+      size_t bytes = 0;   // as counted against the budget
+      uint64_t used = 0;  // `cache_clock_` when last cached or read: the families' common order
     };
     absl::flat_hash_map<std::string, std::optional<T>, KeyHash, KeyEq> pending;
     // The committed batch's changes while its write is in flight (see StartCommit), less a
@@ -205,6 +207,8 @@ class TaskState final : public domain::StateStore {
   template <typename T>
   void Remember(Records<T>& records, std::string_view key, std::optional<T> value,
                 size_t value_bytes);
+  // Evicts the least recently used records of all families until the cache fits its budget.
+  void TrimCache();
   template <typename T>
   static void ForgetCache(Records<T>& records);
   // Drops one cached record, given its index entry.
@@ -263,6 +267,8 @@ class TaskState final : public domain::StateStore {
   uint64_t store_writes_ = 0;
   int64_t cache_hits_ = 0;
   int64_t store_reads_ = 0;
+  // Counts the caching and cache reads of records (Cached::used).
+  uint64_t cache_clock_ = 0;
 
   // Where a scan of the stored timers starts. A fired or cancelled timer leaves a tombstone
   // in RocksDB until compaction, and an iterator steps over every tombstone it meets: scanning

@@ -92,7 +92,7 @@ class Harness:
   alerts_topic: "{self.prefix}.{name}.alerts"
   dead_letter_topic: "{self.prefix}.{name}.dead"
   changelog_topic: "{self.prefix}.{name}.changelog"
-{self.producer_properties()}}}
+{self.producer_properties()}{self.consumer_properties()}}}
 processing {{
   guarantee: {guarantee}
   clock: {clock}
@@ -113,6 +113,17 @@ domain {{ pseudonymisation_key: "{KEY}" }}
         if self.args.linger_ms is None:
             return ""
         return f'  producer_properties {{ key: "linger.ms" value: "{self.args.linger_ms}" }}\n'
+
+    def consumer_properties(self):
+        """The config lines of the processing consumer's properties asked for with
+        --consumer-property KEY=VALUE (none: ccstream's defaults)."""
+        lines = []
+        for pair in getattr(self.args, "consumer_property", None) or []:
+            key, sep, value = pair.partition("=")
+            if not sep or not key:
+                raise ValueError(f"--consumer-property {pair!r}: expected KEY=VALUE")
+            lines.append(f'  consumer_properties {{ key: "{key}" value: "{value}" }}\n')
+        return "".join(lines)
 
     def start_ccstream(self, config, name, drain=False):
         argv = [self.args.ccstream, "run", "--config", config]
@@ -590,11 +601,17 @@ def main():
     p.add_argument("--max-catch-up-batch-bytes", type=int, default=2097152)
     p.add_argument("--linger-ms", type=int, default=None,
                    help="ccstream's producer linger.ms (default: ccstream's own)")
+    p.add_argument("--consumer-property", action="append", metavar="KEY=VALUE",
+                   help="a property of ccstream's consumers, e.g. fetch.min.bytes=16384 "
+                        "(repeatable; default: ccstream's own)")
     p.add_argument("--peer-startup-s", type=float, default=10)
     p.add_argument("--prefix", default="bench",
                    help="prefix of every topic and group name (several runs on one broker)")
     p.add_argument("--stages", default="baseline,eos,alo,peer,latency,recovery")
     args = p.parse_args()
+    for pair in args.consumer_property or []:
+        if not pair.partition("=")[0] or "=" not in pair:
+            p.error(f"--consumer-property {pair!r}: expected KEY=VALUE")
     os.makedirs(args.work, exist_ok=True)
     os.makedirs(args.out, exist_ok=True)
     stages = set(args.stages.split(","))

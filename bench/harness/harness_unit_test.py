@@ -101,5 +101,26 @@ class ProducerPropertiesTest(unittest.TestCase):
                          '  producer_properties { key: "linger.ms" value: "1" }\n')
 
 
+class ConsumerPropertiesTest(unittest.TestCase):
+    @staticmethod
+    def harness_with(pairs):
+        return harness.Harness(types.SimpleNamespace(bootstrap="b:1", prefix="p", work="/tmp",
+                                                     linger_ms=None, consumer_property=pairs))
+
+    def test_none_unless_asked(self):
+        self.assertEqual(self.harness_with(None).consumer_properties(), "")
+
+    def test_each_pair_asked_for(self):
+        self.assertEqual(
+            self.harness_with(["fetch.min.bytes=16384", "fetch.wait.max.ms=10"])
+            .consumer_properties(),
+            '  consumer_properties { key: "fetch.min.bytes" value: "16384" }\n'
+            '  consumer_properties { key: "fetch.wait.max.ms" value: "10" }\n')
+
+    def test_a_pair_without_a_value_is_refused(self):
+        with self.assertRaisesRegex(ValueError, "expected KEY=VALUE"):
+            self.harness_with(["fetch.min.bytes"]).consumer_properties()
+
+
 if __name__ == "__main__":
     unittest.main()

@@ -1153,14 +1153,36 @@ TEST(TaskState, LooksForDueTimersReadAheadOfTheStore) {
   EXPECT_GE(scans, 300 / 64);
   EXPECT_LE(scans, 300 / 64 + 2);
 
-  // A landed write drops the window: the stored timer is found by a new scan.
+  // A landed write is merged into the window: its stored timer is found without a new scan.
   ASSERT_TRUE(state.PutTimer(MakeTimer(5000, "late")).ok());
   ASSERT_TRUE(state.Commit({2, 2}).ok());
-  const int64_t committed = state.timer_store_scans();
+  int64_t committed = state.timer_store_scans();
   auto due = state.DueTimers(5000, 64);
   ASSERT_TRUE(due.ok());
   ASSERT_EQ(due->size(), 1u);
   EXPECT_EQ((*due)[0].timer_id(), "late");
+  EXPECT_EQ(state.timer_store_scans(), committed) << "the window was dropped";
+  // Its delete too: nothing is due, and still no scan.
+  ASSERT_TRUE(state.DeleteTimer((*due)[0]).ok());
+  ASSERT_TRUE(state.Commit({3, 3}).ok());
+  due = state.DueTimers(5000, 64);
+  ASSERT_TRUE(due.ok());
+  EXPECT_TRUE(due->empty());
+  EXPECT_EQ(state.timer_store_scans(), committed) << "the window was dropped";
+
+  // After an abort the window starts anew past the timers fired so far; a timer stored below
+  // that drops it: found by a new scan.
+  state.Discard();
+  due = state.DueTimers(5000, 64);
+  ASSERT_TRUE(due.ok());
+  EXPECT_TRUE(due->empty());
+  ASSERT_TRUE(state.PutTimer(MakeTimer(10, "early")).ok());
+  ASSERT_TRUE(state.Commit({4, 4}).ok());
+  committed = state.timer_store_scans();
+  due = state.DueTimers(5000, 64);
+  ASSERT_TRUE(due.ok());
+  ASSERT_EQ(due->size(), 1u);
+  EXPECT_EQ((*due)[0].timer_id(), "early");
   EXPECT_EQ(state.timer_store_scans(), committed + 1);
 }
 

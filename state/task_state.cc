@@ -351,6 +351,7 @@ absl::Status TaskState::ScanStoredTimers(
     window_.clear();
     window_pos_ = 0;
     window_next_ = timers_scan_from_;
+    window_start_ = timers_scan_from_;
     window_valid_ = true;
   }
   while (window_pos_ < window_.size() && window_[window_pos_].first < timers_scan_from_) {
@@ -386,6 +387,37 @@ absl::Status TaskState::ScanStoredTimers(
       if (i == window_.size()) return absl::OkStatus();
     }
     if (!visit(window_[i].first, window_[i].second)) return absl::OkStatus();
+  }
+}
+
+void TaskState::MergeLandedTimers(const std::vector<Mutation>& mutations) const {
+  if (!window_valid_) return;
+  // The mutations are ordered by family, then key: one pass over both.
+  std::vector<std::pair<std::string, std::string>> merged;
+  merged.reserve(window_.size());
+  size_t i = 0;
+  for (const Mutation& m : mutations) {
+    if (m.family != Family::kTimers) continue;
+    if (m.key < window_start_) {
+      if (!m.value) continue;  // the window holds no key below its start
+      // The store now holds a timer below the stretch the window covers.
+      window_valid_ = false;
+      return;
+    }
+    if (window_next_ && m.key >= *window_next_) break;  // the next read ahead finds these
+    while (i < window_.size() && window_[i].first < m.key)
+      merged.push_back(std::move(window_[i++]));
+    if (i < window_.size() && window_[i].first == m.key) ++i;  // replaced or deleted
+    if (m.value) merged.emplace_back(m.key, *m.value);
+  }
+  while (i < window_.size()) merged.push_back(std::move(window_[i++]));
+  window_ = std::move(merged);
+  window_pos_ = 0;  // the scans step over the entries below `timers_scan_from_` again
+  // Many puts near the start would grow it for good: the store holds the rest, read ahead later.
+  const size_t most = 4 * std::max<size_t>(options_.timer_read_ahead, 1);
+  if (window_.size() > most) {
+    window_next_ = window_[most].first;
+    window_.resize(most);
   }
 }
 
@@ -606,11 +638,16 @@ absl::Status TaskState::FinishWrites() {
     if (first < timers_scan_from_) timers_scan_from_ = std::string(first);
     if (first < timers_floor_) timers_floor_ = std::string(first);
   }
+  // The store holds the write's timers now.
+  if (status.ok()) {
+    MergeLandedTimers(writing_->mutations);
+  } else {
+    window_valid_ = false;
+  }
   contacts_.writing.clear();
   cases_.writing.clear();
   customers_.writing.clear();
   writing_.reset();
-  window_valid_ = false;  // the store holds the write's timers now
   if (!status.ok()) {
     // The store is behind what Kafka holds as committed: every later commit fails with this.
     write_error_ = status;

@@ -286,18 +286,24 @@ class TaskState final : public domain::StateStore {
   mutable std::optional<int64_t> next_due_;
 
   // The read-ahead window of stored timers (key, serialized value), in key order from where it
-  // was first read (`timers_scan_from_` then): the store holds no other timer key from there to
-  // `window_next_`, where the next read ahead starts (nullopt: the store has no more). A fired
+  // was first read (`window_start_`, `timers_scan_from_` then): the store holds no other timer
+  // key from there to `window_next_`, where the next read ahead starts (nullopt: the store has
+  // no more). A fired
   // timer is looked for before every event and deleted when handled; without the window each
   // look and each next due time after a fire opened a RocksDB iterator (10 % of the processing
   // thread in a throughput run). Entries are the store's contents: the scans skip those the
   // batch or the write in flight deleted and let theirs replace the others, as they do over the
   // store (which only this object writes once timers have been read, as `timers_scan_from_`
   // assumes; the scan start falls below the window's start only at StartCommit, to the batch's
-  // own timers, and the stored keys it then uncovers were deleted by that batch). Dropped when
-  // a write lands (FinishWrites) and by Discard (whose forgotten deletes bring entries back).
+  // own timers, and the stored keys it then uncovers were deleted by that batch). A write that
+  // lands is merged into it (MergeLandedTimers: its timer puts and deletes from `window_start_`
+  // to `window_next_`; the window is then at most four read-aheads long), so the looks after a
+  // commit need no new scan; dropped when the write failed or put a timer below
+  // `window_start_`, and by Discard (whose forgotten deletes bring entries back).
   // `window_pos_`: the first entry at or past `timers_scan_from_` (those below are deleted).
+  void MergeLandedTimers(const std::vector<Mutation>& mutations) const;
   mutable std::vector<std::pair<std::string, std::string>> window_;
+  mutable std::string window_start_;
   mutable size_t window_pos_ = 0;
   mutable std::optional<std::string> window_next_;
   mutable bool window_valid_ = false;

@@ -217,7 +217,9 @@ fail() {
 }
 
 deadline=$((SECONDS + timeout_s))
-until tail -c "+${log_offset}" "${log_file}" | grep -q 'Kafka Server started'; do
+# (grep reads a process substitution: with pipefail, tail dying of SIGPIPE after grep -q's early
+# exit would otherwise fail the check even when the line is there.)
+until grep -q 'Kafka Server started' < <(tail -c "+${log_offset}" "${log_file}"); do
   kill -0 "${pid}" 2>/dev/null || fail "the broker exited during start-up"
   [ "${SECONDS}" -lt "${deadline}" ] || fail "the broker did not start within ${timeout_s} s"
   sleep 0.25

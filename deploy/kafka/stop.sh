@@ -31,7 +31,9 @@ if ! pid="$(running_pid "${work}")"; then
 fi
 
 # A broker writing its class-data-sharing archive at exit (see start.sh) needs longer to exit.
-if tr '\0' ' ' <"/proc/${pid}/cmdline" 2>/dev/null | grep -q 'ArchiveClassesAtExit' &&
+# (A process substitution: under pipefail, tr dying of SIGPIPE after grep -q's early exit on a
+# long Java command line would otherwise read as "not found".)
+if grep -q 'ArchiveClassesAtExit' < <(tr '\0' ' ' <"/proc/${pid}/cmdline" 2>/dev/null) &&
    [ "${timeout_s}" -lt 90 ]; then
   timeout_s=90
 fi

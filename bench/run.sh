@@ -15,7 +15,8 @@
 #   --bootstrap   use this running broker instead of starting one from deploy/kafka
 #   --prefix      prefix of the run's topic and group names (default: bench-<pid>)
 # Any further --name value pairs are passed to bench/harness/harness.py (e.g. --events 500000,
-# --commit-interval-ms 50, --rate 5000); see `python3 bench/harness/harness.py --help`.
+# --commit-interval-ms 50, --rate 5000, --warmup-events 0 to skip the warm-up of the broker); see
+# `python3 bench/harness/harness.py --help`.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 build_dir="$root/build"
@@ -35,7 +36,7 @@ while [ $# -gt 0 ]; do
     --out-dir) out="$2"; shift 2 ;;
     --bootstrap) bootstrap="$2"; shift 2 ;;
     --prefix) prefix="$2"; shift 2 ;;
-    -h|--help) sed -n '2,20p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) awk 'NR > 1 && !/^#/ { exit } NR > 1 { sub(/^# ?/, ""); print }' "$0"; exit 0 ;;
     --*) [ $# -ge 2 ] || { echo "bench/run.sh: $1 needs a value" >&2; exit 2; }
          extra+=("$1" "$2"); shift 2 ;;
     *) echo "bench/run.sh: unexpected argument '$1' (see --help)" >&2; exit 2 ;;

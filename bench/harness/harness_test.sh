@@ -2,6 +2,7 @@
 # bench/run.sh end to end on a tiny run against the test broker: every stage (baseline, both
 # modes, the Kafka Streams peer, latency, kill -9 and restore) runs, and the JSON it prints last
 # carries every required figure as a positive number, with the Markdown report beside it.
+# The broker is warmed up first, apart from the results.
 # Usage: harness_test.sh <build dir>   (env from the kafka fixture)
 set -uo pipefail
 build="$1"
@@ -48,6 +49,12 @@ for run in ["tp-exactly_once", "tp-at_least_once"]:
                    "commit_ms_per_batch", "commit_s"]:
         if not isinstance(detail.get(figure), (int, float)) or detail[figure] <= 0:
             sys.exit(f"{run}: {figure} missing or not positive in {detail}")
+# The broker was warmed up first, by a run over as many events as the input (under 1,000,000),
+# which is reported apart from the results.
+if doc["params"].get("warmup_events") != 20000 or doc["details"].get("warmup", {}).get("events") != 20000:
+    sys.exit(f"no warm-up of 20,000 events: {doc['params']} {doc['details'].get('warmup')}")
+if any(k.startswith("warmup") for k in r):
+    sys.exit(f"the warm-up's figures are among the results: {last}")
 # The latency runs of ccstream report their commits too (the wait per commit bounds the latency).
 for run in ["lat-eos", "lat-alo"]:
     detail = doc["details"].get(run, {})

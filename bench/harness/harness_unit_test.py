@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """Unit tests of the harness's own parts that need no broker: reading ccstream's /metrics,
 including a response cut off as the process exits (a drained run ends while it is polled); the
-commit figures taken from it; the producer properties of the configurations it writes."""
+commit figures taken from it; the producer properties of the configurations it writes; the size
+of the warm-up."""
 import importlib.util
 import os
 import socket
@@ -120,6 +121,20 @@ class ConsumerPropertiesTest(unittest.TestCase):
     def test_a_pair_without_a_value_is_refused(self):
         with self.assertRaisesRegex(ValueError, "expected KEY=VALUE"):
             self.harness_with(["fetch.min.bytes"]).consumer_properties()
+
+
+class WarmupEventsTest(unittest.TestCase):
+    @staticmethod
+    def args(events, warmup_events=None):
+        return types.SimpleNamespace(events=events, warmup_events=warmup_events)
+
+    def test_the_run_s_events_up_to_the_cap(self):
+        self.assertEqual(harness.warmup_events(self.args(20_000)), 20_000)
+        self.assertEqual(harness.warmup_events(self.args(5_000_000)), harness.WARMUP_EVENTS)
+
+    def test_the_number_asked_for(self):
+        self.assertEqual(harness.warmup_events(self.args(1_000_000, 50_000)), 50_000)
+        self.assertEqual(harness.warmup_events(self.args(1_000_000, 0)), 0)
 
 
 if __name__ == "__main__":

@@ -1,0 +1,49 @@
+#include "processor/kafka/kafka.h"
+
+#include <gtest/gtest.h>
+
+namespace ccstream::kafka {
+namespace {
+
+v1::KafkaConfig Config() {
+  v1::KafkaConfig kafka;
+  kafka.set_bootstrap_servers("broker:9092");
+  kafka.set_group_id("ccstream");
+  kafka.set_group_instance_id("ccstream-1");
+  kafka.set_client_id("ccstream");
+  return kafka;
+}
+
+TEST(ProducerPropertiesTest, TransactionalOutputsLingerUntilTheCommitFlushesThem) {
+  const Properties p = ProducerProperties(Config(), /*transactional=*/true);
+  EXPECT_EQ(p.at("transactional.id"), "ccstream-ccstream-1");
+  EXPECT_EQ(p.at("linger.ms"), "50");
+  EXPECT_EQ(p.at("enable.idempotence"), "true");
+}
+
+TEST(ProducerPropertiesTest, AtLeastOnceAlertsLingerBriefly) {
+  const Properties p = ProducerProperties(Config(), /*transactional=*/false);
+  EXPECT_EQ(p.count("transactional.id"), 0u);
+  EXPECT_EQ(p.at("linger.ms"), "5");
+}
+
+TEST(ProducerPropertiesTest, TheConfiguredPropertiesWin) {
+  v1::KafkaConfig kafka = Config();
+  (*kafka.mutable_producer_properties())["linger.ms"] = "2";
+  (*kafka.mutable_producer_properties())["compression.type"] = "zstd";
+  for (const bool transactional : {true, false}) {
+    const Properties p = ProducerProperties(kafka, transactional);
+    EXPECT_EQ(p.at("linger.ms"), "2");
+    EXPECT_EQ(p.at("compression.type"), "zstd");
+  }
+}
+
+TEST(ProducerPropertiesTest, EveryDefaultIsAPropertyLibrdkafkaTakes) {
+  for (const bool transactional : {true, false}) {
+    const auto conf = MakeConf(ProducerProperties(Config(), transactional));
+    EXPECT_TRUE(conf.ok()) << conf.status();
+  }
+}
+
+}  // namespace
+}  // namespace ccstream::kafka

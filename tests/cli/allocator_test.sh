@@ -8,7 +8,7 @@ set -uo pipefail
 bin="$1"
 failures=0
 # grep -q stops reading at the first match; under pipefail a writer still writing would then die
-# of SIGPIPE and fail the pipeline, so each grep reads from a process substitution instead.
+# of SIGPIPE and fail the pipeline, so grep reads a process substitution (or the files) instead.
 if grep -q 'libjemalloc' < <(ldd "$bin"); then
   echo "ok   $bin loads libjemalloc"
 else
@@ -32,7 +32,7 @@ inspect() {
   for _ in $(seq 1 "${TRIES:-300}"); do
     grep -q 'libjemalloc' "/proc/$pid/maps" 2>/dev/null && mapped=mapped
     # The lexicon and the classifier load first: by then jemalloc has long been initialised.
-    if [ "$mapped" = mapped ] && grep -q '^jemalloc_bg_thd' < <(cat /proc/"$pid"/task/*/comm 2>/dev/null); then
+    if [ "$mapped" = mapped ] && grep -qs '^jemalloc_bg_thd' /proc/"$pid"/task/*/comm; then
       bg=bg
       break
     fi

@@ -2,7 +2,8 @@
 # The end-to-end benchmark: ccstream (EXACTLY_ONCE and AT_LEAST_ONCE), a baseline librdkafka
 # consumer and a Kafka Streams peer on the same topic of a real Kafka broker, in one run;
 # throughput, alert latency at a fixed load, recovery after kill -9 and restore from the
-# changelog. Writes bench/results/<date>-<host>.json and .md; prints the JSON last.
+# changelog. Writes bench/results/<date>-<host>.json and .md (-2, -3, ... added when a report
+# of that name is already there); prints the JSON last.
 #
 # Usage: bench/run.sh [--quick] [--stages LIST] [--build-dir DIR] [--work-dir DIR] [--out-dir DIR]
 #   --quick       200,000 events, 100,000 keys of state, 30 s measured per latency run (about

@@ -692,8 +692,7 @@ def main():
            "results": r, "details": h.details,
            "wall_seconds": round(time.monotonic() - started, 1)}
     doc["targets"] = targets(r)
-    stem = os.path.join(args.out, f"{now.strftime('%Y-%m-%d')}-{socket.gethostname()}"
-                        + ("" if args.mode == "full" else f"-{args.mode}"))
+    stem = result_stem(args.out, now.strftime('%Y-%m-%d'), socket.gethostname(), args.mode)
     with open(stem + ".json", "w") as f:
         json.dump(doc, f, indent=2)
     with open(stem + ".md", "w") as f:
@@ -701,6 +700,18 @@ def main():
     print(markdown(doc))
     log(f"wrote {stem}.json and {stem}.md in {doc['wall_seconds']} s")
     print(json.dumps(r, separators=(",", ":")))
+
+
+def result_stem(out, date, host, mode):
+    """The path, without its extension, of a run's report in `out`: <date>-<host>, with -<mode>
+    unless the mode is full, and -2, -3, ... when a report of that name is already there (the
+    runs kept in bench/results are named by day: a second run that day must not replace one)."""
+    base = os.path.join(out, f"{date}-{host}" + ("" if mode == "full" else f"-{mode}"))
+    stem, n = base, 1
+    while os.path.exists(stem + ".json") or os.path.exists(stem + ".md"):
+        n += 1
+        stem = f"{base}-{n}"
+    return stem
 
 
 if __name__ == "__main__":

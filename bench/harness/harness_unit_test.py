@@ -6,6 +6,7 @@ of the warm-up."""
 import importlib.util
 import os
 import socket
+import tempfile
 import threading
 import types
 import unittest
@@ -135,6 +136,27 @@ class WarmupEventsTest(unittest.TestCase):
     def test_the_number_asked_for(self):
         self.assertEqual(harness.warmup_events(self.args(1_000_000, 50_000)), 50_000)
         self.assertEqual(harness.warmup_events(self.args(1_000_000, 0)), 0)
+
+
+class ResultStemTest(unittest.TestCase):
+    def test_named_by_day_host_and_mode(self):
+        with tempfile.TemporaryDirectory() as out:
+            self.assertEqual(harness.result_stem(out, "2026-12-03", "vm", "full"),
+                             os.path.join(out, "2026-12-03-vm"))
+            self.assertEqual(harness.result_stem(out, "2026-12-03", "vm", "quick"),
+                             os.path.join(out, "2026-12-03-vm-quick"))
+
+    def test_a_report_of_the_day_is_not_replaced(self):
+        with tempfile.TemporaryDirectory() as out:
+            open(os.path.join(out, "2026-12-03-vm.json"), "w").close()
+            self.assertEqual(harness.result_stem(out, "2026-12-03", "vm", "full"),
+                             os.path.join(out, "2026-12-03-vm-2"))
+            open(os.path.join(out, "2026-12-03-vm-2.md"), "w").close()
+            self.assertEqual(harness.result_stem(out, "2026-12-03", "vm", "full"),
+                             os.path.join(out, "2026-12-03-vm-3"))
+            # Another mode's report takes nothing from it.
+            self.assertEqual(harness.result_stem(out, "2026-12-03", "vm", "quick"),
+                             os.path.join(out, "2026-12-03-vm-quick"))
 
 
 if __name__ == "__main__":

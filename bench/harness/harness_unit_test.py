@@ -2,7 +2,7 @@
 """Unit tests of the harness's own parts that need no broker: reading ccstream's /metrics,
 including a response cut off as the process exits (a drained run ends while it is polled); the
 commit figures taken from it; the producer properties of the configurations it writes; the size
-of the warm-up."""
+of the warm-up; the names of the reports."""
 import importlib.util
 import os
 import socket

@@ -6,6 +6,8 @@ namespace ccstream::runtime {
 namespace {
 
 constexpr size_t kMaxDistinctLabels = 256;
+// Label sets kept per family's cache; beyond, a metric is looked up in its family each time.
+constexpr size_t kMaxCachedLabelSets = 4096;
 
 // Bucket bounds suited to contact-centre waits and handle times, in seconds.
 const prometheus::Histogram::BucketBoundaries kWaitBuckets = {5,  10,  15,  20,  30,  45,  60,
@@ -111,68 +113,104 @@ std::string DomainProbe::CategoryLabel(const std::string& category) {
   return category;
 }
 
+template <typename T, typename Add>
+T& DomainProbe::Metric(MetricCache<T>& cache, std::string_view text, int64_t number, Add add) {
+  std::lock_guard lock(cache_mu_);
+  if (auto it = cache.find(CacheKeyView{text, number}); it != cache.end()) return *it->second;
+  T& metric = add();
+  if (cache.size() < kMaxCachedLabelSets)
+    cache.emplace(CacheKey{std::string(text), number}, &metric);
+  return metric;
+}
+
 void DomainProbe::Record(const domain::Outcome& o) {
   using K = domain::OutcomeKind;
   auto contact_labels = [&]() -> std::map<std::string, std::string> {
     return {{"queue", QueueLabel(o.queue)}, {"channel", ChannelLabel(o.channel)}};
   };
+  // A family's metric by queue and channel.
+  auto by_contact = [&](auto& cache, auto& family) -> auto& {
+    auto add = [&]() -> auto& { return family.Add(contact_labels()); };
+    return Metric(cache, o.queue, o.channel, add);
+  };
+  // A family's metric by one label made from a text.
+  auto by_text = [&](auto& cache, auto& family, const char* label, const std::string& text,
+                     auto make) -> auto& {
+    auto add = [&]() -> auto& { return family.Add({{label, make(text)}}); };
+    return Metric(cache, text, 0, add);
+  };
+  auto as_is = [](const std::string& text) { return text; };
+  auto category = [&](const std::string& text) { return CategoryLabel(text); };
   switch (o.kind) {
     case K::kContactOffered:
-      offered_.Add(contact_labels()).Increment();
+      by_contact(offered_cache_, offered_).Increment();
       break;
     case K::kContactAnswered:
-      answered_.Add(contact_labels()).Increment();
+      by_contact(answered_cache_, answered_).Increment();
       break;
     case K::kAnsweredWithinThreshold:
-      within_threshold_.Add(contact_labels()).Increment();
+      by_contact(within_threshold_cache_, within_threshold_).Increment();
       break;
     case K::kContactAbandoned:
-      abandoned_.Add(contact_labels()).Increment();
+      by_contact(abandoned_cache_, abandoned_).Increment();
       break;
-    case K::kWaitTime:
-      wait_.Add(contact_labels(), kWaitBuckets).Observe(o.value);
+    case K::kWaitTime: {
+      auto add = [&]() -> auto& { return wait_.Add(contact_labels(), kWaitBuckets); };
+      Metric(wait_cache_, o.queue, o.channel, add).Observe(o.value);
       break;
-    case K::kHandleTime:
-      handle_.Add(contact_labels(), kHandleBuckets).Observe(o.value);
+    }
+    case K::kHandleTime: {
+      auto add = [&]() -> auto& { return handle_.Add(contact_labels(), kHandleBuckets); };
+      Metric(handle_cache_, o.queue, o.channel, add).Observe(o.value);
       break;
+    }
     case K::kRepeatContact:
-      repeat_.Add(contact_labels()).Increment();
+      by_contact(repeat_cache_, repeat_).Increment();
       break;
     case K::kCsatResponse: {
-      auto labels = contact_labels();
-      labels["score"] = std::to_string(o.score);
-      csat_.Add(labels).Increment();
+      const int64_t number = (int64_t{o.channel} << 32) | static_cast<uint32_t>(o.score);
+      auto add = [&]() -> auto& {
+        auto labels = contact_labels();
+        labels["score"] = std::to_string(o.score);
+        return csat_.Add(labels);
+      };
+      Metric(csat_cache_, o.queue, number, add).Increment();
       break;
     }
     case K::kLiveSlaWarning:
-      live_warnings_.Add({{"clock", o.milestone}}).Increment();
+      by_text(live_warnings_cache_, live_warnings_, "clock", o.milestone, as_is).Increment();
       break;
     case K::kLiveSlaBreach:
-      live_breaches_.Add({{"clock", o.milestone}}).Increment();
+      by_text(live_breaches_cache_, live_breaches_, "clock", o.milestone, as_is).Increment();
       break;
     case K::kCaseOpened:
-      cases_opened_.Add({{"category", CategoryLabel(o.category)}}).Increment();
+      by_text(cases_opened_cache_, cases_opened_, "category", o.category, category).Increment();
       break;
-    case K::kOpenCasesDelta:
-      cases_open_
-          .Add({{"severity", v1::Severity_Name(o.severity)},
-                {"category", CategoryLabel(o.category)}})
-          .Increment(o.delta);
+    case K::kOpenCasesDelta: {
+      auto add = [&]() -> auto& {
+        return cases_open_.Add(
+            {{"severity", v1::Severity_Name(o.severity)}, {"category", CategoryLabel(o.category)}});
+      };
+      Metric(cases_open_cache_, o.category, o.severity, add)
+          .Increment(static_cast<double>(o.delta));
       break;
-    case K::kCaseTransition:
-      transitions_.Add({{"to", v1::CaseState_Name(o.state)}}).Increment();
+    }
+    case K::kCaseTransition: {
+      auto add = [&]() -> auto& { return transitions_.Add({{"to", v1::CaseState_Name(o.state)}}); };
+      Metric(transitions_cache_, "", o.state, add).Increment();
       break;
+    }
     case K::kInvalidTransition:
       invalid_transitions_.Increment();
       break;
     case K::kEscalation:
-      escalations_.Add({{"cue", o.cue}}).Increment();
+      by_text(escalations_cache_, escalations_, "cue", o.cue, as_is).Increment();
       break;
     case K::kSlaWarning:
-      sla_warnings_.Add({{"milestone", o.milestone}}).Increment();
+      by_text(sla_warnings_cache_, sla_warnings_, "milestone", o.milestone, as_is).Increment();
       break;
     case K::kSlaBreach:
-      sla_breaches_.Add({{"milestone", o.milestone}}).Increment();
+      by_text(sla_breaches_cache_, sla_breaches_, "milestone", o.milestone, as_is).Increment();
       break;
     case K::kErasure:
       erasures_.Increment();

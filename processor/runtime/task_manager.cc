@@ -73,8 +73,8 @@ state::TaskState* TaskManager::Active(int32_t partition) {
 void TaskManager::Deliver(domain::Effects& effects, HandlerOutput& out) {
   for (const domain::Outcome& outcome : effects.outcomes) {
     if (outcome.kind == domain::OutcomeKind::kCaseOpened) ++cases_opened_;
-    sink_.Record(outcome);
   }
+  sink_.RecordAll(effects.outcomes);
   for (v1::Alert& alert : effects.alerts) out.alerts.push_back(std::move(alert));
 }
 

@@ -33,6 +33,11 @@ class OutcomeSink {
  public:
   virtual ~OutcomeSink() = default;
   virtual void Record(const domain::Outcome& outcome) = 0;
+  // The outcomes of one engine call, in order; the sink may move from them (they are dropped
+  // after). By default, Record for each.
+  virtual void RecordAll(std::vector<domain::Outcome>& outcomes) {
+    for (const domain::Outcome& outcome : outcomes) Record(outcome);
+  }
   // Changelog records applied while restoring a task, and how long the restore took.
   virtual void Restored(int32_t partition, int64_t records, double seconds) {
     (void)partition, (void)records, (void)seconds;

@@ -21,18 +21,33 @@ std::string HostName() {
   return name;
 }
 
-}  // namespace
-
-absl::StatusOr<std::unique_ptr<RdKafka::Conf>> MakeConf(const Properties& properties) {
-  std::unique_ptr<RdKafka::Conf> conf(RdKafka::Conf::create(RdKafka::Conf::CONF_GLOBAL));
+absl::StatusOr<std::unique_ptr<RdKafka::Conf>> MakeConfOf(RdKafka::Conf::ConfType type,
+                                                          const Properties& properties,
+                                                          const char* what) {
+  std::unique_ptr<RdKafka::Conf> conf(RdKafka::Conf::create(type));
   std::string error;
   for (const auto& [name, value] : properties) {
     if (conf->set(name, value, error) != RdKafka::Conf::CONF_OK) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("Kafka property ", name, "=", value, ": ", error));
+      return absl::InvalidArgumentError(absl::StrCat(what, " ", name, "=", value, ": ", error));
     }
   }
   return conf;
+}
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<RdKafka::Conf>> MakeConf(const Properties& properties) {
+  return MakeConfOf(RdKafka::Conf::CONF_GLOBAL, properties, "Kafka property");
+}
+
+absl::StatusOr<std::unique_ptr<RdKafka::Conf>> MakeTopicConf(const Properties& properties) {
+  return MakeConfOf(RdKafka::Conf::CONF_TOPIC, properties, "Kafka topic property");
+}
+
+Properties AlertTopicProperties(const v1::KafkaConfig& kafka) {
+  const auto& set = kafka.producer_properties();
+  if (set.contains("compression.type") || set.contains("compression.codec")) return {};
+  return {{"compression.codec", "none"}};
 }
 
 std::string TransactionalId(const v1::KafkaConfig& kafka) {

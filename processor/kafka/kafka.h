@@ -113,6 +113,17 @@ class QueueRefill {
 // instead of 5, see kafka.cc) when `transactional`; then kafka.producer_properties over them.
 Properties ProducerProperties(const v1::KafkaConfig& kafka, bool transactional);
 
+// The topic properties of the alerts topic on the producer: no compression (an alert goes out
+// within milliseconds, in batches of a few records, where LZ4's per-batch set-up cost more than
+// it saved: see docs/performance.md), unless kafka.producer_properties sets compression.type
+// or compression.codec, which then holds for every topic. The changelog and the dead letters
+// keep the producer's LZ4.
+Properties AlertTopicProperties(const v1::KafkaConfig& kafka);
+
+// Makes librdkafka topic-level configuration from properties; an error naming the first one
+// librdkafka refuses.
+absl::StatusOr<std::unique_ptr<RdKafka::Conf>> MakeTopicConf(const Properties& properties);
+
 // The transactional.id of this instance: stable across restarts so that a restarted instance
 // fences its own zombie: "<group_id>-<group_instance_id>" or "<group_id>-<client_id>-<host>".
 std::string TransactionalId(const v1::KafkaConfig& kafka);

@@ -27,6 +27,28 @@ TEST(ProducerPropertiesTest, AtLeastOnceAlertsLingerBriefly) {
   EXPECT_EQ(p.at("linger.ms"), "5");
 }
 
+TEST(AlertTopicPropertiesTest, AlertsGoUncompressedWhileTheRestKeepsLz4) {
+  EXPECT_EQ(ProducerProperties(Config(), /*transactional=*/false).at("compression.type"), "lz4");
+  const Properties alerts = AlertTopicProperties(Config());
+  EXPECT_EQ(alerts, (Properties{{"compression.codec", "none"}}));
+  // librdkafka takes them as topic-level configuration.
+  EXPECT_TRUE(MakeTopicConf(alerts).ok());
+}
+
+TEST(AlertTopicPropertiesTest, ACompressionConfiguredForTheProducerHoldsForTheAlertsToo) {
+  for (const char* name : {"compression.type", "compression.codec"}) {
+    v1::KafkaConfig kafka = Config();
+    (*kafka.mutable_producer_properties())[name] = "zstd";
+    EXPECT_TRUE(AlertTopicProperties(kafka).empty()) << name;
+  }
+}
+
+TEST(AlertTopicPropertiesTest, ARefusedTopicPropertyIsNamed) {
+  const auto conf = MakeTopicConf({{"compression.codec", "rot13"}});
+  ASSERT_FALSE(conf.ok());
+  EXPECT_NE(conf.status().message().find("compression.codec=rot13"), std::string::npos);
+}
+
 TEST(ProducerPropertiesTest, TheConfiguredPropertiesWin) {
   v1::KafkaConfig kafka = Config();
   (*kafka.mutable_producer_properties())["linger.ms"] = "2";

@@ -196,13 +196,25 @@ void Pipeline::WarmUpOutputTopics() {
   // A producer asks for the metadata of a topic it has not written to yet only on its next
   // periodic scan, up to a second after the first record: each of the first two commits after
   // a start waited ~0.8 s for it (the changelog's first record, then the alerts'), which was a
-  // fifth of the time to resume after kill -9. The handles keep the topics known.
+  // fifth of the time to resume after kill -9. The handles keep the topics known, and created
+  // before the first record to a topic they set its properties (kafka::AlertTopicProperties):
+  // the records produced by the topic's name go through them.
   for (const std::string* name :
        {&config_.kafka().alerts_topic(), &config_.kafka().changelog_topic()}) {
     if (name->empty()) continue;
+    std::unique_ptr<RdKafka::Conf> conf;
+    if (const kafka::Properties properties = kafka::AlertTopicProperties(config_.kafka());
+        name == &config_.kafka().alerts_topic() && !properties.empty()) {
+      absl::StatusOr<std::unique_ptr<RdKafka::Conf>> made = kafka::MakeTopicConf(properties);
+      if (!made.ok()) {
+        LogWarning(absl::StrCat("producer topic ", *name, ": ", made.status().message()));
+      } else {
+        conf = *std::move(made);
+      }
+    }
     std::string error;
     std::unique_ptr<RdKafka::Topic> topic(
-        RdKafka::Topic::create(producer_.get(), *name, nullptr, error));
+        RdKafka::Topic::create(producer_.get(), *name, conf.get(), error));
     if (!topic) {
       LogWarning(absl::StrCat("producer topic ", *name, ": ", error));
       continue;

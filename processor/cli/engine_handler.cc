@@ -160,8 +160,7 @@ class OutcomeRecorder : public runtime::OutcomeSink {
     FollowMove(outcome);
     outcomes_.push_back(outcome);
   }
-  // Moved in rather than copied: an outcome carries up to six strings, and an event ~1.5
-  // outcomes.
+  // Moved in rather than copied: an outcome carries up to six strings.
   void RecordAll(std::vector<domain::Outcome>& outcomes) override {
     for (domain::Outcome& outcome : outcomes) {
       FollowMove(outcome);

@@ -128,9 +128,10 @@ void DomainProbe::Record(const domain::Outcome& o) {
   auto contact_labels = [&]() -> std::map<std::string, std::string> {
     return {{"queue", QueueLabel(o.queue)}, {"channel", ChannelLabel(o.channel)}};
   };
-  // A family's metric by queue and channel.
-  auto by_contact = [&](auto& cache, auto& family) -> auto& {
-    auto add = [&]() -> auto& { return family.Add(contact_labels()); };
+  // A family's metric by queue and channel (`extra`: what else its Add takes, a histogram's
+  // buckets).
+  auto by_contact = [&](auto& cache, auto& family, const auto&... extra) -> auto& {
+    auto add = [&]() -> auto& { return family.Add(contact_labels(), extra...); };
     return Metric(cache, o.queue, o.channel, add);
   };
   // A family's metric by one label made from a text.
@@ -154,16 +155,12 @@ void DomainProbe::Record(const domain::Outcome& o) {
     case K::kContactAbandoned:
       by_contact(abandoned_cache_, abandoned_).Increment();
       break;
-    case K::kWaitTime: {
-      auto add = [&]() -> auto& { return wait_.Add(contact_labels(), kWaitBuckets); };
-      Metric(wait_cache_, o.queue, o.channel, add).Observe(o.value);
+    case K::kWaitTime:
+      by_contact(wait_cache_, wait_, kWaitBuckets).Observe(o.value);
       break;
-    }
-    case K::kHandleTime: {
-      auto add = [&]() -> auto& { return handle_.Add(contact_labels(), kHandleBuckets); };
-      Metric(handle_cache_, o.queue, o.channel, add).Observe(o.value);
+    case K::kHandleTime:
+      by_contact(handle_cache_, handle_, kHandleBuckets).Observe(o.value);
       break;
-    }
     case K::kRepeatContact:
       by_contact(repeat_cache_, repeat_).Increment();
       break;

@@ -330,6 +330,7 @@ absl::Status Pipeline::RepauseRestoring(int32_t partition, int64_t offset) {
 }
 
 void Pipeline::OnRevoke(const std::vector<RdKafka::TopicPartition*>& partitions, bool lost) {
+  in_rebalance_ = true;
   if (failed_) {
     // The pipeline already stopped on an error: nothing of the batch may be committed.
     handler_.OnAborted();
@@ -354,6 +355,7 @@ void Pipeline::OnRevoke(const std::vector<RdKafka::TopicPartition*>& partitions,
   for (const RdKafka::TopicPartition* tp : partitions) {
     assigned_.erase(tp->partition());
     restoring_.erase(tp->partition());
+    rebuild_.erase(tp->partition());
     at_end_.erase(tp->partition());
     stream_time_.erase(tp->partition());
     committed_stream_time_.erase(tp->partition());
@@ -364,6 +366,7 @@ void Pipeline::OnRevoke(const std::vector<RdKafka::TopicPartition*>& partitions,
   stats_->restoring = static_cast<int>(restoring_.size());
   LogInfo(absl::StrCat(lost ? "lost " : "revoked ", ids.size(), " partition(s)"));
   handler_.OnRevoked(ids, lost);
+  in_rebalance_ = false;
 }
 
 absl::Status Pipeline::EnsureTransaction() {
@@ -543,6 +546,12 @@ absl::Status Pipeline::AbortAndRewind(const std::string& why) {
       // transactional id, which aborts the open transaction on the coordinator.
       LogWarning(absl::StrCat("abort_transaction: ", error->str(), "; recreating the producer"));
       if (absl::Status s = CreateProducer(/*attempts=*/60); !s.ok()) return s;
+      // The new producer's registration completed the open transaction, but whether a commit
+      // in flight went through (a timed-out commit_transaction is still in progress, and
+      // abort_transaction conflicts with it) only Kafka knows: rewound to the sealed batch,
+      // a batch that did commit would be read again, its outputs published twice. So the
+      // tasks are rebuilt from what Kafka holds instead.
+      rebuild_ = assigned_;
     }
   }
   // A sealed batch goes with the open one: both are read again from the sealed one's start.
@@ -553,7 +562,7 @@ absl::Status Pipeline::AbortAndRewind(const std::string& why) {
   }
   for (const auto& [partition, offset] : rewind) {
     at_end_.erase(partition);  // read again: not drained until its end is reached again
-    if (!assigned_.contains(partition)) continue;
+    if (!assigned_.contains(partition) || rebuild_.contains(partition)) continue;
     std::unique_ptr<RdKafka::TopicPartition> tp(
         RdKafka::TopicPartition::create(config_.kafka().input_topic(), partition, offset));
     const RdKafka::ErrorCode code = consumer_->seek(*tp, 5000);
@@ -586,7 +595,57 @@ absl::Status Pipeline::AbortAndRewind(const std::string& why) {
   handler_.OnAborted();
   probe_.TransactionAborted();
   ++stats_->aborts;
-  return absl::OkStatus();
+  // Not from the rebalance callback: the partitions lost there go, and a new assignment is
+  // restored from Kafka anyway.
+  return in_rebalance_ ? absl::OkStatus() : RebuildTasks();
+}
+
+absl::Status Pipeline::RebuildTasks() {
+  if (rebuild_.empty()) return absl::OkStatus();
+  std::vector<int32_t> ids;
+  for (const int32_t partition : std::exchange(rebuild_, {})) {
+    if (assigned_.contains(partition)) ids.push_back(partition);
+  }
+  if (ids.empty()) return absl::OkStatus();
+  LogWarning(absl::StrCat("a transaction's outcome is unknown: rebuilding ", ids.size(),
+                          " task(s) from the changelog and the committed offsets"));
+  ++stats_->rebuilds;
+  handler_.OnRevoked(ids, /*lost=*/true);
+  const std::string& topic = config_.kafka().input_topic();
+  PartitionList partitions;
+  for (const int32_t partition : ids) {
+    partitions.list.push_back(RdKafka::TopicPartition::create(topic, partition));
+    restoring_.insert(partition);
+    at_end_.erase(partition);
+    stream_time_.erase(partition);
+    committed_stream_time_.erase(partition);
+  }
+  stats_->restoring = static_cast<int>(restoring_.size());
+  // Paused until restored, as a new assignment; read again from the offsets committed, which
+  // are final now that the new producer's registration completed the transaction.
+  RdKafka::ErrorCode code = consumer_->pause(partitions.list);
+  for (const RdKafka::TopicPartition* tp : partitions.list) {
+    if (code == RdKafka::ERR_NO_ERROR) code = tp->err();
+  }
+  if (code == RdKafka::ERR_NO_ERROR) code = consumer_->committed(partitions.list, kTxnTimeoutMs);
+  for (const RdKafka::TopicPartition* tp : partitions.list) {
+    if (code != RdKafka::ERR_NO_ERROR) break;
+    if (tp->err() != RdKafka::ERR_NO_ERROR) {
+      code = tp->err();
+      break;
+    }
+    // No offset committed yet: from the start, as the group's auto.offset.reset (earliest).
+    std::unique_ptr<RdKafka::TopicPartition> at(RdKafka::TopicPartition::create(
+        topic, tp->partition(),
+        tp->offset() >= 0 ? tp->offset() : RdKafka::Topic::OFFSET_BEGINNING));
+    code = consumer_->seek(*at, 5000);
+  }
+  if (code != RdKafka::ERR_NO_ERROR) {
+    if (absl::Status fatal = ConsumerFatalError(); !fatal.ok()) return fatal;
+    return absl::UnavailableError(
+        absl::StrCat("rebuilding the tasks: committed offsets: ", RdKafka::err2str(code)));
+  }
+  return handler_.OnAssigned(ids);
 }
 
 absl::Status Pipeline::ProduceChangelog() {
@@ -799,18 +858,35 @@ Pipeline::TransactionResult Pipeline::CommitOnItsThread(
       return {TransactionResult::kAbort, "failed by the test hook"};
     }
   }
-  for (int attempt = 0;; ++attempt) {
+  const int timeout_ms = options_.transaction_timeout_ms_for_testing > 0
+                             ? options_.transaction_timeout_ms_for_testing
+                             : kTxnTimeoutMs;
+  const int attempts =
+      options_.commit_attempts_for_testing > 0 ? options_.commit_attempts_for_testing : 10;
+  // A call that timed out goes on in the background and is resumed by calling it again; any
+  // other transactional call meanwhile fails with a conflict. So only the call that failed is
+  // repeated: sending the offsets again after commit_transaction timed out made an outage of
+  // the broker abort a transaction that was still committing.
+  bool offsets_sent = offsets.empty();
+  bool committing = false;
+  for (int attempt = 1;; ++attempt) {
     std::unique_ptr<RdKafka::Error> error;
-    if (!offsets.empty()) {
-      error.reset(producer_->send_offsets_to_transaction(offsets, group, kTxnTimeoutMs));
+    if (!offsets_sent) {
+      error.reset(producer_->send_offsets_to_transaction(offsets, group, timeout_ms));
+      offsets_sent = error == nullptr;
     }
-    if (!error) error.reset(producer_->commit_transaction(kTxnTimeoutMs));
+    if (!error && !std::exchange(committing, true) && options_.before_commit_for_testing) {
+      producer_->flush(timeout_ms);  // the hook finds the records delivered: only the commit waits
+      options_.before_commit_for_testing();
+    }
+    if (!error) error.reset(producer_->commit_transaction(timeout_ms));
     if (!error) return {};
     if (error->is_fatal()) return {TransactionResult::kFatal, ErrorText(error.get())};
-    if (error->txn_requires_abort() || !error->is_retriable() || attempt >= 10) {
+    if (error->txn_requires_abort() || !error->is_retriable() || attempt >= attempts) {
       return {TransactionResult::kAbort, ErrorText(error.get())};
     }
-    LogWarning(absl::StrCat("commit retry: ", error->str()));
+    LogWarning(
+        absl::StrCat(offsets_sent ? "commit retry: " : "commit retry (offsets): ", error->str()));
   }
 }
 
@@ -873,6 +949,8 @@ absl::Status Pipeline::RunLoop(const std::atomic<bool>& stop) {
     while (!stop.load() && in_batch < max_batch &&
            std::chrono::steady_clock::now() - batch_started <
                (behind && in_batch < catch_up_max ? catch_up : interval)) {
+      // Those left by an abort in the rebalance callback (whose own partitions went).
+      if (absl::Status s = RebuildTasks(); !s.ok()) return s;
       if (absl::Status s = ResumeRestored(); !s.ok()) return s;
       std::unique_ptr<RdKafka::Message> message(consumer_->consume(poll_ms));
       if (!fatal_.ok()) return fatal_;

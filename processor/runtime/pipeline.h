@@ -115,6 +115,8 @@ struct PipelineStats {
   std::atomic<int64_t> alerts{0};
   std::atomic<int64_t> batches{0};
   std::atomic<int64_t> aborts{0};
+  // Times the tasks were rebuilt from Kafka because a transaction's outcome was unknown.
+  std::atomic<int64_t> rebuilds{0};
   std::atomic<int64_t> late_events{0};
   // For the readiness probe: the steady-clock time (ms) of the last loop turn, whether the
   // consumer has joined the group (a first assignment, possibly empty, was received), and how
@@ -145,6 +147,14 @@ struct PipelineOptions {
   // its records are delivered and before its offsets are sent; it may block (the next batch
   // runs meanwhile). True fails the commit as an abortable Kafka error would. Default: none.
   std::function<bool()> commit_hook_for_testing;
+  // Tests, EXACTLY_ONCE: called on the committing thread once the sealed batch's offsets are in
+  // its transaction, before commit_transaction; it may block. Default: none.
+  std::function<void()> before_commit_for_testing;
+  // Tests, EXACTLY_ONCE: the time each transactional call of a commit may take, and how many
+  // times a call that timed out is resumed before the batch is aborted. Default: 0 (30 s, and
+  // 10 times).
+  int transaction_timeout_ms_for_testing = 0;
+  int commit_attempts_for_testing = 0;
   // Tests: new partitions are not paused while they restore, as when librdkafka lets a pause
   // made in the rebalance callback lose the race with the assignment's first fetch. Default:
   // false.
@@ -256,6 +266,10 @@ class Pipeline {
   // Metrics and totals of a committed batch.
   void RecordCommitted(BatchOutcome& outcome);
   absl::Status AbortAndRewind(const std::string& why);
+  // After the producer was replaced with a transaction's outcome unknown (AbortAndRewind): drops
+  // the tasks of `rebuild_` still assigned and restores them from what Kafka committed, their
+  // state from the changelog and their input from the group's committed offsets.
+  absl::Status RebuildTasks();
   absl::Status Tick();
   // Samples the consumer lag of every assigned partition into the probe.
   void RecordLag();
@@ -293,6 +307,8 @@ class Pipeline {
   std::map<int32_t, int64_t> batch_next_;   // partition → offset after the last record handled
   std::set<int32_t> assigned_;
   std::set<int32_t> restoring_;  // assigned, paused until the handler restored their state
+  std::set<int32_t> rebuild_;    // assigned, to be rebuilt from Kafka (RebuildTasks)
+  bool in_rebalance_ = false;    // in the rebalance callback's revoke (OnRevoke)
   std::set<int32_t> at_end_;
   std::map<int32_t, int64_t> stream_time_;  // partition → largest event time seen
   // The stream time as of the last commit: an abort rewinds the clock with the offsets, so that

@@ -19,6 +19,24 @@ constexpr size_t kRestoreBatch = 10'000;
 constexpr size_t kTimersPerRound = 1'000;
 constexpr int kTimerRounds = 20;
 
+// Errors of a watermark query that a broker coming back clears by itself.
+bool WatermarksMayComeLater(RdKafka::ErrorCode code) {
+  switch (code) {
+    case RdKafka::ERR__UNKNOWN_PARTITION:
+    case RdKafka::ERR__TRANSPORT:
+    case RdKafka::ERR__TIMED_OUT:
+    case RdKafka::ERR__ALL_BROKERS_DOWN:
+    case RdKafka::ERR_LEADER_NOT_AVAILABLE:
+    case RdKafka::ERR_NOT_LEADER_FOR_PARTITION:
+    case RdKafka::ERR_UNKNOWN_TOPIC_OR_PART:
+    case RdKafka::ERR_REQUEST_TIMED_OUT:
+    case RdKafka::ERR_BROKER_NOT_AVAILABLE:
+      return true;
+    default:
+      return false;
+  }
+}
+
 }  // namespace
 
 // The tasks of one assignment while the restore thread works on them.
@@ -420,8 +438,31 @@ absl::Status TaskManager::Restore(RestoreRun& run) {
   for (const auto& [partition, task] : run.tasks) {
     const int64_t from = std::max<int64_t>(task->store().offsets().changelog, 0);
     int64_t low = 0, high = 0;
-    const RdKafka::ErrorCode code =
-        consumer->query_watermark_offsets(topic, partition, &low, &high, 10'000);
+    RdKafka::ErrorCode code = RdKafka::ERR_NO_ERROR;
+    // A broker that has just come back (after an outage or a hang) may not know the partition's
+    // leader yet for a moment: a restore then waits for it, up to ~30 s, rather than fail.
+    const auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+    bool waiting = false;
+    for (;;) {
+      code = consumer->query_watermark_offsets(topic, partition, &low, &high, 10'000);
+      if (code == RdKafka::ERR_NO_ERROR || !WatermarksMayComeLater(code) ||
+          IsCancelled(partition) || std::chrono::steady_clock::now() >= give_up) {
+        break;
+      }
+      if (!std::exchange(waiting, true)) {
+        LogWarning(absl::StrCat("changelog ", topic, "[", partition, "]: ", RdKafka::err2str(code),
+                                "; waiting for the broker"));
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(500));
+      // The client answers from the partitions it last heard of (none, when it asked while the
+      // broker was fenced and the partitions had no leader) until it asks again.
+      RdKafka::Metadata* metadata = nullptr;
+      if (consumer->metadata(/*all_topics=*/true, nullptr, &metadata, 5'000) ==
+          RdKafka::ERR_NO_ERROR) {
+        delete metadata;
+      }
+    }
+    if (code != RdKafka::ERR_NO_ERROR && IsCancelled(partition)) continue;  // dropped below
     if (code != RdKafka::ERR_NO_ERROR) {
       RdKafka::TopicPartition::destroy(assignment);
       return absl::UnavailableError(

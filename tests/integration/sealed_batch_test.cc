@@ -19,11 +19,19 @@
 #include <atomic>
 #include <chrono>
 #include <filesystem>
+#include <fstream>
 #include <functional>
 #include <map>
+#include <set>
 #include <string>
 #include <thread>
 #include <vector>
+
+#include <signal.h>
+#include <spawn.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
@@ -274,10 +282,25 @@ std::map<std::string, int> CommittedAlerts(const v1::KafkaConfig& kafka, size_t 
   if (!reader) return seen;
   EXPECT_EQ(reader->subscribe({kafka.alerts_topic()}), RdKafka::ERR_NO_ERROR);
   const auto deadline = std::chrono::steady_clock::now() + 60s;
+  std::set<int32_t> at_end;
+  auto all_at_end = [&] {
+    std::vector<RdKafka::TopicPartition*> assigned;
+    reader->assignment(assigned);
+    bool all = !assigned.empty();
+    for (const RdKafka::TopicPartition* tp : assigned)
+      all = all && at_end.contains(tp->partition());
+    RdKafka::TopicPartition::destroy(assigned);
+    return all;
+  };
   while (std::chrono::steady_clock::now() < deadline) {
     std::unique_ptr<RdKafka::Message> m(reader->consume(500));
-    if (m->err() == RdKafka::ERR__PARTITION_EOF && seen.size() >= want) break;
+    if (m->err() == RdKafka::ERR__PARTITION_EOF) {
+      at_end.insert(m->partition());
+      if (seen.size() >= want && all_at_end()) break;
+      continue;
+    }
     if (m->err() != RdKafka::ERR_NO_ERROR) continue;
+    at_end.erase(m->partition());
     v1::Alert alert;
     EXPECT_TRUE(alert.ParseFromArray(m->payload(), static_cast<int>(m->len())));
     ++seen[alert.alert_id()];
@@ -407,6 +430,78 @@ TEST(ExactlyOnceTest, AFailedCommitAbortsTheTransactionWithTheBatchAfterIt) {
   ExpectOnlyWhatCameAfter(config, events[0]);
 }
 
+// The test broker's process (deploy/kafka's, whose directory the fixture names in
+// CCSTREAM_KAFKA_DIR) stopped for a while, as a broker that hangs: SIGSTOP, then SIGCONT from a
+// child process (`sleep; kill -CONT`), which lets the broker go on even should this test crash
+// meanwhile (later tests share the broker).
+class BrokerStall {
+ public:
+  BrokerStall() {
+    const char* dir = std::getenv("CCSTREAM_KAFKA_DIR");
+    if (dir != nullptr && *dir != '\0') {
+      std::ifstream in(std::filesystem::path(dir) / "broker.pid");
+      in >> pid_;
+    }
+  }
+  ~BrokerStall() {
+    if (waker_ > 0) ::waitpid(waker_, nullptr, 0);
+    if (pid_ > 0) ::kill(pid_, SIGCONT);
+  }
+  // Whether the broker's process was found (and is alive).
+  bool found() const { return pid_ > 0 && ::kill(pid_, 0) == 0; }
+  // Stops the broker now and lets it go on after `pause`; once.
+  void Stall(std::chrono::milliseconds pause) {
+    if (waker_ > 0) return;
+    const std::string script =
+        absl::StrCat("sleep ", pause.count() / 1000.0, "; kill -CONT ", pid_);
+    const char* argv[] = {"sh", "-c", script.c_str(), nullptr};
+    if (::posix_spawnp(&waker_, "sh", nullptr, nullptr, const_cast<char* const*>(argv), environ) !=
+        0) {
+      ADD_FAILURE() << "cannot start the process that lets the broker go on";
+      waker_ = 0;
+      return;
+    }
+    ::kill(pid_, SIGSTOP);
+    ++stalls;
+  }
+  std::atomic<int> stalls{0};
+
+ private:
+  pid_t pid_ = 0;
+  pid_t waker_ = 0;
+};
+
+// A commit_transaction that times out while the broker hangs goes on in the background: it is
+// resumed, not aborted (another transactional call meanwhile, such as sending the offsets again,
+// conflicts with it), and every event and alert is committed once.
+TEST(ExactlyOnceTest, ACommitThatTimesOutIsResumed) {
+  constexpr int kEvents = 400;
+  const std::vector<v1::ContactEvent> events = CustomerTurns(kEvents, 4);
+  const v1::ProcessorConfig config = ExactlyOnceConfig(absl::StrCat("resumed-", NowMs()), events);
+  BrokerStall stall;
+  ASSERT_TRUE(stall.found()) << "no broker process to stop (CCSTREAM_KAFKA_DIR/broker.pid)";
+  LayeredHandler handler;
+  runtime::PipelineOptions options;
+  options.transaction_timeout_ms_for_testing = 1'000;
+  std::atomic<int> commits{0};
+  options.before_commit_for_testing = [&] {
+    if (++commits == 4) stall.Stall(3s);  // three timeouts of the commit's call
+  };
+  prometheus::Registry registry;
+  runtime::PipelineProbe probe(registry);
+  auto pipeline = runtime::Pipeline::Create(config, handler, probe, options);
+  ASSERT_TRUE(pipeline.ok()) << pipeline.status();
+  const absl::Status result =
+      RunUntil(**pipeline, [&] { return handler.committed_events.load() >= kEvents; });
+  EXPECT_TRUE(result.ok()) << result;
+  EXPECT_EQ(stall.stalls.load(), 1);
+  EXPECT_EQ((*pipeline)->stats().aborts.load(), 0) << "the commit that timed out was aborted";
+  EXPECT_EQ((*pipeline)->stats().rebuilds.load(), 0);
+  ExpectEachOnce(handler.committed, kEvents, "events committed");
+  ExpectEachOnce(CommittedAlerts(config.kafka(), kEvents), kEvents, "alerts read_committed");
+  ExpectOnlyWhatCameAfter(config, events[0]);
+}
+
 // Every record of every family of the task's store at `path`.
 std::map<std::string, std::string> ReadStore(const std::string& path) {
   std::map<std::string, std::string> out;
@@ -430,66 +525,85 @@ class NoSink : public runtime::OutcomeSink {
   void Record(const domain::Outcome&) override {}
 };
 
+// Generated traffic: `count` events of 300 customers, a quarter of them escalating, from `seed`.
+std::vector<v1::ContactEvent> GeneratedEvents(uint64_t seed, int count) {
+  gen::GeneratorOptions options;
+  options.seed = seed;
+  options.max_events = count;
+  options.events_per_second = 200;
+  options.num_customers = 300;
+  options.escalating_fraction = 0.25;
+  options.start_time_ms = NowMs() - 3'600'000;
+  gen::Generator generator(options);
+  std::vector<v1::ContactEvent> events;
+  while (auto e = generator.Next()) events.push_back(std::move(*e));
+  return events;
+}
+
+// What a drained run of the engine left: each task's store, and the configuration it ran with.
+struct Drained {
+  v1::ProcessorConfig config;
+  std::vector<std::map<std::string, std::string>> stores;
+};
+
+// Drains `events` with the engine and the tasks' stores in `guarantee` mode on topics of their
+// own (`run`-`name`, `partitions` each) and stores under `dir`/`name`. Failing (`options` with
+// a hook): in small batches.
+Drained DrainWithStores(const std::vector<v1::ContactEvent>& events, const std::string& run,
+                        const std::filesystem::path& dir, const std::string& name,
+                        v1::ProcessingConfig::Guarantee guarantee,
+                        const runtime::PipelineOptions& options, int partitions) {
+  Drained out;
+  out.stores.resize(partitions);
+  v1::ProcessorConfig& config = out.config;
+  UseTopics(*config.mutable_kafka(), absl::StrCat(run, "-", name), partitions);
+  config.mutable_processing()->set_guarantee(guarantee);
+  config.mutable_processing()->set_clock(v1::ProcessingConfig::EVENT_TIME);
+  if (options.fail_delivery_for_testing || options.commit_hook_for_testing ||
+      options.before_commit_for_testing) {
+    config.mutable_processing()->set_max_batch_events(25);
+    config.mutable_processing()->set_commit_interval_ms(5);
+    config.mutable_processing()->set_catch_up_interval_ms(0);
+  }
+  config.mutable_domain()->set_pseudonymisation_key("alo-test-key-0123456789abcdef0123");
+  config.mutable_state()->set_dir((dir / name).string());
+  ProduceEvents(config.kafka(), events);
+  auto engine = domain::Engine::Create(config.domain());
+  EXPECT_TRUE(engine.ok()) << engine.status();
+  if (!engine.ok()) return out;
+  NoSink sink;
+  std::vector<std::string> paths;
+  {
+    runtime::TaskManager tasks(config, std::move(*engine), sink);
+    for (int32_t p = 0; p < partitions; ++p) paths.push_back(tasks.TaskPath(p));
+    prometheus::Registry registry;
+    runtime::PipelineProbe probe(registry);
+    std::atomic<bool> drain{true};
+    runtime::PipelineOptions drained = options;
+    drained.drain_when = &drain;
+    auto pipeline = runtime::Pipeline::Create(config, tasks, probe, drained);
+    EXPECT_TRUE(pipeline.ok()) << pipeline.status();
+    if (!pipeline.ok()) return out;
+    std::atomic<bool> stop{false};
+    const absl::Status result = (*pipeline)->Run(stop);
+    EXPECT_TRUE(result.ok()) << result;
+    EXPECT_GE((*pipeline)->stats().events.load(), static_cast<int64_t>(events.size()));
+  }
+  for (int32_t p = 0; p < partitions; ++p) out.stores[p] = ReadStore(paths[p]);
+  return out;
+}
+
 TEST(SealedBatchTest, WithFailuresTheStoresEndAsWithout) {
   constexpr int kPartitions = 2;
-  std::vector<v1::ContactEvent> events;
-  {
-    gen::GeneratorOptions options;
-    options.seed = 5;
-    options.max_events = 4'000;
-    options.events_per_second = 200;
-    options.num_customers = 300;
-    options.escalating_fraction = 0.25;
-    options.start_time_ms = NowMs() - 3'600'000;
-    gen::Generator generator(options);
-    while (auto e = generator.Next()) events.push_back(std::move(*e));
-  }
+  const std::vector<v1::ContactEvent> events = GeneratedEvents(5, 4'000);
   ASSERT_GT(events.size(), 1'000u);
   const std::string run = absl::StrCat("stores-", NowMs());
   const std::filesystem::path dir =
       std::filesystem::path(::testing::TempDir()) / absl::StrCat("ccstream-alo-", run);
   std::filesystem::remove_all(dir);
-
-  // Drains the traffic in `guarantee` mode on topics of their own (named `name`); returns each
-  // task's store. Failing (`options` with a hook): in small batches.
   auto process = [&](const std::string& name, v1::ProcessingConfig::Guarantee guarantee,
                      const runtime::PipelineOptions& options) {
-    std::vector<std::map<std::string, std::string>> stores(kPartitions);
-    v1::ProcessorConfig config;
-    UseTopics(*config.mutable_kafka(), absl::StrCat(run, "-", name), kPartitions);
-    config.mutable_processing()->set_guarantee(guarantee);
-    config.mutable_processing()->set_clock(v1::ProcessingConfig::EVENT_TIME);
-    if (options.fail_delivery_for_testing || options.commit_hook_for_testing) {
-      config.mutable_processing()->set_max_batch_events(25);
-      config.mutable_processing()->set_commit_interval_ms(5);
-      config.mutable_processing()->set_catch_up_interval_ms(0);
-    }
-    config.mutable_domain()->set_pseudonymisation_key("alo-test-key-0123456789abcdef0123");
-    config.mutable_state()->set_dir((dir / name).string());
-    ProduceEvents(config.kafka(), events);
-    auto engine = domain::Engine::Create(config.domain());
-    EXPECT_TRUE(engine.ok()) << engine.status();
-    if (!engine.ok()) return stores;
-    NoSink sink;
-    std::vector<std::string> paths;
-    {
-      runtime::TaskManager tasks(config, std::move(*engine), sink);
-      for (int32_t p = 0; p < kPartitions; ++p) paths.push_back(tasks.TaskPath(p));
-      prometheus::Registry registry;
-      runtime::PipelineProbe probe(registry);
-      std::atomic<bool> drain{true};
-      runtime::PipelineOptions drained = options;
-      drained.drain_when = &drain;
-      auto pipeline = runtime::Pipeline::Create(config, tasks, probe, drained);
-      EXPECT_TRUE(pipeline.ok()) << pipeline.status();
-      if (!pipeline.ok()) return stores;
-      std::atomic<bool> stop{false};
-      const absl::Status result = (*pipeline)->Run(stop);
-      EXPECT_TRUE(result.ok()) << result;
-      EXPECT_GE((*pipeline)->stats().events.load(), static_cast<int64_t>(events.size()));
-    }
-    for (int32_t p = 0; p < kPartitions; ++p) stores[p] = ReadStore(paths[p]);
-    return stores;
+    return DrainWithStores(events, run, dir, name, guarantee, options, kPartitions).stores;
   };
 
   const auto reference = process("reference", v1::ProcessingConfig::EXACTLY_ONCE, {});
@@ -518,6 +632,52 @@ TEST(SealedBatchTest, WithFailuresTheStoresEndAsWithout) {
     EXPECT_TRUE(exactly_once[p] == reference[p])
         << "partition " << p << ": the EXACTLY_ONCE store with failed commits differs";
   }
+  std::filesystem::remove_all(dir);
+}
+
+// A commit that gives up while the broker hangs leaves the outcome of its transaction to Kafka:
+// abort_transaction conflicts with the commit still in progress, so the producer is replaced,
+// and the tasks are rebuilt from what Kafka committed (state from the changelog, input from the
+// committed offsets). Whichever way the transaction went, the stores end as without the stall
+// and every alert is committed once.
+TEST(SealedBatchTest, AfterACommitWithAnUnknownOutcomeTheTasksAreRebuilt) {
+  constexpr int kPartitions = 2;
+  const std::vector<v1::ContactEvent> events = GeneratedEvents(7, 2'000);
+  ASSERT_GT(events.size(), 500u);
+  const std::string run = absl::StrCat("rebuilt-", NowMs());
+  const std::filesystem::path dir =
+      std::filesystem::path(::testing::TempDir()) / absl::StrCat("ccstream-eos-", run);
+  std::filesystem::remove_all(dir);
+  BrokerStall stall;
+  ASSERT_TRUE(stall.found()) << "no broker process to stop (CCSTREAM_KAFKA_DIR/broker.pid)";
+
+  const Drained reference = DrainWithStores(events, run, dir, "reference",
+                                            v1::ProcessingConfig::EXACTLY_ONCE, {}, kPartitions);
+  runtime::PipelineStats stats;
+  runtime::PipelineOptions options;
+  options.stats = &stats;
+  options.transaction_timeout_ms_for_testing = 1'000;
+  options.commit_attempts_for_testing = 1;
+  std::atomic<int> commits{0};
+  options.before_commit_for_testing = [&] {
+    if (++commits == 5) stall.Stall(4s);
+  };
+  const Drained stalled = DrainWithStores(events, run, dir, "stalled",
+                                          v1::ProcessingConfig::EXACTLY_ONCE, options, kPartitions);
+  EXPECT_EQ(stall.stalls.load(), 1);
+  EXPECT_GE(stats.aborts.load(), 1);
+  EXPECT_EQ(stats.rebuilds.load(), 1) << "the tasks were not rebuilt from Kafka";
+  for (int32_t p = 0; p < kPartitions; ++p) {
+    EXPECT_FALSE(reference.stores[p].empty()) << "partition " << p;
+    EXPECT_EQ(stalled.stores[p].size(), reference.stores[p].size()) << "partition " << p;
+    EXPECT_TRUE(stalled.stores[p] == reference.stores[p])
+        << "partition " << p << ": the store after the rebuild differs from the reference";
+  }
+  const std::map<std::string, int> want = CommittedAlerts(reference.config.kafka(), 1);
+  ASSERT_FALSE(want.empty());
+  const std::map<std::string, int> got = CommittedAlerts(stalled.config.kafka(), want.size());
+  EXPECT_EQ(got.size(), want.size());
+  EXPECT_TRUE(got == want) << "the alerts committed differ from the reference's (each once)";
   std::filesystem::remove_all(dir);
 }
 

@@ -424,13 +424,24 @@ absl::Status TaskManager::Restore(RestoreRun& run) {
   std::unique_ptr<RdKafka::KafkaConsumer> consumer(
       RdKafka::KafkaConsumer::create(conf->get(), error));
   if (!consumer) return absl::InternalError(absl::StrCat("restore consumer: ", error));
+  // The changelog's end as written (the high watermark): the restore consumer, read_committed,
+  // would be told where the first open transaction starts instead.
+  auto watermarks_conf =
+      kafka::MakeConf({{"bootstrap.servers", config_.kafka().bootstrap_servers()},
+                       {"isolation.level", "read_uncommitted"}});
+  if (!watermarks_conf.ok()) return watermarks_conf.status();
+  std::unique_ptr<RdKafka::Consumer> watermarks(
+      RdKafka::Consumer::create(watermarks_conf->get(), error));
+  if (!watermarks) return absl::InternalError(absl::StrCat("restore watermarks: ", error));
 
   // Which tasks have changelog records past their stored offset.
   struct Progress {
     state::TaskState* task;
     int64_t next;
+    int64_t end;  // the changelog's end (high watermark) when the restore began
     int64_t applied = 0;
     std::vector<state::Mutation> batch;
+    bool waiting = false;  // at an open transaction's start, below `end`
   };
   std::map<int32_t, Progress> pending;
   std::vector<int32_t> up_to_date;
@@ -444,7 +455,7 @@ absl::Status TaskManager::Restore(RestoreRun& run) {
     const auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(30);
     bool waiting = false;
     for (;;) {
-      code = consumer->query_watermark_offsets(topic, partition, &low, &high, 10'000);
+      code = watermarks->query_watermark_offsets(topic, partition, &low, &high, 10'000);
       if (code == RdKafka::ERR_NO_ERROR || !WatermarksMayComeLater(code) ||
           IsCancelled(partition) || std::chrono::steady_clock::now() >= give_up) {
         break;
@@ -457,7 +468,7 @@ absl::Status TaskManager::Restore(RestoreRun& run) {
       // The client answers from the partitions it last heard of (none, when it asked while the
       // broker was fenced and the partitions had no leader) until it asks again.
       RdKafka::Metadata* metadata = nullptr;
-      if (consumer->metadata(/*all_topics=*/true, nullptr, &metadata, 5'000) ==
+      if (watermarks->metadata(/*all_topics=*/true, nullptr, &metadata, 5'000) ==
           RdKafka::ERR_NO_ERROR) {
         delete metadata;
       }
@@ -489,7 +500,8 @@ absl::Status TaskManager::Restore(RestoreRun& run) {
       up_to_date.push_back(partition);
       continue;
     }
-    pending.emplace(partition, Progress{task.get(), task->store().offsets().changelog, 0, {}});
+    pending.emplace(partition,
+                    Progress{task.get(), task->store().offsets().changelog, high, 0, {}, false});
     assignment.push_back(RdKafka::TopicPartition::create(topic, partition, start));
   }
   // The tasks already up to date are ready at once.
@@ -527,6 +539,18 @@ absl::Status TaskManager::Restore(RestoreRun& run) {
     if (m->err() == RdKafka::ERR__TIMED_OUT) continue;
     auto it = pending.find(m->partition());
     if (m->err() == RdKafka::ERR__PARTITION_EOF) {
+      if (it != pending.end() && m->offset() < it->second.end) {
+        // read_committed ends at the first open transaction. One that was open when the restore
+        // began may yet commit, with input offsets that the consumer will then start after (it
+        // fetches them stable): its records are waited for, not left out of the store. (The
+        // previous owner's last transaction, e.g. committing as the partition moved.)
+        if (!std::exchange(it->second.waiting, true)) {
+          LogInfo(absl::StrCat("changelog ", topic, "[", it->first,
+                               "]: a transaction is open at offset ", m->offset(),
+                               "; the restore waits for it"));
+        }
+        continue;
+      }
       if (it != pending.end()) {
         status = flush(it->second);
         if (!status.ok()) break;

@@ -1,8 +1,8 @@
 // The background restore against a real broker: while one partition's store is brought up to
 // date from a long changelog, the other partitions are processed and committed; the restoring
 // partition's events reach the engine only after its restore, with the restored state; a restore
-// error stops the pipeline; and a revoke (or shutdown) during a restore cancels it and closes the
-// store.
+// error stops the pipeline; a revoke (or shutdown) during a restore cancels it and closes the
+// store; and a transaction open on the changelog when a restore begins is waited for.
 //
 // Deterministic rather than timed: the TaskManager's restore hook holds partition 0's restore
 // in the middle until the test has seen what it waits for.
@@ -139,6 +139,10 @@ class RestoreTest : public ::testing::Test {
     }
     Produce(records);
   }
+
+  // Restores partition 0 across a transaction open on its changelog, then `commit`ted or aborted
+  // (below).
+  void RestoreAcrossAnOpenTransaction(bool commit);
 
   v1::ProcessorConfig config_;
   std::filesystem::path state_dir_;
@@ -372,6 +376,66 @@ TEST_F(RestoreTest, ShutdownDuringRestoreCancelsItAndClosesTheStore) {
   auto store = state::TaskStore::Open(path);
   ASSERT_TRUE(store.ok()) << store.status();
   EXPECT_LT((*store)->offsets().changelog, kChangelog);
+}
+
+// A transaction open on the changelog when a restore begins (the previous owner's last commit,
+// still under way as the partition moved) ends read_committed reading at its start. The restore
+// waits for it: committed, its records are in the restored store; aborted, they are not.
+void RestoreTest::RestoreAcrossAnOpenTransaction(bool commit) {
+  FillChangelog(0, 10);
+  auto conf = kafka::MakeConf({{"bootstrap.servers", config_.kafka().bootstrap_servers()},
+                               {"transactional.id", absl::StrCat(config_.kafka().group_id(), "-t")},
+                               {"enable.idempotence", "true"}});
+  ASSERT_TRUE(conf.ok()) << conf.status();
+  std::string error;
+  std::unique_ptr<RdKafka::Producer> producer(RdKafka::Producer::create(conf->get(), error));
+  ASSERT_TRUE(producer) << error;
+  std::unique_ptr<RdKafka::Error> txn(producer->init_transactions(30'000));
+  ASSERT_FALSE(txn) << txn->str();
+  txn.reset(producer->begin_transaction());
+  ASSERT_FALSE(txn) << txn->str();
+  constexpr char kInTransaction[] = "in-the-transaction";
+  v1::ContactState contact;
+  contact.set_contact_id(kInTransaction);
+  contact.set_queue("billing");
+  const std::string key = state::ChangelogKey(state::Family::kContacts, kInTransaction);
+  const std::string value = contact.SerializeAsString();
+  ASSERT_EQ(producer->produce(config_.kafka().changelog_topic(), 0, RdKafka::Producer::RK_MSG_COPY,
+                              const_cast<char*>(value.data()), value.size(), key.data(), key.size(),
+                              0, nullptr),
+            RdKafka::ERR_NO_ERROR);
+  ASSERT_EQ(producer->flush(30'000), RdKafka::ERR_NO_ERROR);  // in the log, not committed
+
+  runtime::TaskManager tasks(config_, engine_, sink_);
+  ASSERT_TRUE(tasks.OnAssigned({0}).ok());
+  std::vector<int32_t> ready;
+  auto take = [&] {
+    auto taken = tasks.TakeRestored({0});
+    EXPECT_TRUE(taken.ok()) << taken.status();
+    if (taken.ok()) ready.insert(ready.end(), taken->begin(), taken->end());
+    return !ready.empty();
+  };
+  // Long enough for the ten records before the transaction (a restore takes ~50 ms here).
+  EXPECT_FALSE(WaitFor(take, 2s)) << "the task was handed over with a transaction still open";
+  txn.reset(commit ? producer->commit_transaction(30'000) : producer->abort_transaction(30'000));
+  ASSERT_FALSE(txn) << txn->str();
+  ASSERT_TRUE(WaitFor(take, 60s)) << "the restore did not end after the transaction did";
+  state::TaskState* task = tasks.task(0);
+  ASSERT_NE(task, nullptr);
+  auto restored = task->GetContact(kInTransaction);
+  ASSERT_TRUE(restored.ok()) << restored.status();
+  EXPECT_EQ(restored->has_value(), commit)
+      << (commit ? "the committed transaction's record is missing"
+                 : "the aborted transaction's record was restored");
+  EXPECT_EQ(sink_.RestoredRecords(0), std::vector<int64_t>{commit ? 11 : 10});
+}
+
+TEST_F(RestoreTest, ARestoreWaitsForAnOpenTransactionThatCommits) {
+  RestoreAcrossAnOpenTransaction(/*commit=*/true);
+}
+
+TEST_F(RestoreTest, ARestoreWaitsForAnOpenTransactionThatAborts) {
+  RestoreAcrossAnOpenTransaction(/*commit=*/false);
 }
 
 }  // namespace

@@ -42,6 +42,7 @@
 #include <memory>
 #include <set>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "alert.pb.h"
@@ -401,6 +402,41 @@ int Steal(const Args& args) {
   return 0;
 }
 
+// Prints each partition's end as a read_committed consumer sees it (the last stable offset) and
+// as written (the high watermark): a partition whose two differ has a transaction open (a
+// failure's diagnosis: committed alerts held back, not lost).
+int Ends(const Args& args) {
+  int partitions = 0;
+  auto committed = AssignAll(args.Get("bootstrap"), args.Get("topic"), 30, &partitions);
+  std::string error;
+  std::unique_ptr<RdKafka::Conf> conf(RdKafka::Conf::create(RdKafka::Conf::CONF_GLOBAL));
+  if (conf->set("bootstrap.servers", args.Get("bootstrap"), error) != RdKafka::Conf::CONF_OK ||
+      conf->set("isolation.level", "read_uncommitted", error) != RdKafka::Conf::CONF_OK) {
+    Die(error);
+  }
+  std::unique_ptr<RdKafka::Consumer> written(RdKafka::Consumer::create(conf.get(), error));
+  if (!written) Die("consumer: " + error);
+  for (int p = 0; p < partitions; ++p) {
+    int64_t low = 0, stable = -1, high = -1;
+    RdKafka::ErrorCode a = RdKafka::ERR_NO_ERROR, b = RdKafka::ERR_NO_ERROR;
+    // A broker just started may answer without a leader for a few seconds.
+    for (int attempt = 0; attempt < 20; ++attempt) {
+      a = committed->query_watermark_offsets(args.Get("topic"), p, &low, &stable, 10'000);
+      b = written->query_watermark_offsets(args.Get("topic"), p, &low, &high, 10'000);
+      if (a == RdKafka::ERR_NO_ERROR && b == RdKafka::ERR_NO_ERROR) break;
+      std::this_thread::sleep_for(std::chrono::milliseconds(500));
+    }
+    std::printf("%s[%d]: stable end %lld%s, high watermark %lld%s%s\n", args.Get("topic").c_str(),
+                p, static_cast<long long>(stable),
+                a == RdKafka::ERR_NO_ERROR ? "" : (" (" + RdKafka::err2str(a) + ")").c_str(),
+                static_cast<long long>(high),
+                b == RdKafka::ERR_NO_ERROR ? "" : (" (" + RdKafka::err2str(b) + ")").c_str(),
+                stable < high ? "  <- a transaction is open" : "");
+  }
+  committed->close();
+  return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -409,12 +445,14 @@ int main(int argc, char** argv) {
       args.Get("topic").empty()) {
     std::fprintf(
         stderr,
-        "usage: fault_tool dump|watch|complaint|contact|steal --bootstrap B --topic T [options]\n");
+        "usage: fault_tool dump|watch|ends|complaint|contact|steal --bootstrap B --topic T "
+        "[options]\n");
     return 2;
   }
   const std::string command = argv[1];
   if (command == "dump") return Dump(args);
   if (command == "watch") return Watch(args);
+  if (command == "ends") return Ends(args);
   if (command == "complaint") return Complaint(args);
   if (command == "contact") return Contact(args);
   if (command == "steal") return Steal(args);

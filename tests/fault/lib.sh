@@ -130,6 +130,19 @@ dump_alerts() {
   esac
 }
 
+# diagnose_alerts <topic> <pid>: when committed alerts are missing, what tells held back from
+# lost: each partition's stable end and high watermark (they differ while a transaction is open),
+# and the service's own count of committed alerts (it is stopped with SIGTERM and prints its
+# report to its log).
+diagnose_alerts() {
+  local topic="$1" pid="$2"
+  "${FAULT_TOOL}" ends --bootstrap "${BOOTSTRAP}" --topic "${topic}" >&2 || true
+  if kill -0 "${pid}" 2>/dev/null; then
+    kill -TERM "${pid}" 2>/dev/null || true
+    wait_exit "${pid}" 30 || true
+  fi
+}
+
 # await_alerts <topic> <count> <timeout-s> <pid...>: waits until the topic holds <count> committed
 # alerts; fails at once when one of the given service processes exits meanwhile, and on timeout.
 await_alerts() {

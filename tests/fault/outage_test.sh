@@ -58,7 +58,7 @@ fi
 restart_broker
 log "broker back"
 
-trap 'on_exit; grep -v "^%" "${WORK}/service.log" | tail -n 8 >&2' EXIT
+trap 'diagnose_alerts "${alerts}" "${pid}"; on_exit; grep -v "^%" "${WORK}/service.log" | tail -n 12 >&2' EXIT
 await_alerts "${alerts}" "${ref_count}" 240 "${pid}"
 trap on_exit EXIT
 kill -TERM "${pid}"

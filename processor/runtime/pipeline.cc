@@ -610,6 +610,7 @@ absl::Status Pipeline::RebuildTasks() {
   LogWarning(absl::StrCat("a transaction's outcome is unknown: rebuilding ", ids.size(),
                           " task(s) from the changelog and the committed offsets"));
   ++stats_->rebuilds;
+  probe_.TasksRebuilt();
   handler_.OnRevoked(ids, /*lost=*/true);
   const std::string& topic = config_.kafka().input_topic();
   PartitionList partitions;

@@ -86,6 +86,13 @@ PipelineProbe::PipelineProbe(prometheus::Registry& registry) {
                  .Help("Batches aborted and rewound to the last committed offsets.")
                  .Register(registry)
                  .Add({});
+  rebuilds_ = &prometheus::BuildCounter()
+                   .Name("ccstream_task_rebuilds_total")
+                   .Help(
+                       "Times this instance's tasks were rebuilt from Kafka (the changelog and the "
+                       "committed offsets) because a transaction's outcome was unknown.")
+                   .Register(registry)
+                   .Add({});
   lag_family_ = &prometheus::BuildGauge()
                      .Name("ccstream_consumer_lag")
                      .Help("Input records not yet read, per assigned partition.")

@@ -49,6 +49,7 @@ class PipelineProbe {
     changelog_bytes_->Increment(static_cast<double>(bytes));
   }
   void TransactionAborted() { aborts_->Increment(); }
+  void TasksRebuilt() { rebuilds_->Increment(); }
   void PartitionsAssigned(int count) { assigned_->Set(count); }
   // Records still to read on `partition` (high watermark minus position); -1 forgets it.
   void ConsumerLag(int32_t partition, int64_t lag);
@@ -68,6 +69,7 @@ class PipelineProbe {
   prometheus::Counter* changelog_records_;
   prometheus::Counter* changelog_bytes_;
   prometheus::Counter* aborts_;
+  prometheus::Counter* rebuilds_;
   prometheus::Gauge* assigned_;
   prometheus::Family<prometheus::Gauge>* lag_family_;
   std::map<int32_t, prometheus::Gauge*> lag_;

@@ -547,12 +547,13 @@ struct Drained {
 };
 
 // Drains `events` with the engine and the tasks' stores in `guarantee` mode on topics of their
-// own (`run`-`name`, `partitions` each) and stores under `dir`/`name`. Failing (`options` with
-// a hook): in small batches.
+// own (`run`-`name`, `partitions` each) and stores under `dir`/`name`; the pipeline's metrics in
+// `registry`, if given. Failing (`options` with a hook): in small batches.
 Drained DrainWithStores(const std::vector<v1::ContactEvent>& events, const std::string& run,
                         const std::filesystem::path& dir, const std::string& name,
                         v1::ProcessingConfig::Guarantee guarantee,
-                        const runtime::PipelineOptions& options, int partitions) {
+                        const runtime::PipelineOptions& options, int partitions,
+                        prometheus::Registry* registry = nullptr) {
   Drained out;
   out.stores.resize(partitions);
   v1::ProcessorConfig& config = out.config;
@@ -576,8 +577,8 @@ Drained DrainWithStores(const std::vector<v1::ContactEvent>& events, const std::
   {
     runtime::TaskManager tasks(config, std::move(*engine), sink);
     for (int32_t p = 0; p < partitions; ++p) paths.push_back(tasks.TaskPath(p));
-    prometheus::Registry registry;
-    runtime::PipelineProbe probe(registry);
+    prometheus::Registry own_registry;
+    runtime::PipelineProbe probe(registry != nullptr ? *registry : own_registry);
     std::atomic<bool> drain{true};
     runtime::PipelineOptions drained = options;
     drained.drain_when = &drain;
@@ -662,11 +663,20 @@ TEST(SealedBatchTest, AfterACommitWithAnUnknownOutcomeTheTasksAreRebuilt) {
   options.before_commit_for_testing = [&] {
     if (++commits == 5) stall.Stall(4s);
   };
-  const Drained stalled = DrainWithStores(events, run, dir, "stalled",
-                                          v1::ProcessingConfig::EXACTLY_ONCE, options, kPartitions);
+  prometheus::Registry registry;
+  const Drained stalled =
+      DrainWithStores(events, run, dir, "stalled", v1::ProcessingConfig::EXACTLY_ONCE, options,
+                      kPartitions, &registry);
   EXPECT_EQ(stall.stalls.load(), 1);
   EXPECT_GE(stats.aborts.load(), 1);
   EXPECT_EQ(stats.rebuilds.load(), 1) << "the tasks were not rebuilt from Kafka";
+  double rebuilds_counted = -1;
+  for (const prometheus::MetricFamily& family : registry.Collect()) {
+    if (family.name == "ccstream_task_rebuilds_total" && family.metric.size() == 1) {
+      rebuilds_counted = family.metric[0].counter.value;
+    }
+  }
+  EXPECT_EQ(rebuilds_counted, 1.0) << "ccstream_task_rebuilds_total";
   for (int32_t p = 0; p < kPartitions; ++p) {
     EXPECT_FALSE(reference.stores[p].empty()) << "partition " << p;
     EXPECT_EQ(stalled.stores[p].size(), reference.stores[p].size()) << "partition " << p;

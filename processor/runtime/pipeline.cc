@@ -250,32 +250,39 @@ void Pipeline::OnAssign(const std::vector<RdKafka::TopicPartition*>& partitions)
   std::vector<int32_t> ids;
   for (const RdKafka::TopicPartition* tp : partitions) {
     assigned_.insert(tp->partition());
-    restoring_.insert(tp->partition());
-    at_end_.erase(tp->partition());
     ids.push_back(tp->partition());
   }
   probe_.PartitionsAssigned(static_cast<int>(assigned_.size()));
-  stats_->restoring = static_cast<int>(restoring_.size());
   LogInfo(absl::StrCat("assigned ", ids.size(), " partition(s); now ", assigned_.size()));
-  if (ids.empty()) return;
-  // Nothing of the new partitions is fetched until their state is restored; resume() then
-  // fetches from the committed offset (no record was delivered, so there is no position yet).
-  // The other partitions go on meanwhile.
-  PartitionList pause;
-  for (const int32_t partition : ids) {
-    pause.list.push_back(RdKafka::TopicPartition::create(config_.kafka().input_topic(), partition));
+  if (absl::Status status = StartRestoring(ids, !options_.skip_pause_on_assign_for_testing);
+      !status.ok()) {
+    fatal_ = status;
   }
-  RdKafka::ErrorCode code = options_.skip_pause_on_assign_for_testing
-                                ? RdKafka::ERR_NO_ERROR
-                                : consumer_->pause(pause.list);
-  for (const RdKafka::TopicPartition* tp : pause.list) {
+}
+
+absl::Status Pipeline::StartRestoring(const std::vector<int32_t>& ids, bool pause) {
+  for (const int32_t partition : ids) {
+    restoring_.insert(partition);
+    at_end_.erase(partition);
+  }
+  stats_->restoring = static_cast<int>(restoring_.size());
+  if (ids.empty()) return absl::OkStatus();
+  // Nothing of these partitions is fetched until their state is restored; resume() then
+  // fetches from their position, or from the committed offset when no record was delivered.
+  // The other partitions go on meanwhile.
+  PartitionList paused;
+  for (const int32_t partition : ids) {
+    paused.list.push_back(
+        RdKafka::TopicPartition::create(config_.kafka().input_topic(), partition));
+  }
+  RdKafka::ErrorCode code = pause ? consumer_->pause(paused.list) : RdKafka::ERR_NO_ERROR;
+  for (const RdKafka::TopicPartition* tp : paused.list) {
     if (code == RdKafka::ERR_NO_ERROR) code = tp->err();
   }
   if (code != RdKafka::ERR_NO_ERROR) {
-    fatal_ = absl::InternalError(absl::StrCat("pause: ", RdKafka::err2str(code)));
-    return;
+    return absl::InternalError(absl::StrCat("pause: ", RdKafka::err2str(code)));
   }
-  if (absl::Status status = handler_.OnAssigned(ids); !status.ok()) fatal_ = status;
+  return handler_.OnAssigned(ids);
 }
 
 absl::Status Pipeline::ResumeRestored() {
@@ -612,23 +619,19 @@ absl::Status Pipeline::RebuildTasks() {
   ++stats_->rebuilds;
   probe_.TasksRebuilt();
   handler_.OnRevoked(ids, /*lost=*/true);
+  for (const int32_t partition : ids) {
+    stream_time_.erase(partition);
+    committed_stream_time_.erase(partition);
+  }
+  // Paused and restored as a new assignment, then read again from the offsets committed, which
+  // are final now that the new producer's registration completed the transaction.
+  if (absl::Status s = StartRestoring(ids, /*pause=*/true); !s.ok()) return s;
   const std::string& topic = config_.kafka().input_topic();
   PartitionList partitions;
   for (const int32_t partition : ids) {
     partitions.list.push_back(RdKafka::TopicPartition::create(topic, partition));
-    restoring_.insert(partition);
-    at_end_.erase(partition);
-    stream_time_.erase(partition);
-    committed_stream_time_.erase(partition);
   }
-  stats_->restoring = static_cast<int>(restoring_.size());
-  // Paused until restored, as a new assignment; read again from the offsets committed, which
-  // are final now that the new producer's registration completed the transaction.
-  RdKafka::ErrorCode code = consumer_->pause(partitions.list);
-  for (const RdKafka::TopicPartition* tp : partitions.list) {
-    if (code == RdKafka::ERR_NO_ERROR) code = tp->err();
-  }
-  if (code == RdKafka::ERR_NO_ERROR) code = consumer_->committed(partitions.list, kTxnTimeoutMs);
+  RdKafka::ErrorCode code = consumer_->committed(partitions.list, kTxnTimeoutMs);
   for (const RdKafka::TopicPartition* tp : partitions.list) {
     if (code != RdKafka::ERR_NO_ERROR) break;
     if (tp->err() != RdKafka::ERR_NO_ERROR) {
@@ -646,7 +649,7 @@ absl::Status Pipeline::RebuildTasks() {
     return absl::UnavailableError(
         absl::StrCat("rebuilding the tasks: committed offsets: ", RdKafka::err2str(code)));
   }
-  return handler_.OnAssigned(ids);
+  return absl::OkStatus();
 }
 
 absl::Status Pipeline::ProduceChangelog() {

@@ -270,6 +270,10 @@ class Pipeline {
   // the tasks of `rebuild_` still assigned and restores them from what Kafka committed, their
   // state from the changelog and their input from the group's committed offsets.
   absl::Status RebuildTasks();
+  // Marks the partitions restoring, pauses them (unless `pause` is false, a test's option) and
+  // hands them to the handler to restore (EventHandler::OnAssigned); ResumeRestored resumes
+  // them once restored.
+  absl::Status StartRestoring(const std::vector<int32_t>& ids, bool pause);
   absl::Status Tick();
   // Samples the consumer lag of every assigned partition into the probe.
   void RecordLag();

@@ -4,6 +4,8 @@
 #include <chrono>
 #include <thread>
 
+#include <librdkafka/rdkafka.h>
+
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "processor/kafka/kafka.h"
@@ -546,12 +548,27 @@ absl::Status Pipeline::AbortAndRewind(const std::string& why) {
     // for records that cannot be delivered (e.g. while the brokers are away).
     producer_->purge(RdKafka::Producer::PURGE_QUEUE | RdKafka::Producer::PURGE_INFLIGHT);
     for (int i = 0; i < 50 && producer_->outq_len() > 0; ++i) producer_->poll(100);
+    if (options_.abort_fails_for_testing && options_.abort_fails_for_testing()) {
+      // The producer fails as librdkafka makes it fail on the broker's answer (below).
+      rd_kafka_test_fatal_error(producer_->c_ptr(), RD_KAFKA_RESP_ERR_INVALID_TXN_STATE,
+                                "the abort found no transaction");
+    }
     std::unique_ptr<RdKafka::Error> error(producer_->abort_transaction(kTxnTimeoutMs));
-    if (error && error->is_fatal()) return FatalProducerError("abort_transaction");
-    if (error) {
+    // INVALID_TXN_STATE: the coordinator held no transaction to abort (librdkafka counts a
+    // request that failed in transport as one the coordinator may have received, and so sends
+    // the abort, e.g. after the broker came back from a hang). librdkafka makes it fatal, but
+    // no other instance fenced this one: a new producer serves as for any other failed abort.
+    std::string fatal_reason;
+    const RdKafka::ErrorCode fatal = producer_->fatal_error(fatal_reason);
+    if (((error && error->is_fatal()) || fatal != RdKafka::ERR_NO_ERROR) &&
+        fatal != RdKafka::ERR_INVALID_TXN_STATE) {
+      return FatalProducerError("abort_transaction");
+    }
+    if (error || fatal != RdKafka::ERR_NO_ERROR) {
       // The producer is in a state it cannot leave by itself: start a new one with the same
       // transactional id, which aborts the open transaction on the coordinator.
-      LogWarning(absl::StrCat("abort_transaction: ", error->str(), "; recreating the producer"));
+      LogWarning(absl::StrCat("abort_transaction: ", error ? error->str() : fatal_reason,
+                              "; recreating the producer"));
       if (absl::Status s = CreateProducer(/*attempts=*/60); !s.ok()) return s;
       // The new producer's registration completed the open transaction, but whether a commit
       // in flight went through (a timed-out commit_transaction is still in progress, and
@@ -865,8 +882,7 @@ Pipeline::TransactionResult Pipeline::CommitOnItsThread(
   const int timeout_ms = options_.transaction_timeout_ms_for_testing > 0
                              ? options_.transaction_timeout_ms_for_testing
                              : kTxnTimeoutMs;
-  const int attempts =
-      options_.commit_attempts_for_testing > 0 ? options_.commit_attempts_for_testing : 10;
+  int attempts = 10;
   // A call that timed out goes on in the background and is resumed by calling it again; any
   // other transactional call meanwhile fails with a conflict. So only the call that failed is
   // repeated: sending the offsets again after commit_transaction timed out made an outage of
@@ -881,7 +897,9 @@ Pipeline::TransactionResult Pipeline::CommitOnItsThread(
     }
     if (!error && !std::exchange(committing, true) && options_.before_commit_for_testing) {
       producer_->flush(timeout_ms);  // the hook finds the records delivered: only the commit waits
-      options_.before_commit_for_testing();
+      if (const int limit = options_.before_commit_for_testing(); limit > 0) {
+        attempts = attempt - 1 + limit;
+      }
     }
     if (!error) error.reset(producer_->commit_transaction(timeout_ms));
     if (!error) return {};

@@ -148,13 +148,17 @@ struct PipelineOptions {
   // runs meanwhile). True fails the commit as an abortable Kafka error would. Default: none.
   std::function<bool()> commit_hook_for_testing;
   // Tests, EXACTLY_ONCE: called on the committing thread once the sealed batch's offsets are in
-  // its transaction, before commit_transaction; it may block. Default: none.
-  std::function<void()> before_commit_for_testing;
-  // Tests, EXACTLY_ONCE: the time each transactional call of a commit may take, and how many
-  // times a call that timed out is resumed before the batch is aborted. Default: 0 (30 s, and
-  // 10 times).
+  // its transaction and its records delivered, before commit_transaction; it may block. Returns
+  // how many times this commit's call may be made before the batch is aborted (0: 10 times).
+  // Default: none.
+  std::function<int()> before_commit_for_testing;
+  // Tests, EXACTLY_ONCE: the time each transactional call of a commit may take. Default: 0
+  // (30 s).
   int transaction_timeout_ms_for_testing = 0;
-  int commit_attempts_for_testing = 0;
+  // Tests, EXACTLY_ONCE: asked before an abort_transaction; true first raises on the producer
+  // the fatal error librdkafka raises when the coordinator holds no transaction to abort
+  // (INVALID_TXN_STATE). Default: none.
+  std::function<bool()> abort_fails_for_testing;
   // Tests: new partitions are not paused while they restore, as when librdkafka lets a pause
   // made in the rebalance callback lose the race with the assignment's first fetch. Default:
   // false.

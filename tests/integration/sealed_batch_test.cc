@@ -449,9 +449,13 @@ class BrokerStall {
   }
   // Whether the broker's process was found (and is alive).
   bool found() const { return pid_ > 0 && ::kill(pid_, 0) == 0; }
-  // Stops the broker now and lets it go on after `pause`; once.
-  void Stall(std::chrono::milliseconds pause) {
-    if (waker_ > 0) return;
+  // Stops the broker now and lets it go on after `pause`, unless a stall is under way; whether
+  // it stopped the broker.
+  bool Stall(std::chrono::milliseconds pause) {
+    if (waker_ > 0) {
+      if (::waitpid(waker_, nullptr, WNOHANG) == 0) return false;
+      waker_ = 0;
+    }
     const std::string script =
         absl::StrCat("sleep ", pause.count() / 1000.0, "; kill -CONT ", pid_);
     const char* argv[] = {"sh", "-c", script.c_str(), nullptr};
@@ -459,10 +463,11 @@ class BrokerStall {
         0) {
       ADD_FAILURE() << "cannot start the process that lets the broker go on";
       waker_ = 0;
-      return;
+      return false;
     }
     ::kill(pid_, SIGSTOP);
     ++stalls;
+    return true;
   }
   std::atomic<int> stalls{0};
 
@@ -697,14 +702,16 @@ TEST_F(RebuildTest, AfterACommitWithAnUnknownOutcomeTheTasksAreRebuilt) {
   options.stats = &stats;
   options.transaction_timeout_ms_for_testing = 1'000;
   std::atomic<int> commits{0};
+  // From the 5th commit until one is aborted, one stall at a time: rarely (in CI, and in 1 of
+  // about 40 runs here under CPU load) the stalled commit went through, and the next one's
+  // offsets waited out the stall; the commit after that is then stalled again.
   options.before_commit_for_testing = [&] {
-    if (++commits != 5) return 0;
-    stall.Stall(4s);
+    if (++commits < 5 || stats.aborts.load() > 0 || !stall.Stall(4s)) return 0;
     return 1;  // this commit gives up at its first timeout
   };
   prometheus::Registry registry;
   const Drained stalled = Drain("stalled", options, &registry);
-  EXPECT_EQ(stall.stalls.load(), 1);
+  EXPECT_GE(stall.stalls.load(), 1);
   EXPECT_GE(stats.aborts.load(), 1);
   EXPECT_EQ(stats.rebuilds.load(), 1) << "the tasks were not rebuilt from Kafka";
   double rebuilds_counted = -1;

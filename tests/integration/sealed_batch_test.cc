@@ -641,17 +641,23 @@ Drained DrainWithStores(const std::vector<v1::ContactEvent>& events, const std::
   return out;
 }
 
+// That each partition's store in `got` is the one in `want` (not empty); `what` says how not.
+void ExpectSameStores(const std::vector<std::map<std::string, std::string>>& got,
+                      const std::vector<std::map<std::string, std::string>>& want,
+                      const std::string& what) {
+  ASSERT_EQ(got.size(), want.size());
+  for (size_t p = 0; p < want.size(); ++p) {
+    EXPECT_FALSE(want[p].empty()) << "partition " << p;
+    EXPECT_EQ(got[p].size(), want[p].size()) << "partition " << p;
+    EXPECT_TRUE(got[p] == want[p]) << "partition " << p << ": " << what
+                                   << " from the reference:" << Differences(got[p], want[p]);
+  }
+}
+
 // That the tasks' stores after `rebuilt` are those after `reference`, partition by partition,
 // and that its alerts read_committed are the reference's, each once.
 void ExpectAsReference(const Drained& reference, const Drained& rebuilt) {
-  ASSERT_EQ(rebuilt.stores.size(), reference.stores.size());
-  for (size_t p = 0; p < reference.stores.size(); ++p) {
-    EXPECT_FALSE(reference.stores[p].empty()) << "partition " << p;
-    EXPECT_EQ(rebuilt.stores[p].size(), reference.stores[p].size()) << "partition " << p;
-    EXPECT_TRUE(rebuilt.stores[p] == reference.stores[p])
-        << "partition " << p << ": the store after the rebuild differs from the reference:"
-        << Differences(rebuilt.stores[p], reference.stores[p]);
-  }
+  ExpectSameStores(rebuilt.stores, reference.stores, "the store after the rebuild differs");
   const std::map<std::string, int> want = CommittedAlerts(reference.config.kafka(), 1);
   ASSERT_FALSE(want.empty());
   const std::map<std::string, int> got = CommittedAlerts(rebuilt.config.kafka(), want.size());
@@ -689,17 +695,8 @@ TEST(SealedBatchTest, WithFailuresTheStoresEndAsWithout) {
   failed_commits.commit_hook_for_testing = every_seventh;
   const auto exactly_once = process("eos", v1::ProcessingConfig::EXACTLY_ONCE, failed_commits);
   EXPECT_GE(failed, 3) << "too few batches to fail some";
-  for (int32_t p = 0; p < kPartitions; ++p) {
-    EXPECT_FALSE(reference[p].empty()) << "partition " << p;
-    EXPECT_EQ(at_least_once[p].size(), reference[p].size()) << "partition " << p;
-    EXPECT_TRUE(at_least_once[p] == reference[p])
-        << "partition " << p << ": the AT_LEAST_ONCE store differs from the reference:"
-        << Differences(at_least_once[p], reference[p]);
-    EXPECT_EQ(exactly_once[p].size(), reference[p].size()) << "partition " << p;
-    EXPECT_TRUE(exactly_once[p] == reference[p])
-        << "partition " << p << ": the EXACTLY_ONCE store with failed commits differs:"
-        << Differences(exactly_once[p], reference[p]);
-  }
+  ExpectSameStores(at_least_once, reference, "the AT_LEAST_ONCE store differs");
+  ExpectSameStores(exactly_once, reference, "the EXACTLY_ONCE store with failed commits differs");
   std::filesystem::remove_all(dir);
 }
 

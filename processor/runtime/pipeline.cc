@@ -15,6 +15,10 @@ namespace ccstream::runtime {
 namespace {
 
 constexpr int kTxnTimeoutMs = 30'000;
+// A commit whose thread has not returned this long after it started is given up on
+// (Pipeline::AbandonCommit): one whole call timed out and was resumed by then, and the broker
+// has aborted a transaction that was not committing (transaction.timeout.ms, 30 s).
+constexpr int kCommitDeadlineMs = kTxnTimeoutMs + 15'000;
 // How long a resume waits for the answer to the request that wakes the fetchers (see
 // kafka::ResumeAndFetch); no answer in time only delays the first fetch.
 constexpr int kWakeFetchTimeoutMs = 200;
@@ -118,18 +122,41 @@ class Pipeline::DeliveryTracker : public RdKafka::DeliveryReportCb {
   std::map<uint64_t, Outputs> batches_;
 };
 
+struct Pipeline::CommitHooks {
+  std::function<bool()> commit_hook;   // PipelineOptions::commit_hook_for_testing
+  std::function<int()> before_commit;  // PipelineOptions::before_commit_for_testing
+};
+
+struct Pipeline::CommitCall {
+  RdKafka::Producer* producer = nullptr;  // owned by the pipeline, or by AbandonCommit's thread
+  int timeout_ms = kTxnTimeoutMs;         // of each transactional call
+  // Not called once the commit was abandoned (but for a hook already under way).
+  std::shared_ptr<const CommitHooks> hooks;
+  std::atomic<bool> abandoned{false};
+};
+
 Pipeline::Pipeline(const v1::ProcessorConfig& config, EventHandler& handler, PipelineProbe& probe,
                    const PipelineOptions& options)
     : config_(config),
       handler_(handler),
       probe_(probe),
       options_(options),
+      commit_deadline_after_(options.commit_deadline_ms_for_testing > 0
+                                 ? options.commit_deadline_ms_for_testing
+                                 : kCommitDeadlineMs),
       transactional_(config.processing().guarantee() == v1::ProcessingConfig::EXACTLY_ONCE),
       limits_{config.validation().max_future_skew_ms(), config.validation().max_message_bytes()},
-      stats_(options.stats != nullptr ? options.stats : &own_stats_) {}
+      stats_(options.stats != nullptr ? options.stats : &own_stats_) {
+  if (options.commit_hook_for_testing || options.before_commit_for_testing) {
+    commit_hooks_ = std::make_shared<const CommitHooks>(
+        CommitHooks{options.commit_hook_for_testing, options.before_commit_for_testing});
+  }
+}
 
 Pipeline::~Pipeline() {
-  if (committing_.valid()) committing_.wait();
+  if (committing_.valid() && AwaitCommit(/*wait=*/true) == CommitProgress::kOverdue) {
+    AbandonCommit();
+  }
   if (consumer_) consumer_->close();
   if (failed_ && !assigned_.empty()) {
     // A consumer that failed fatally does not call the rebalance callback on close: drop the
@@ -154,7 +181,6 @@ absl::StatusOr<std::unique_ptr<Pipeline>> Pipeline::Create(const v1::ProcessorCo
 
 absl::Status Pipeline::Init() {
   std::string error;
-  delivery_ = std::make_unique<DeliveryTracker>(config_.kafka().changelog_topic());
   if (absl::Status s = CreateProducer(/*attempts=*/2); !s.ok()) return s;
   rebalancer_ = std::make_unique<Rebalancer>(*this);
   const kafka::Properties consumer_properties = kafka::ConsumerProperties(config_.kafka());
@@ -175,8 +201,12 @@ absl::Status Pipeline::CreateProducer(int attempts) {
   std::string error;
   auto conf = kafka::MakeConf(kafka::ProducerProperties(config_.kafka(), transactional_));
   if (!conf.ok()) return conf.status();
-  (*conf)->set("dr_cb", delivery_.get(), error);
   output_topics_.clear();
+  producer_.reset();
+  // Each producer reports its deliveries to a tracker of its own: an abandoned one
+  // (AbandonCommit) may still report on another thread.
+  delivery_ = std::make_unique<DeliveryTracker>(config_.kafka().changelog_topic());
+  (*conf)->set("dr_cb", delivery_.get(), error);
   producer_.reset(RdKafka::Producer::create(conf->get(), error));
   if (!producer_) return absl::InternalError(absl::StrCat("cannot create producer: ", error));
   WarmUpOutputTopics();
@@ -531,18 +561,29 @@ absl::Status Pipeline::AbortAndRewind(const std::string& why) {
   LogWarning(absl::StrCat("aborting batch: ", why));
   if (committing_.valid()) {
     // The sealed batch's transaction finishes first; committed, it stays so and only the open
-    // batch goes.
+    // batch goes. Not finished by its deadline, it is given up on with the producer.
     const auto started = std::chrono::steady_clock::now();
-    const TransactionResult result = committing_.get();
-    if (result.kind == TransactionResult::kFatal) {
-      return FatalProducerError("commit_transaction");
-    }
-    if (result.kind == TransactionResult::kCommitted) {
-      if (absl::Status s = SealedCommitted(started); !s.ok()) return s;
+    if (AwaitCommit(/*wait=*/true) == CommitProgress::kOverdue) {
+      AbandonCommit();
+    } else {
+      const TransactionResult result = committing_.get();
+      if (result.kind == TransactionResult::kFatal) {
+        return FatalProducerError("commit_transaction");
+      }
+      if (result.kind == TransactionResult::kCommitted) {
+        if (absl::Status s = SealedCommitted(started); !s.ok()) return s;
+      }
     }
   }
   held_.clear();
-  if (transactional_ && in_transaction_) {
+  if (transactional_ && !producer_) {
+    // The commit was abandoned with the producer: a new one with the same transactional id
+    // fences the old, and its registration completes the open transaction on the coordinator,
+    // one way or the other (a commit under way goes through).
+    in_transaction_ = false;
+    if (absl::Status s = CreateProducer(/*attempts=*/60); !s.ok()) return s;
+    rebuild_ = assigned_;
+  } else if (transactional_ && in_transaction_) {
     in_transaction_ = false;
     // Drop what is still queued and serve its delivery reports, so that the abort does not wait
     // for records that cannot be delivered (e.g. while the brokers are away).
@@ -768,10 +809,19 @@ absl::Status Pipeline::CommitBatch(bool wait) {
     std::unique_ptr<PartitionList> offsets = OffsetsOf(config_.kafka().input_topic(), sealed.next);
     std::unique_ptr<RdKafka::ConsumerGroupMetadata> group;
     if (!offsets->list.empty()) group.reset(consumer_->groupMetadata());
-    committing_ = std::async(std::launch::async,
-                             [this, offsets = std::move(offsets), group = std::move(group)] {
-                               return CommitOnItsThread(offsets->list, group.get());
-                             });
+    auto call = std::make_shared<CommitCall>();
+    call->producer = producer_.get();
+    if (options_.transaction_timeout_ms_for_testing > 0) {
+      call->timeout_ms = options_.transaction_timeout_ms_for_testing;
+    }
+    call->hooks = commit_hooks_;
+    commit_call_ = call;
+    commit_deadline_ = std::chrono::steady_clock::now() + commit_deadline_after_;
+    committing_ = std::async(
+        std::launch::async,
+        [call = std::move(call), offsets = std::move(offsets), group = std::move(group)] {
+          return CommitOnItsThread(*call, offsets->list, group.get());
+        });
   }
   // AT_LEAST_ONCE: the records produced last wait out the producer's linger without a flush;
   // the next batch runs meanwhile.
@@ -786,10 +836,17 @@ absl::Status Pipeline::CommitBatch(bool wait) {
 absl::Status Pipeline::CommitSealed(bool wait) {
   if (transactional_) {
     if (!committing_.valid()) return absl::OkStatus();
-    if (!wait && committing_.wait_for(std::chrono::seconds(0)) != std::future_status::ready) {
-      return absl::OkStatus();
-    }
     const auto started = std::chrono::steady_clock::now();
+    switch (AwaitCommit(wait)) {
+      case CommitProgress::kRunning:
+        return absl::OkStatus();
+      case CommitProgress::kOverdue:
+        return AbortAndRewind(absl::StrCat("its commit has not returned ",
+                                           commit_deadline_after_.count() / 1000.0,
+                                           " s after it started"));
+      case CommitProgress::kDone:
+        break;
+    }
     const TransactionResult result = committing_.get();
     switch (result.kind) {
       case TransactionResult::kFatal:
@@ -871,17 +928,16 @@ absl::Status Pipeline::ProduceHeld() {
 }
 
 Pipeline::TransactionResult Pipeline::CommitOnItsThread(
-    const std::vector<RdKafka::TopicPartition*>& offsets, RdKafka::ConsumerGroupMetadata* group) {
-  if (options_.commit_hook_for_testing) {
+    CommitCall& call, const std::vector<RdKafka::TopicPartition*>& offsets,
+    RdKafka::ConsumerGroupMetadata* group) {
+  RdKafka::Producer& producer = *call.producer;
+  const CommitHooks* hooks = call.hooks.get();
+  if (hooks != nullptr && hooks->commit_hook) {
     // Fails the commit as the broker would: once the transaction's records are delivered.
-    producer_->flush(kTxnTimeoutMs);
-    if (options_.commit_hook_for_testing()) {
-      return {TransactionResult::kAbort, "failed by the test hook"};
-    }
+    producer.flush(kTxnTimeoutMs);
+    if (hooks->commit_hook()) return {TransactionResult::kAbort, "failed by the test hook"};
   }
-  const int timeout_ms = options_.transaction_timeout_ms_for_testing > 0
-                             ? options_.transaction_timeout_ms_for_testing
-                             : kTxnTimeoutMs;
+  const int timeout_ms = call.timeout_ms;
   int attempts = 10;
   // A call that timed out goes on in the background and is resumed by calling it again; any
   // other transactional call meanwhile fails with a conflict. So only the call that failed is
@@ -892,24 +948,55 @@ Pipeline::TransactionResult Pipeline::CommitOnItsThread(
   for (int attempt = 1;; ++attempt) {
     std::unique_ptr<RdKafka::Error> error;
     if (!offsets_sent) {
-      error.reset(producer_->send_offsets_to_transaction(offsets, group, timeout_ms));
+      error.reset(producer.send_offsets_to_transaction(offsets, group, timeout_ms));
       offsets_sent = error == nullptr;
     }
-    if (!error && !std::exchange(committing, true) && options_.before_commit_for_testing) {
-      producer_->flush(timeout_ms);  // the hook finds the records delivered: only the commit waits
-      if (const int limit = options_.before_commit_for_testing(); limit > 0) {
-        attempts = attempt - 1 + limit;
-      }
+    if (!error && !std::exchange(committing, true) && hooks != nullptr && hooks->before_commit &&
+        !call.abandoned.load()) {
+      producer.flush(timeout_ms);  // the hook finds the records delivered: only the commit waits
+      if (const int limit = hooks->before_commit(); limit > 0) attempts = attempt - 1 + limit;
     }
-    if (!error) error.reset(producer_->commit_transaction(timeout_ms));
+    if (!error) error.reset(producer.commit_transaction(timeout_ms));
     if (!error) return {};
     if (error->is_fatal()) return {TransactionResult::kFatal, ErrorText(error.get())};
-    if (error->txn_requires_abort() || !error->is_retriable() || attempt >= attempts) {
+    if (error->txn_requires_abort() || !error->is_retriable() || attempt >= attempts ||
+        call.abandoned.load()) {
       return {TransactionResult::kAbort, ErrorText(error.get())};
     }
     LogWarning(
         absl::StrCat(offsets_sent ? "commit retry: " : "commit retry (offsets): ", error->str()));
   }
+}
+
+Pipeline::CommitProgress Pipeline::AwaitCommit(bool wait) {
+  const std::future_status status = wait ? committing_.wait_until(commit_deadline_)
+                                         : committing_.wait_for(std::chrono::seconds(0));
+  if (status == std::future_status::ready) return CommitProgress::kDone;
+  return std::chrono::steady_clock::now() >= commit_deadline_ ? CommitProgress::kOverdue
+                                                              : CommitProgress::kRunning;
+}
+
+void Pipeline::AbandonCommit() {
+  LogWarning(absl::StrCat("the commit of a transaction has not returned ",
+                          commit_deadline_after_.count() / 1000.0,
+                          " s after it started: giving it up with the producer"));
+  commit_call_->abandoned = true;
+  commit_call_.reset();
+  ++stats_->abandoned_commits;
+  // The call may block long after this (librdkafka issue 5456); when it goes on, the producer
+  // that replaces this one has fenced it. Until it returns, the producer must live, and its
+  // delivery reports must have a tracker.
+  std::thread([topics = std::move(output_topics_), producer = std::move(producer_),
+               delivery = std::move(delivery_), committing = std::move(committing_)]() mutable {
+    const TransactionResult result = committing.get();
+    LogInfo(
+        absl::StrCat("the commit given up on returned: ",
+                     result.kind == TransactionResult::kCommitted ? "committed" : result.error));
+    topics.clear();
+    producer.reset();
+    delivery.reset();
+  }).detach();
+  output_topics_.clear();
 }
 
 bool Pipeline::Drained() const {

@@ -117,6 +117,9 @@ struct PipelineStats {
   std::atomic<int64_t> aborts{0};
   // Times the tasks were rebuilt from Kafka because a transaction's outcome was unknown.
   std::atomic<int64_t> rebuilds{0};
+  // Commits given up on because their call of librdkafka had not returned by the commit's
+  // deadline (each also rebuilds the tasks).
+  std::atomic<int64_t> abandoned_commits{0};
   std::atomic<int64_t> late_events{0};
   // For the readiness probe: the steady-clock time (ms) of the last loop turn, whether the
   // consumer has joined the group (a first assignment, possibly empty, was received), and how
@@ -155,6 +158,9 @@ struct PipelineOptions {
   // Tests, EXACTLY_ONCE: the time each transactional call of a commit may take. Default: 0
   // (30 s).
   int transaction_timeout_ms_for_testing = 0;
+  // Tests, EXACTLY_ONCE: how long after its start a commit whose thread has not returned is
+  // given up on (see Pipeline::AbandonCommit). Default: 0 (45 s).
+  int commit_deadline_ms_for_testing = 0;
   // Tests, EXACTLY_ONCE: asked before an abort_transaction; true first raises on the producer
   // the fatal error librdkafka raises when the coordinator holds no transaction to abort
   // (INVALID_TXN_STATE). Default: none.
@@ -258,9 +264,28 @@ class Pipeline {
     enum Kind { kCommitted, kAbort, kFatal } kind = kCommitted;
     std::string error;
   };
-  // On the committing thread: sends the offsets to the transaction and commits it.
-  TransactionResult CommitOnItsThread(const std::vector<RdKafka::TopicPartition*>& offsets,
-                                      RdKafka::ConsumerGroupMetadata* group);
+  // What the committing thread works with, shared with it: the pipeline may give the thread up
+  // (AbandonCommit) and be destroyed while a call of librdkafka still blocks in it.
+  struct CommitCall;
+  // The options' test hooks of the committing thread: one copy, shared by the pipeline and every
+  // CommitCall (a hook may count its calls).
+  struct CommitHooks;
+  // On the committing thread: sends the offsets to the transaction and commits it. Touches
+  // nothing of the pipeline but `call` (and the producer it names).
+  static TransactionResult CommitOnItsThread(CommitCall& call,
+                                             const std::vector<RdKafka::TopicPartition*>& offsets,
+                                             RdKafka::ConsumerGroupMetadata* group);
+  // EXACTLY_ONCE, with a commit on its thread: kDone once the thread returned (committing_ is
+  // ready); kRunning while it has not, without `wait` (else it waits for it until the commit's
+  // deadline); kOverdue once the deadline passed without it.
+  enum class CommitProgress { kDone, kRunning, kOverdue };
+  CommitProgress AwaitCommit(bool wait);
+  // Gives up the commit whose thread did not return by its deadline (librdkafka may block in
+  // send_offsets_to_transaction past its timeout while the group coordinator is unknown, issue
+  // 5456): the producer, its delivery reports and the thread are handed to a thread of their
+  // own, which destroys them once the call returns. The caller replaces the producer (which
+  // fences the old one) and rebuilds the tasks, the transaction's outcome being unknown.
+  void AbandonCommit();
   // The sealed batch committed: its state (EventHandler::OnCommitted), metrics and totals.
   absl::Status SealedCommitted(std::chrono::steady_clock::time_point started);
   // EXACTLY_ONCE: produces the outputs held while the sealed batch's transaction committed.
@@ -296,10 +321,11 @@ class Pipeline {
   EventHandler& handler_;
   PipelineProbe& probe_;
   const PipelineOptions options_;
+  const std::chrono::milliseconds commit_deadline_after_;  // see AbandonCommit
   const bool transactional_;
   const ingest::ValidationLimits limits_;
 
-  std::unique_ptr<DeliveryTracker> delivery_;
+  std::unique_ptr<DeliveryTracker> delivery_;  // producer_'s delivery reports, replaced with it
   std::unique_ptr<Rebalancer> rebalancer_;
   std::unique_ptr<RdKafka::KafkaConsumer> consumer_;
   // Wakes the consumer's fetching once half its queue has been taken (kafka::QueueRefill).
@@ -334,6 +360,10 @@ class Pipeline {
   // EXACTLY_ONCE: the sealed batch's transaction committing on its own thread (valid while it
   // is not taken), and the open batch's outputs held until it is done.
   std::future<TransactionResult> committing_;
+  std::shared_ptr<CommitCall> commit_call_;  // of committing_
+  std::shared_ptr<const CommitHooks> commit_hooks_;
+  // When committing_ is given up on if its thread has not returned (AbandonCommit).
+  std::chrono::steady_clock::time_point commit_deadline_;
   struct HeldOutput {
     std::string topic;
     std::string key;

@@ -785,5 +785,37 @@ TEST_F(RebuildTest, AnAbortThatFindsNoTransactionRebuildsTheTasks) {
   ExpectAsReference(reference, failed);
 }
 
+// A commit whose call of librdkafka does not return (send_offsets_to_transaction can wait for a
+// group coordinator long past its timeout, librdkafka issue 5456; here the test hook on the
+// committing thread blocks) is given up on at its deadline: the producer is replaced, which
+// fences the old one, and the tasks are rebuilt from Kafka. The blocked thread then goes on to
+// send the offsets with the old producer, which is refused (were its transaction to commit,
+// the rebuilt tasks' alerts of that batch would be read twice); the stores and the alerts
+// read_committed end as without the hang.
+TEST_F(RebuildTest, ACommitThatDoesNotReturnIsGivenUpAndTheTasksRebuilt) {
+  const Drained reference = Reference(13, "hung");
+  runtime::PipelineStats stats;
+  runtime::PipelineOptions options;
+  options.stats = &stats;
+  options.commit_deadline_ms_for_testing = 5'000;
+  std::atomic<int> commits{0};
+  std::atomic<bool> released_by_rebuild{false};
+  options.commit_hook_for_testing = [&] {
+    if (++commits != 5) return false;
+    // Blocks until the pipeline went on without this commit, for a minute at most.
+    const auto until = std::chrono::steady_clock::now() + 60s;
+    while (stats.rebuilds.load() == 0 && std::chrono::steady_clock::now() < until) {
+      std::this_thread::sleep_for(10ms);
+    }
+    released_by_rebuild = stats.rebuilds.load() > 0;
+    return false;  // the commit goes on, with the old producer
+  };
+  const Drained hung = Drain("hung", options);
+  EXPECT_TRUE(released_by_rebuild.load()) << "the pipeline waited for the blocked commit";
+  EXPECT_EQ(stats.abandoned_commits.load(), 1);
+  EXPECT_EQ(stats.rebuilds.load(), 1) << "the tasks were not rebuilt from Kafka";
+  ExpectAsReference(reference, hung);
+}
+
 }  // namespace
 }  // namespace ccstream

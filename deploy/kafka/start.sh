@@ -142,10 +142,14 @@ num.partitions=1
 # Tests want groups to form at once.
 group.initial.rebalance.delay.ms=0
 
-# After a crash (kill -9) the controller keeps the dead broker's registration until its session
-# times out; a short session lets a restarted broker rejoin within a few seconds (default 9 s).
+# The broker's session with its own controller outlasts a hang of a few seconds (the tests stop
+# the broker for 3-4 s, and a loaded machine delays the heartbeats further). With 4 s, such a
+# hang got the broker fenced: every partition lost its leader for a moment, and the transaction
+# coordinator skipped the markers of a commit under way ("Couldn't find leader endpoint ...
+# likely deleted already"), so that the next abort marker aborted the committed transaction's
+# records too. The price: a broker restarted after kill -9 rejoins once the old session expired.
 broker.heartbeat.interval.ms=1000
-broker.session.timeout.ms=4000
+broker.session.timeout.ms=15000
 
 # A small machine: few threads, a small log-cleaner buffer.
 num.network.threads=2

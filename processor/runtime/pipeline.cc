@@ -125,6 +125,7 @@ class Pipeline::DeliveryTracker : public RdKafka::DeliveryReportCb {
 struct Pipeline::CommitHooks {
   std::function<bool()> commit_hook;   // PipelineOptions::commit_hook_for_testing
   std::function<int()> before_commit;  // PipelineOptions::before_commit_for_testing
+  std::function<bool()> commit_lost;   // PipelineOptions::commit_lost_for_testing
 };
 
 struct Pipeline::CommitCall {
@@ -147,9 +148,11 @@ Pipeline::Pipeline(const v1::ProcessorConfig& config, EventHandler& handler, Pip
       transactional_(config.processing().guarantee() == v1::ProcessingConfig::EXACTLY_ONCE),
       limits_{config.validation().max_future_skew_ms(), config.validation().max_message_bytes()},
       stats_(options.stats != nullptr ? options.stats : &own_stats_) {
-  if (options.commit_hook_for_testing || options.before_commit_for_testing) {
+  if (options.commit_hook_for_testing || options.before_commit_for_testing ||
+      options.commit_lost_for_testing) {
     commit_hooks_ = std::make_shared<const CommitHooks>(
-        CommitHooks{options.commit_hook_for_testing, options.before_commit_for_testing});
+        CommitHooks{options.commit_hook_for_testing, options.before_commit_for_testing,
+                    options.commit_lost_for_testing});
   }
 }
 
@@ -945,6 +948,7 @@ Pipeline::TransactionResult Pipeline::CommitOnItsThread(
   // the broker abort a transaction that was still committing.
   bool offsets_sent = offsets.empty();
   bool committing = false;
+  bool lost_asked = false;
   for (int attempt = 1;; ++attempt) {
     std::unique_ptr<RdKafka::Error> error;
     if (!offsets_sent) {
@@ -955,6 +959,11 @@ Pipeline::TransactionResult Pipeline::CommitOnItsThread(
         !call.abandoned.load()) {
       producer.flush(timeout_ms);  // the hook finds the records delivered: only the commit waits
       if (const int limit = hooks->before_commit(); limit > 0) attempts = attempt - 1 + limit;
+    }
+    if (!error && !std::exchange(lost_asked, true) && hooks != nullptr && hooks->commit_lost &&
+        !call.abandoned.load() && hooks->commit_lost()) {
+      error.reset(producer.abort_transaction(timeout_ms));
+      if (!error) return {};  // reported committed: the broker's fault the hook stands for
     }
     if (!error) error.reset(producer.commit_transaction(timeout_ms));
     if (!error) return {};

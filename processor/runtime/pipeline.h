@@ -155,6 +155,11 @@ struct PipelineOptions {
   // how many times this commit's call may be made before the batch is aborted (0: 10 times).
   // Default: none.
   std::function<int()> before_commit_for_testing;
+  // Tests, EXACTLY_ONCE: asked on the committing thread once the offsets are in the
+  // transaction; true aborts the transaction and reports it committed, as when the broker
+  // skipped a committed transaction's markers (partitions without a leader) and its next abort
+  // marker took the records. Default: none.
+  std::function<bool()> commit_lost_for_testing;
   // Tests, EXACTLY_ONCE: the time each transactional call of a commit may take. Default: 0
   // (30 s).
   int transaction_timeout_ms_for_testing = 0;

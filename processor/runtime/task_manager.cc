@@ -373,6 +373,42 @@ void TaskManager::HandOver(RestoreRun& run, int32_t partition, std::optional<int
   cv_.notify_all();
 }
 
+std::map<int32_t, int64_t> TaskManager::CommittedInputOffsets(const RestoreRun& run) {
+  std::map<int32_t, int64_t> out;
+  if (run.tasks.empty()) return out;
+  // Asked as the group's consumer would (read_committed asks for stable offsets: an offset in a
+  // transaction still completing is waited for), without joining the group.
+  auto conf = kafka::MakeConf({{"bootstrap.servers", config_.kafka().bootstrap_servers()},
+                               {"group.id", config_.kafka().group_id()},
+                               {"isolation.level", "read_committed"},
+                               {"enable.auto.commit", "false"}});
+  std::string error;
+  std::unique_ptr<RdKafka::KafkaConsumer> consumer;
+  if (conf.ok()) consumer.reset(RdKafka::KafkaConsumer::create(conf->get(), error));
+  if (!consumer) {
+    LogWarning(absl::StrCat("restore: the group's committed offsets: ",
+                            conf.ok() ? error : conf.status().message(), "; not compared"));
+    return out;
+  }
+  std::vector<RdKafka::TopicPartition*> partitions;
+  for (const auto& [partition, task] : run.tasks) {
+    partitions.push_back(RdKafka::TopicPartition::create(config_.kafka().input_topic(), partition));
+  }
+  const RdKafka::ErrorCode code = consumer->committed(partitions, 10'000);
+  for (const RdKafka::TopicPartition* tp : partitions) {
+    if (code == RdKafka::ERR_NO_ERROR && tp->err() == RdKafka::ERR_NO_ERROR) {
+      out[tp->partition()] = tp->offset();  // negative: none committed
+    }
+  }
+  if (code != RdKafka::ERR_NO_ERROR) {
+    LogWarning(absl::StrCat("restore: the group's committed offsets: ", RdKafka::err2str(code),
+                            "; not compared"));
+  }
+  RdKafka::TopicPartition::destroy(partitions);
+  consumer->close();
+  return out;
+}
+
 absl::Status TaskManager::Restore(RestoreRun& run) {
   const auto started = std::chrono::steady_clock::now();
   auto since_start = [&] {
@@ -446,8 +482,16 @@ absl::Status TaskManager::Restore(RestoreRun& run) {
   std::map<int32_t, Progress> pending;
   std::vector<int32_t> up_to_date;
   std::vector<RdKafka::TopicPartition*> assignment;
+  const std::map<int32_t, int64_t> committed = CommittedInputOffsets(run);
   for (const auto& [partition, task] : run.tasks) {
     const int64_t from = std::max<int64_t>(task->store().offsets().changelog, 0);
+    // A store past the group's committed input offset holds a batch that Kafka does not: a
+    // commit that Kafka lost (its transaction reported committed, its markers skipped while the
+    // partitions had no leader), or offsets reset by hand. Kafka's changelog is the state that
+    // goes with the committed offset.
+    const auto group_at = committed.find(partition);
+    const bool ahead = group_at != committed.end() && group_at->second >= 0 &&
+                       task->store().offsets().input > group_at->second;
     int64_t low = 0, high = 0;
     RdKafka::ErrorCode code = RdKafka::ERR_NO_ERROR;
     // A broker that has just come back (after an outage or a hang) may not know the partition's
@@ -480,12 +524,17 @@ absl::Status TaskManager::Restore(RestoreRun& run) {
           absl::StrCat("changelog ", topic, "[", partition, "]: ", RdKafka::err2str(code)));
     }
     int64_t start = from;
-    if (from > high) {
-      // The changelog is shorter than what this store has seen: the topic was recreated or
-      // belongs to another cluster. The local copy cannot be trusted; rebuild it.
-      LogWarning(absl::StrCat("task ", partition, ": stored changelog offset ", from,
-                              " is past the end of ", topic, " (", high,
-                              "); rebuilding the store from the changelog"));
+    if (from > high || ahead) {
+      // The changelog is shorter than what this store has seen (the topic was recreated or
+      // belongs to another cluster), or the store is ahead of the committed input. The local
+      // copy cannot be trusted; rebuild it.
+      LogWarning(ahead ? absl::StrCat("task ", partition, ": the store's input offset ",
+                                      task->store().offsets().input,
+                                      " is past the group's committed offset ", group_at->second,
+                                      "; rebuilding the store from the changelog")
+                       : absl::StrCat("task ", partition, ": stored changelog offset ", from,
+                                      " is past the end of ", topic, " (", high,
+                                      "); rebuilding the store from the changelog"));
       if (absl::Status s = task->store().Clear(); !s.ok()) {
         RdKafka::TopicPartition::destroy(assignment);
         return s;

@@ -124,9 +124,13 @@ class TaskManager : public EventHandler {
   // The restore thread: takes the queued assignments one by one and restores them.
   void RestoreLoop();
   // Opens the stores of the run's partitions and brings them up to date from the changelog
-  // (from each stored offset to the end); hands each task over as soon as it is complete, drops
-  // those cancelled meanwhile. Restore thread.
+  // (from each stored offset to the end; from its start for a store past the group's committed
+  // input offset, see CommittedInputOffsets); hands each task over as soon as it is complete,
+  // drops those cancelled meanwhile. Restore thread.
   absl::Status Restore(RestoreRun& run);
+  // The group's committed input offset of each partition of `run` (negative: none committed);
+  // empty when Kafka could not say (the stores are then not compared with it).
+  std::map<int32_t, int64_t> CommittedInputOffsets(const RestoreRun& run);
   // Closes the stores of the run's cancelled partitions and tells OnRevoked; returns them.
   std::vector<int32_t> DropCancelled(RestoreRun& run);
   // Hands a complete task over to TakeRestored (or closes it when cancelled meanwhile).

@@ -817,5 +817,29 @@ TEST_F(RebuildTest, ACommitThatDoesNotReturnIsGivenUpAndTheTasksRebuilt) {
   ExpectAsReference(reference, hung);
 }
 
+// A transaction reported committed whose records Kafka then aborted (the broker skipped its
+// markers while the partitions had no leader, and the producer's next abort marker took them):
+// the task's local store holds a batch that Kafka's changelog and the group's committed offsets
+// do not. When the tasks are next restored (here: rebuilt, after an abort that fails), a store
+// past the committed input offset is rebuilt from the changelog instead of trusted, and the
+// stores and the alerts read_committed end as without the loss.
+TEST_F(RebuildTest, AStoreAheadOfTheCommittedOffsetsIsRebuiltFromTheChangelog) {
+  const Drained reference = Reference(17, "ahead");
+  runtime::PipelineStats stats;
+  runtime::PipelineOptions options;
+  options.stats = &stats;
+  std::atomic<int> started{0};
+  std::atomic<int> lost{0};
+  // The 5th commit is lost; the 6th fails, and its abort with it (before any other commit).
+  options.commit_lost_for_testing = [&] { return ++lost == 5; };
+  options.commit_hook_for_testing = [&] { return ++started == 6; };
+  std::atomic<int> aborts_failed{0};
+  options.abort_fails_for_testing = [&] { return ++aborts_failed == 1; };
+  const Drained rebuilt = Drain("ahead", options);
+  EXPECT_GE(lost.load(), 5);
+  EXPECT_EQ(aborts_failed.load(), 1);
+  EXPECT_EQ(stats.rebuilds.load(), 1) << "the tasks were not rebuilt from Kafka";
+  ExpectAsReference(reference, rebuilt);
+}
 }  // namespace
 }  // namespace ccstream

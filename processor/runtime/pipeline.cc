@@ -579,15 +579,10 @@ absl::Status Pipeline::AbortAndRewind(const std::string& why) {
     }
   }
   held_.clear();
-  if (transactional_ && !producer_) {
-    // The commit was abandoned with the producer: a new one with the same transactional id
-    // fences the old, and its registration completes the open transaction on the coordinator,
-    // one way or the other (a commit under way goes through).
-    in_transaction_ = false;
-    if (absl::Status s = CreateProducer(/*attempts=*/60); !s.ok()) return s;
-    rebuild_ = assigned_;
-  } else if (transactional_ && in_transaction_) {
-    in_transaction_ = false;
+  // The commit was abandoned with the producer (AbandonCommit), or the abort below fails: the
+  // producer is replaced.
+  bool replace = transactional_ && !producer_;
+  if (transactional_ && in_transaction_ && producer_) {
     // Drop what is still queued and serve its delivery reports, so that the abort does not wait
     // for records that cannot be delivered (e.g. while the brokers are away).
     producer_->purge(RdKafka::Producer::PURGE_QUEUE | RdKafka::Producer::PURGE_INFLIGHT);
@@ -606,21 +601,26 @@ absl::Status Pipeline::AbortAndRewind(const std::string& why) {
     const RdKafka::ErrorCode fatal = producer_->fatal_error(fatal_reason);
     if (((error && error->is_fatal()) || fatal != RdKafka::ERR_NO_ERROR) &&
         fatal != RdKafka::ERR_INVALID_TXN_STATE) {
+      in_transaction_ = false;
       return FatalProducerError("abort_transaction");
     }
     if (error || fatal != RdKafka::ERR_NO_ERROR) {
-      // The producer is in a state it cannot leave by itself: start a new one with the same
-      // transactional id, which aborts the open transaction on the coordinator.
+      // The producer is in a state it cannot leave by itself.
       LogWarning(absl::StrCat("abort_transaction: ", error ? error->str() : fatal_reason,
                               "; recreating the producer"));
-      if (absl::Status s = CreateProducer(/*attempts=*/60); !s.ok()) return s;
-      // The new producer's registration completed the open transaction, but whether a commit
-      // in flight went through (a timed-out commit_transaction is still in progress, and
-      // abort_transaction conflicts with it) only Kafka knows: rewound to the sealed batch,
-      // a batch that did commit would be read again, its outputs published twice. So the
-      // tasks are rebuilt from what Kafka holds instead.
-      rebuild_ = assigned_;
+      replace = true;
     }
+  }
+  in_transaction_ = false;
+  if (replace) {
+    // A new producer with the same transactional id fences the old one, and its registration
+    // completes the open transaction on the coordinator. Whether a commit in flight went
+    // through (a timed-out or abandoned commit is still in progress, and abort_transaction
+    // conflicts with it) only Kafka knows: rewound to the sealed batch, a batch that did commit
+    // would be read again, its outputs published twice. So the tasks are rebuilt from what
+    // Kafka holds instead.
+    if (absl::Status s = CreateProducer(/*attempts=*/60); !s.ok()) return s;
+    rebuild_ = assigned_;
   }
   // A sealed batch goes with the open one: both are read again from the sealed one's start.
   std::map<int32_t, int64_t> rewind = std::move(batch_start_);

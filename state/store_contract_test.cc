@@ -301,6 +301,72 @@ TEST(ChangelogKey, RoundTripsAndRefusesGarbage) {
   EXPECT_FALSE(ParseChangelogKey(ChangelogKey(Family::kMeta, "x")).ok());
 }
 
+// The timers family's changes that go with a record's change (the changelog carries no timers).
+TEST(DeriveTimerChanges, PutsTheTimersOnlyTheNewValueHoldsAndDeletesTheOthers) {
+  auto timer = [](int64_t due, const std::string& id, const std::string& milestone = "") {
+    v1::Timer t;
+    t.set_due_ms(due);
+    t.set_timer_id(id);
+    t.set_milestone(milestone);
+    return t;
+  };
+  auto contact = [](const std::vector<v1::Timer>& timers) {
+    v1::ContactState c;
+    c.set_contact_id("c1");
+    for (const v1::Timer& t : timers) *c.add_timers() = t;
+    return std::optional<std::string>(c.SerializeAsString());
+  };
+  // What `out` does to the timers family, as {key: value or "<deleted>"}.
+  auto applied = [](const std::vector<Mutation>& out) {
+    std::map<std::string, std::string> changes;
+    for (const Mutation& m : out) {
+      EXPECT_EQ(m.family, Family::kTimers);
+      EXPECT_TRUE(changes.emplace(m.key, m.value.value_or("<deleted>")).second) << "twice";
+    }
+    return changes;
+  };
+  const v1::Timer a = timer(1, "a"), b = timer(2, "b"), c = timer(3, "c");
+  const v1::Timer b_changed = timer(2, "b", "hold");  // same key, another value
+  auto key = [](const v1::Timer& t) { return TimerKey(t.due_ms(), t.timer_id()); };
+
+  std::vector<Mutation> out;
+  ASSERT_TRUE(DeriveTimerChanges(Family::kContacts, contact({a, b}), contact({b, c}), out).ok());
+  EXPECT_EQ(applied(out), (std::map<std::string, std::string>{{key(a), "<deleted>"},
+                                                              {key(c), c.SerializeAsString()}}));
+  out.clear();
+  ASSERT_TRUE(DeriveTimerChanges(Family::kContacts, contact({b}), contact({b_changed}), out).ok());
+  EXPECT_EQ(applied(out),
+            (std::map<std::string, std::string>{{key(b), b_changed.SerializeAsString()}}));
+  out.clear();
+  ASSERT_TRUE(DeriveTimerChanges(Family::kContacts, std::nullopt, contact({a}), out).ok());
+  EXPECT_EQ(applied(out), (std::map<std::string, std::string>{{key(a), a.SerializeAsString()}}));
+  out.clear();
+  ASSERT_TRUE(DeriveTimerChanges(Family::kContacts, contact({a, c}), std::nullopt, out).ok());
+  EXPECT_EQ(applied(out),
+            (std::map<std::string, std::string>{{key(a), "<deleted>"}, {key(c), "<deleted>"}}));
+
+  // Cases and customers hold timers too.
+  v1::ComplaintCase complaint;
+  *complaint.add_timers() = a;
+  v1::CustomerState customer;
+  *customer.add_timers() = b;
+  out.clear();
+  ASSERT_TRUE(
+      DeriveTimerChanges(Family::kCases, std::nullopt, complaint.SerializeAsString(), out).ok());
+  ASSERT_TRUE(
+      DeriveTimerChanges(Family::kCustomers, customer.SerializeAsString(), std::nullopt, out).ok());
+  EXPECT_EQ(applied(out), (std::map<std::string, std::string>{{key(a), a.SerializeAsString()},
+                                                              {key(b), "<deleted>"}}));
+
+  // Nothing for the timers family itself; an error for a value that does not parse.
+  out.clear();
+  ASSERT_TRUE(DeriveTimerChanges(Family::kTimers, std::nullopt, a.SerializeAsString(), out).ok());
+  EXPECT_TRUE(out.empty());
+  const absl::Status bad =
+      DeriveTimerChanges(Family::kContacts, std::string("\xff\xff\xff"), contact({a}), out);
+  EXPECT_TRUE(absl::IsDataLoss(bad)) << bad;
+}
+
 // A directory for one test's store under the test temporary directory, emptied first and
 // removed when it goes (declare it before the store so that the store closes first).
 class ScratchDir {

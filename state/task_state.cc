@@ -3,6 +3,8 @@
 #include <algorithm>
 
 #include "absl/strings/str_cat.h"
+#include "google/protobuf/io/coded_stream.h"
+#include "google/protobuf/wire_format_lite.h"
 
 namespace ccstream::state {
 
@@ -691,6 +693,90 @@ std::string ChangelogKey(Family family, std::string_view key) {
   std::string out(1, static_cast<char>('0' + static_cast<int>(family)));
   out.append(key.data(), key.size());
   return out;
+}
+
+namespace {
+
+// The field of a record's message that holds its timers (`repeated Timer timers`).
+int TimersField(Family family) {
+  switch (family) {
+    case Family::kContacts:
+      return v1::ContactState::kTimersFieldNumber;
+    case Family::kCases:
+      return v1::ComplaintCase::kTimersFieldNumber;
+    case Family::kCustomers:
+      return v1::CustomerState::kTimersFieldNumber;
+    case Family::kTimers:
+    case Family::kMeta:
+      break;
+  }
+  return 0;
+}
+
+// A record's timers as (key, bytes): a handful, so a vector searched from end to end.
+using RecordTimers = std::vector<std::pair<std::string, std::string>>;
+
+RecordTimers::iterator FindTimer(RecordTimers& timers, std::string_view key) {
+  return std::find_if(timers.begin(), timers.end(),
+                      [key](const auto& timer) { return timer.first == key; });
+}
+
+// The timers a record holds, keyed as the timers family keys them, with their bytes as the
+// record holds them (a message's serialization is its fields' in order, so these are the bytes
+// PutTimer stores). Read from the wire format: the record's other fields are skipped, not parsed.
+absl::Status TimersOf(Family family, const std::optional<std::string>& value, RecordTimers& out) {
+  const int field = TimersField(family);
+  if (!value || field == 0) return absl::OkStatus();
+  using google::protobuf::internal::WireFormatLite;
+  google::protobuf::io::CodedInputStream in(reinterpret_cast<const uint8_t*>(value->data()),
+                                            static_cast<int>(value->size()));
+  auto corrupt = [&] {
+    return absl::DataLossError(
+        absl::StrCat("a record of ", std::string(FamilyName(family)), " that does not parse"));
+  };
+  v1::Timer timer;
+  std::string bytes;
+  while (const uint32_t tag = in.ReadTag()) {
+    if (WireFormatLite::GetTagFieldNumber(tag) != field ||
+        WireFormatLite::GetTagWireType(tag) != WireFormatLite::WIRETYPE_LENGTH_DELIMITED) {
+      if (!WireFormatLite::SkipField(&in, tag)) return corrupt();
+      continue;
+    }
+    uint32_t size = 0;
+    if (!in.ReadVarint32(&size) || !in.ReadString(&bytes, static_cast<int>(size)) ||
+        !timer.ParseFromString(bytes)) {
+      return corrupt();
+    }
+    std::string key = TimerKey(timer.due_ms(), timer.timer_id());
+    if (auto it = FindTimer(out, key); it != out.end()) {
+      it->second = std::move(bytes);
+    } else {
+      out.emplace_back(std::move(key), std::move(bytes));
+    }
+  }
+  if (!in.ConsumedEntireMessage()) return corrupt();
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::Status DeriveTimerChanges(Family family, const std::optional<std::string>& before,
+                                const std::optional<std::string>& after,
+                                std::vector<Mutation>& out) {
+  RecordTimers held;
+  RecordTimers holds;
+  if (absl::Status s = TimersOf(family, before, held); !s.ok()) return s;
+  if (absl::Status s = TimersOf(family, after, holds); !s.ok()) return s;
+  for (auto& [key, value] : held) {
+    if (FindTimer(holds, key) == holds.end()) out.push_back({Family::kTimers, key, std::nullopt});
+  }
+  for (auto& [key, value] : holds) {
+    const auto it = FindTimer(held, key);
+    if (it == held.end() || it->second != value) {
+      out.push_back({Family::kTimers, std::move(key), std::move(value)});
+    }
+  }
+  return absl::OkStatus();
 }
 
 absl::StatusOr<std::pair<Family, std::string>> ParseChangelogKey(std::string_view key) {

@@ -312,6 +312,17 @@ class TaskState final : public domain::StateStore {
 
 // A changelog record's key: one byte for the family, then the store key.
 std::string ChangelogKey(Family family, std::string_view key);
+// The changelog carries no records of the timers family: every pending timer is kept in the
+// record it belongs to (a contact's, case's or customer's `timers`, as the engine keeps them),
+// and a restore derives the timers family from those records. DeriveTimerChanges appends to
+// `out` the changes of the timers family that go with a record of `family` going from `before`
+// to `after` (nullopt: not stored, or deleted): a delete for each timer that only `before`
+// holds, a put for each timer of `after` that `before` does not hold with the same bytes (the
+// bytes the record holds it in, which are those PutTimer stores). Nothing for the other
+// families; a DataLossError when a value does not parse.
+absl::Status DeriveTimerChanges(Family family, const std::optional<std::string>& before,
+                                const std::optional<std::string>& after,
+                                std::vector<Mutation>& out);
 // Splits a changelog key; an error for an unknown family byte or an empty key.
 absl::StatusOr<std::pair<Family, std::string>> ParseChangelogKey(std::string_view key);
 

@@ -660,6 +660,7 @@ absl::Status Pipeline::AbortAndRewind(const std::string& why) {
   produced_ = false;
   batch_changelog_records_ = 0;
   batch_changelog_bytes_ = 0;
+  batch_local_bytes_ = 0;
   handler_.OnAborted();
   probe_.TransactionAborted();
   ++stats_->aborts;
@@ -717,9 +718,14 @@ absl::Status Pipeline::ProduceChangelog() {
   std::vector<ChangelogRecord> records;
   if (absl::Status s = handler_.CollectChangelog(records); !s.ok()) return s;
   if (records.empty()) return absl::OkStatus();
-  if (absl::Status s = EnsureTransaction(); !s.ok()) return s;
   const std::string& topic = config_.kafka().changelog_topic();
   for (const ChangelogRecord& record : records) {
+    if (record.local) {
+      batch_local_bytes_ +=
+          static_cast<int64_t>(record.key.size() + (record.value ? record.value->size() : 0));
+      continue;
+    }
+    if (absl::Status s = EnsureTransaction(); !s.ok()) return s;
     ++batch_changelog_records_;
     batch_changelog_bytes_ +=
         static_cast<int64_t>(record.key.size() + (record.value ? record.value->size() : 0));
@@ -743,7 +749,7 @@ absl::Status Pipeline::ProduceChangelog() {
       producer_->poll(10);
     }
   }
-  produced_ = true;
+  produced_ = true;  // local changes too: the batch commits to write them
   return absl::OkStatus();
 }
 
@@ -754,11 +760,12 @@ BatchOutcome Pipeline::TakeOutcome() {
   outcome.behind = batch_behind_;
   outcome.changelog_records = std::exchange(batch_changelog_records_, 0);
   outcome.changelog_bytes = std::exchange(batch_changelog_bytes_, 0);
+  const int64_t local_bytes = std::exchange(batch_local_bytes_, 0);
   batch_alerts_.clear();
   // The next batches are bounded by this one's bytes (it ended; its commit may still run).
   if (outcome.events > 0) {
-    changelog_bytes_per_event_ =
-        static_cast<double>(outcome.changelog_bytes) / static_cast<double>(outcome.events);
+    changelog_bytes_per_event_ = static_cast<double>(outcome.changelog_bytes + local_bytes) /
+                                 static_cast<double>(outcome.events);
   }
   return outcome;
 }

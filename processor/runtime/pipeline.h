@@ -37,6 +37,10 @@ struct ChangelogRecord {
   int32_t partition = 0;
   std::string key;
   std::optional<std::string_view> value;
+  // A change the task's store keeps and the changelog does not carry (its timers, which a
+  // restore derives from the records that hold them): not produced, but counted in the batch's
+  // state-change bytes that bound the next batches (processing.max_batch_bytes).
+  bool local = false;
 };
 
 // Offsets of one committed batch for one task: the next input offset and, when the batch wrote
@@ -358,6 +362,7 @@ class Pipeline {
   bool batch_behind_ = false;            // the open batch closed with input still waiting
   int64_t batch_changelog_records_ = 0;  // produced to the changelog by the open batch
   int64_t batch_changelog_bytes_ = 0;    // their keys and values
+  int64_t batch_local_bytes_ = 0;        // those of its changes kept locally only
   // The open batch's number, which its outputs carry to their delivery reports.
   uint64_t batch_seq_ = 1;
   // The batch whose commit is under way, if any.
@@ -376,7 +381,8 @@ class Pipeline {
     std::unique_ptr<RdKafka::Headers> headers;
   };
   std::vector<HeldOutput> held_;
-  // Changelog bytes per valid event of the last batch with events that ended (-1: none yet).
+  // State-change bytes (produced to the changelog or kept locally only) per valid event of the
+  // last batch with events that ended (-1: none yet).
   double changelog_bytes_per_event_ = -1;
   absl::Status fatal_;
   std::chrono::steady_clock::time_point next_lag_sample_;

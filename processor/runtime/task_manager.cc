@@ -3,10 +3,13 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <iterator>
 #include <thread>
+#include <tuple>
 #include <utility>
 #include <vector>
 
+#include "absl/container/flat_hash_map.h"
 #include "absl/strings/str_cat.h"
 #include "librdkafka/rdkafkacpp.h"
 #include "processor/kafka/kafka.h"
@@ -252,9 +255,11 @@ void TaskManager::OnRevoked(const std::vector<int32_t>& partitions, bool lost) {
 absl::Status TaskManager::CollectChangelog(std::vector<ChangelogRecord>& out) {
   for (const auto& [partition, state] : tasks_) {
     // The values stay in the task's batch (serialized once, for this and for Commit).
+    // Its timers stay local: a restore derives them from the records that hold them.
     for (const state::Mutation& m : state->PendingMutations()) {
       out.push_back({partition, state::ChangelogKey(m.family, m.key),
-                     m.value ? std::optional<std::string_view>(*m.value) : std::nullopt});
+                     m.value ? std::optional<std::string_view>(*m.value) : std::nullopt,
+                     /*local=*/m.family == state::Family::kTimers});
     }
   }
   return absl::OkStatus();
@@ -571,8 +576,31 @@ absl::Status TaskManager::Restore(RestoreRun& run) {
   for (const auto& [partition, p] : pending) {
     if (status.ok()) call_hook(partition, 0);
   }
-  auto flush = [](Progress& p) -> absl::Status {
+  auto flush = [&topic](int32_t partition, Progress& p) -> absl::Status {
     if (p.batch.empty()) return absl::OkStatus();
+    // The timers family follows the records: for each record the batch changes, the timers of
+    // its last value in the batch against those of its value before it, as stored.
+    absl::flat_hash_map<std::pair<state::Family, std::string_view>, size_t> last;
+    for (size_t i = 0; i < p.batch.size(); ++i) {
+      last.insert_or_assign({p.batch[i].family, p.batch[i].key}, i);
+    }
+    std::vector<state::Mutation> timers;
+    for (const auto& [record, i] : last) {
+      auto stored = p.task->store().Get(record.first, record.second);
+      if (!stored.ok()) return stored.status();
+      if (absl::Status s =
+              state::DeriveTimerChanges(record.first, *stored, p.batch[i].value, timers);
+          !s.ok()) {
+        return absl::DataLossError(absl::StrCat("changelog ", topic, "[", partition,
+                                                "] before offset ", p.next, ": ", s.message()));
+      }
+    }
+    std::move(timers.begin(), timers.end(), std::back_inserter(p.batch));
+    // In key order (a key's changes keep theirs): the memtables' inserts are quickest in order.
+    std::stable_sort(p.batch.begin(), p.batch.end(),
+                     [](const state::Mutation& a, const state::Mutation& b) {
+                       return std::tie(a.family, a.key) < std::tie(b.family, b.key);
+                     });
     state::Offsets offsets = p.task->store().offsets();
     offsets.changelog = p.next;
     absl::Status s = p.task->store().Write(p.batch, offsets);
@@ -601,7 +629,7 @@ absl::Status TaskManager::Restore(RestoreRun& run) {
         continue;
       }
       if (it != pending.end()) {
-        status = flush(it->second);
+        status = flush(it->first, it->second);
         if (!status.ok()) break;
         HandOver(run, it->first, it->second.applied, since_start());
         pending.erase(it);
@@ -619,15 +647,18 @@ absl::Status TaskManager::Restore(RestoreRun& run) {
       status = key.status();
       break;
     }
+    Progress& p = it->second;
+    p.next = m->offset() + 1;
+    // Timers are derived from the records that hold them as the batch is written (flush); those
+    // of a changelog written before it stopped carrying them are left out likewise.
+    if (key->first == state::Family::kTimers) continue;
     std::optional<std::string> value;
     if (m->payload() != nullptr) value.emplace(static_cast<const char*>(m->payload()), m->len());
-    Progress& p = it->second;
     p.batch.push_back({key->first, std::move(key->second), std::move(value)});
-    p.next = m->offset() + 1;
     ++p.applied;
     ++total;
     if (p.batch.size() >= kRestoreBatch) {
-      status = flush(p);
+      status = flush(it->first, p);
       if (status.ok()) call_hook(it->first, p.applied);
     }
   }

@@ -424,10 +424,12 @@ TEST(PipelineWallClockTest, DueTimersAreLookedForWithinABatch) {
 // Batches while behind the input: with a backlog, a batch runs past commit_interval_ms to
 // catch_up_interval_ms (here to max_batch_events first); once the input is drained (polls come
 // back empty, partitions reach their end), the interval closes batches again.
-// Takes 1 ms per event; writes one changelog record of `value_bytes` per event (none for 0).
+// Takes 1 ms per event; writes one changelog record of `value_bytes` per event (none for 0),
+// kept in the store only when `local` (as the timers are).
 class SlowHandler : public runtime::EventHandler {
  public:
-  explicit SlowHandler(size_t value_bytes) : value_(value_bytes, 'v') {}
+  explicit SlowHandler(size_t value_bytes, bool local = false)
+      : value_(value_bytes, 'v'), local_(local) {}
   absl::Status OnEvent(int32_t, const v1::ContactEvent&, int64_t, HandlerOutput&) override {
     std::this_thread::sleep_for(std::chrono::milliseconds(1));  // past a 1 ms interval
     ++total;
@@ -436,7 +438,7 @@ class SlowHandler : public runtime::EventHandler {
   }
   absl::Status CollectChangelog(std::vector<runtime::ChangelogRecord>& out) override {
     for (; !value_.empty() && uncollected_ > 0; --uncollected_) {
-      out.push_back({0, absl::StrCat("k", total.load(), "-", uncollected_), value_});
+      out.push_back({0, absl::StrCat("k", total.load(), "-", uncollected_), value_, local_});
     }
     uncollected_ = 0;
     return absl::OkStatus();
@@ -445,6 +447,7 @@ class SlowHandler : public runtime::EventHandler {
 
  private:
   const std::string value_;
+  const bool local_;
   int uncollected_ = 0;
 };
 
@@ -479,7 +482,7 @@ class CatchUpBatchTest : public ::testing::Test {
     config_.mutable_processing()->set_catch_up_interval_ms(catch_up_interval_ms);
     config_.mutable_processing()->set_max_catch_up_batch_bytes(max_bytes);
     Produce(0, backlog);
-    SlowHandler handler(value_bytes);
+    SlowHandler handler(value_bytes, local_);
     prometheus::Registry registry;
     runtime::PipelineProbe probe(registry);
     auto pipeline = runtime::Pipeline::Create(config_, handler, probe);
@@ -514,6 +517,9 @@ class CatchUpBatchTest : public ::testing::Test {
           << "live events waited for the catch-up interval instead of the commit interval";
     }
     for (const prometheus::MetricFamily& family : registry.Collect()) {
+      if (family.name == "ccstream_changelog_records_total") {
+        changelog_records_ = static_cast<int64_t>(family.metric.at(0).counter.value);
+      }
       if (family.name != "ccstream_batch_events") continue;
       for (const prometheus::ClientMetric& metric : family.metric) {
         const bool behind = metric.label.at(0).value == "true";
@@ -524,9 +530,13 @@ class CatchUpBatchTest : public ::testing::Test {
     return (*pipeline)->stats().batches.load();
   }
 
-  // The commit interval and the byte bound of every batch that Run sets.
+  // The commit interval and the byte bound of every batch that Run sets; whether the handler's
+  // state changes are kept locally only.
   uint32_t commit_interval_ms_ = 1;
   uint64_t max_batch_bytes_ = 0;
+  bool local_ = false;
+  // ccstream_changelog_records_total after Run.
+  int64_t changelog_records_ = -1;
   // Committed batches in ccstream_batch_events by its `behind` label, after Run.
   int64_t behind_batches_ = -1;
   int64_t live_batches_ = -1;
@@ -580,6 +590,20 @@ TEST_F(CatchUpBatchTest, TheChangelogBytesPerEventBoundEveryBatch) {
                               /*value_bytes=*/1000);
   EXPECT_GE(batches, 17);
   EXPECT_LE(batches, 22);
+  EXPECT_EQ(changelog_records_, 600);
+}
+
+// State changes kept locally only (the timers) are not produced, and bound the batches as the
+// changelog's records do.
+TEST_F(CatchUpBatchTest, LocalStateChangesBoundEveryBatchAndAreNotProduced) {
+  commit_interval_ms_ = 60'000;
+  max_batch_bytes_ = 30'000;
+  local_ = true;
+  const int64_t batches = Run(/*catch_up_interval_ms=*/0, /*backlog=*/600, /*live=*/0,
+                              /*value_bytes=*/1000);
+  EXPECT_GE(batches, 17);
+  EXPECT_LE(batches, 22);
+  EXPECT_EQ(changelog_records_, 0);
 }
 
 // Events that write no changelog are not bounded by bytes.

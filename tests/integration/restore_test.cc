@@ -2,7 +2,8 @@
 // date from a long changelog, the other partitions are processed and committed; the restoring
 // partition's events reach the engine only after its restore, with the restored state; a restore
 // error stops the pipeline; a revoke (or shutdown) during a restore cancels it and closes the
-// store; and a transaction open on the changelog when a restore begins is waited for.
+// store; a transaction open on the changelog when a restore begins is waited for; and the
+// timers are derived from the records that hold them, the changelog carrying none.
 //
 // Deterministic rather than timed: the TaskManager's restore hook holds partition 0's restore
 // in the middle until the test has seen what it waits for.
@@ -428,6 +429,102 @@ void RestoreTest::RestoreAcrossAnOpenTransaction(bool commit) {
       << (commit ? "the committed transaction's record is missing"
                  : "the aborted transaction's record was restored");
   EXPECT_EQ(sink_.RestoredRecords(0), std::vector<int64_t>{commit ? 11 : 10});
+}
+
+// A timer as the engine keeps it in a record and the timers family stores it.
+v1::Timer MakeTimer(int64_t due_ms, const std::string& id) {
+  v1::Timer timer;
+  timer.set_due_ms(due_ms);
+  timer.set_timer_id(id);
+  timer.set_kind(v1::CONTACT_EXPIRY);
+  return timer;
+}
+
+// Restores partition 0 with `tasks` and returns the keys and values of its timers family.
+std::map<std::string, std::string> RestoredTimers(runtime::TaskManager& tasks) {
+  std::map<std::string, std::string> timers;
+  EXPECT_TRUE(tasks.OnAssigned({0}).ok());
+  std::vector<int32_t> ready;
+  const bool restored = WaitFor(
+      [&] {
+        auto taken = tasks.TakeRestored({0});
+        if (!taken.ok()) return true;
+        ready.insert(ready.end(), taken->begin(), taken->end());
+        return !ready.empty();
+      },
+      120s);
+  EXPECT_TRUE(restored && ready == std::vector<int32_t>{0}) << "partition 0 was not restored";
+  if (tasks.task(0) == nullptr) return timers;
+  const absl::Status s = tasks.task(0)->store().Scan(
+      state::Family::kTimers, "", [&](std::string_view key, std::string_view value) {
+        timers[std::string(key)] = std::string(value);
+        return true;
+      });
+  EXPECT_TRUE(s.ok()) << s;
+  return timers;
+}
+
+// The changelog carries no timers: a restore derives the timers family from the contacts, cases
+// and customers that hold them, each record's last value in a restore batch against its stored
+// value; timer records (of a changelog written before) are left out.
+TEST_F(RestoreTest, TheTimersAreDerivedFromTheRecordsThatHoldThem) {
+  const std::string& topic = config_.kafka().changelog_topic();
+  auto contact = [&](const std::vector<v1::Timer>& timers) {
+    v1::ContactState c;
+    c.set_contact_id("contact-1");
+    for (const v1::Timer& t : timers) *c.add_timers() = t;
+    return kafka::Record{topic,
+                         state::ChangelogKey(state::Family::kContacts, "contact-1"),
+                         c.SerializeAsString(),
+                         {},
+                         0};
+  };
+  const v1::Timer a = MakeTimer(1'000, "a"), b = MakeTimer(2'000, "b"), c = MakeTimer(3'000, "c"),
+                  d = MakeTimer(4'000, "d"), e = MakeTimer(5'000, "e"),
+                  stray = MakeTimer(6'000, "stray");
+  v1::ComplaintCase complaint;
+  complaint.set_case_id("case-1");
+  *complaint.add_timers() = d;
+  v1::CustomerState customer;
+  customer.set_customer_key("customer-1");
+  *customer.add_timers() = e;
+  auto key = [](const v1::Timer& t) { return state::TimerKey(t.due_ms(), t.timer_id()); };
+  // In one restore batch: the contact with a and b, then with b and c (a goes).
+  Produce({contact({a, b}),
+           contact({b, c}),
+           {topic,
+            state::ChangelogKey(state::Family::kCases, "case-1"),
+            complaint.SerializeAsString(),
+            {},
+            0},
+           {topic,
+            state::ChangelogKey(state::Family::kCustomers, "customer-1"),
+            customer.SerializeAsString(),
+            {},
+            0},
+           {topic,
+            state::ChangelogKey(state::Family::kTimers, key(stray)),
+            stray.SerializeAsString(),
+            {},
+            0}});
+  {
+    runtime::TaskManager tasks(config_, engine_, sink_);
+    EXPECT_EQ(RestoredTimers(tasks),
+              (std::map<std::string, std::string>{{key(b), b.SerializeAsString()},
+                                                  {key(c), c.SerializeAsString()},
+                                                  {key(d), d.SerializeAsString()},
+                                                  {key(e), e.SerializeAsString()}}));
+    EXPECT_EQ(sink_.RestoredRecords(0), std::vector<int64_t>{4}) << "timer records applied";
+    tasks.OnRevoked({0}, /*lost=*/false);
+  }
+  // Caught up on the same store: the contact's next value is compared with the stored one.
+  Produce({contact({c, a})});
+  runtime::TaskManager tasks(config_, engine_, sink_);
+  EXPECT_EQ(RestoredTimers(tasks),
+            (std::map<std::string, std::string>{{key(a), a.SerializeAsString()},
+                                                {key(c), c.SerializeAsString()},
+                                                {key(d), d.SerializeAsString()},
+                                                {key(e), e.SerializeAsString()}}));
 }
 
 TEST_F(RestoreTest, ARestoreWaitsForAnOpenTransactionThatCommits) {

@@ -365,6 +365,29 @@ TEST(DeriveTimerChanges, PutsTheTimersOnlyTheNewValueHoldsAndDeletesTheOthers) {
   const absl::Status bad =
       DeriveTimerChanges(Family::kContacts, std::string("\xff\xff\xff"), contact({a}), out);
   EXPECT_TRUE(absl::IsDataLoss(bad)) << bad;
+  // A timer whose own bytes do not parse (its timer_id longer than the timer), and a timer
+  // longer than the record.
+  auto varint = [](uint64_t v) {
+    std::string out;
+    for (; v >= 0x80; v >>= 7) out += static_cast<char>((v & 0x7f) | 0x80);
+    return out + static_cast<char>(v);
+  };
+  const std::string timers_tag = varint((v1::ContactState::kTimersFieldNumber << 3) | 2);
+  const std::string timer_bytes =
+      "\x12\x05"
+      "ab";  // timer_id: 5 bytes announced, 2 there
+  const std::string bad_timer = timers_tag + varint(timer_bytes.size()) + timer_bytes;
+  EXPECT_TRUE(
+      absl::IsDataLoss(DeriveTimerChanges(Family::kContacts, bad_timer, std::nullopt, out)));
+  const std::string too_long = timers_tag + varint(9) + "\x08\x01";
+  EXPECT_TRUE(absl::IsDataLoss(DeriveTimerChanges(Family::kContacts, too_long, std::nullopt, out)));
+
+  // A due time before the epoch keys the timer as PutTimer keys it.
+  const v1::Timer early = timer(-5, "early");
+  out.clear();
+  ASSERT_TRUE(DeriveTimerChanges(Family::kContacts, std::nullopt, contact({early}), out).ok());
+  EXPECT_EQ(applied(out),
+            (std::map<std::string, std::string>{{key(early), early.SerializeAsString()}}));
 }
 
 // A directory for one test's store under the test temporary directory, emptied first and

@@ -713,29 +713,61 @@ int TimersField(Family family) {
   return 0;
 }
 
-// A record's timers as (key, bytes): a handful, so a vector searched from end to end.
-using RecordTimers = std::vector<std::pair<std::string, std::string>>;
+// One timer a record holds: what keys it in the timers family, and its bytes as the record
+// holds them (a message's serialization is its fields' in order, so these are the bytes PutTimer
+// stores). Views into the record's value.
+struct HeldTimer {
+  int64_t due_ms = 0;
+  std::string_view timer_id;
+  std::string_view bytes;
+};
+// A record's timers: a handful, so a vector searched from end to end.
+using RecordTimers = std::vector<HeldTimer>;
 
-RecordTimers::iterator FindTimer(RecordTimers& timers, std::string_view key) {
-  return std::find_if(timers.begin(), timers.end(),
-                      [key](const auto& timer) { return timer.first == key; });
+RecordTimers::iterator FindTimer(RecordTimers& timers, const HeldTimer& timer) {
+  return std::find_if(timers.begin(), timers.end(), [&timer](const HeldTimer& t) {
+    return t.due_ms == timer.due_ms && t.timer_id == timer.timer_id;
+  });
 }
 
-// The timers a record holds, keyed as the timers family keys them, with their bytes as the
-// record holds them (a message's serialization is its fields' in order, so these are the bytes
-// PutTimer stores). Read from the wire format: the record's other fields are skipped, not parsed.
+using google::protobuf::internal::WireFormatLite;
+
+// Reads a timer's key fields (due_ms, timer_id) from its wire format; the others are skipped.
+bool ReadTimerKey(std::string_view bytes, HeldTimer& timer) {
+  google::protobuf::io::CodedInputStream in(reinterpret_cast<const uint8_t*>(bytes.data()),
+                                            static_cast<int>(bytes.size()));
+  while (const uint32_t tag = in.ReadTag()) {
+    const int number = WireFormatLite::GetTagFieldNumber(tag);
+    const auto type = WireFormatLite::GetTagWireType(tag);
+    if (number == v1::Timer::kDueMsFieldNumber && type == WireFormatLite::WIRETYPE_VARINT) {
+      uint64_t due = 0;
+      if (!in.ReadVarint64(&due)) return false;
+      timer.due_ms = static_cast<int64_t>(due);
+    } else if (number == v1::Timer::kTimerIdFieldNumber &&
+               type == WireFormatLite::WIRETYPE_LENGTH_DELIMITED) {
+      uint32_t size = 0;
+      if (!in.ReadVarint32(&size) || size > bytes.size() - in.CurrentPosition()) return false;
+      timer.timer_id = bytes.substr(in.CurrentPosition(), size);
+      if (!in.Skip(static_cast<int>(size))) return false;
+    } else if (!WireFormatLite::SkipField(&in, tag)) {
+      return false;
+    }
+  }
+  return in.ConsumedEntireMessage();
+}
+
+// The timers a record holds, read from its wire format: its other fields are skipped, not
+// parsed, and so are a timer's fields other than its key's.
 absl::Status TimersOf(Family family, const std::optional<std::string>& value, RecordTimers& out) {
   const int field = TimersField(family);
   if (!value || field == 0) return absl::OkStatus();
-  using google::protobuf::internal::WireFormatLite;
-  google::protobuf::io::CodedInputStream in(reinterpret_cast<const uint8_t*>(value->data()),
-                                            static_cast<int>(value->size()));
+  const std::string_view record(*value);
+  google::protobuf::io::CodedInputStream in(reinterpret_cast<const uint8_t*>(record.data()),
+                                            static_cast<int>(record.size()));
   auto corrupt = [&] {
     return absl::DataLossError(
         absl::StrCat("a record of ", std::string(FamilyName(family)), " that does not parse"));
   };
-  v1::Timer timer;
-  std::string bytes;
   while (const uint32_t tag = in.ReadTag()) {
     if (WireFormatLite::GetTagFieldNumber(tag) != field ||
         WireFormatLite::GetTagWireType(tag) != WireFormatLite::WIRETYPE_LENGTH_DELIMITED) {
@@ -743,15 +775,14 @@ absl::Status TimersOf(Family family, const std::optional<std::string>& value, Re
       continue;
     }
     uint32_t size = 0;
-    if (!in.ReadVarint32(&size) || !in.ReadString(&bytes, static_cast<int>(size)) ||
-        !timer.ParseFromString(bytes)) {
-      return corrupt();
-    }
-    std::string key = TimerKey(timer.due_ms(), timer.timer_id());
-    if (auto it = FindTimer(out, key); it != out.end()) {
-      it->second = std::move(bytes);
+    if (!in.ReadVarint32(&size) || size > record.size() - in.CurrentPosition()) return corrupt();
+    HeldTimer timer;
+    timer.bytes = record.substr(in.CurrentPosition(), size);
+    if (!in.Skip(static_cast<int>(size)) || !ReadTimerKey(timer.bytes, timer)) return corrupt();
+    if (auto it = FindTimer(out, timer); it != out.end()) {
+      *it = timer;  // the same key twice: the last one, as a parse keeps the last
     } else {
-      out.emplace_back(std::move(key), std::move(bytes));
+      out.push_back(timer);
     }
   }
   if (!in.ConsumedEntireMessage()) return corrupt();
@@ -767,13 +798,16 @@ absl::Status DeriveTimerChanges(Family family, const std::optional<std::string>&
   RecordTimers holds;
   if (absl::Status s = TimersOf(family, before, held); !s.ok()) return s;
   if (absl::Status s = TimersOf(family, after, holds); !s.ok()) return s;
-  for (auto& [key, value] : held) {
-    if (FindTimer(holds, key) == holds.end()) out.push_back({Family::kTimers, key, std::nullopt});
+  for (const HeldTimer& timer : held) {
+    if (FindTimer(holds, timer) == holds.end()) {
+      out.push_back({Family::kTimers, TimerKey(timer.due_ms, timer.timer_id), std::nullopt});
+    }
   }
-  for (auto& [key, value] : holds) {
-    const auto it = FindTimer(held, key);
-    if (it == held.end() || it->second != value) {
-      out.push_back({Family::kTimers, std::move(key), std::move(value)});
+  for (const HeldTimer& timer : holds) {
+    const auto it = FindTimer(held, timer);
+    if (it == held.end() || it->bytes != timer.bytes) {
+      out.push_back(
+          {Family::kTimers, TimerKey(timer.due_ms, timer.timer_id), std::string(timer.bytes)});
     }
   }
   return absl::OkStatus();

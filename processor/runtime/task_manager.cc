@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <future>
 #include <iterator>
 #include <thread>
 #include <tuple>
@@ -45,6 +46,9 @@ bool WatermarksMayComeLater(RdKafka::ErrorCode code) {
 // The tasks of one assignment while the restore thread works on them.
 struct TaskManager::RestoreRun {
   std::map<int32_t, std::unique_ptr<state::TaskState>> tasks;  // open, not handed over
+  // A task's batch of changelog records being written, at most one each. Declared after `tasks`
+  // so that the writes end (a future of std::async waits as it goes) before the stores close.
+  std::map<int32_t, std::future<absl::Status>> writes;
   std::set<int32_t> remaining;  // in restoring_ on behalf of this run
   int64_t handed_over = 0;
   int64_t cancelled = 0;
@@ -316,7 +320,8 @@ void TaskManager::RestoreLoop() {
     RestoreRun run;
     run.remaining.insert(partitions.begin(), partitions.end());
     absl::Status status = Restore(run);
-    run.tasks.clear();  // closes the stores not handed over (error or stop)
+    run.writes.clear();  // the batches still being written (after an error) end first
+    run.tasks.clear();   // closes the stores not handed over (error or stop)
     lock.lock();
     // The error matters only while some partition of the run is still wanted.
     const bool wanted =
@@ -343,6 +348,11 @@ std::vector<int32_t> TaskManager::DropCancelled(RestoreRun& run) {
   }
   if (dropped.empty()) return dropped;
   for (const int32_t partition : dropped) {
+    // Its batch being written ends first; what it failed of is read again when next assigned.
+    if (auto w = run.writes.find(partition); w != run.writes.end()) {
+      w->second.wait();
+      run.writes.erase(w);
+    }
     run.tasks.erase(partition);  // closes the store
     run.remaining.erase(partition);
   }
@@ -576,15 +586,31 @@ absl::Status TaskManager::Restore(RestoreRun& run) {
   for (const auto& [partition, p] : pending) {
     if (status.ok()) call_hook(partition, 0);
   }
-  auto flush = [&topic](int32_t partition, Progress& p) -> absl::Status {
+  // A task's batch is written on a thread of its own while the restore reads on: the next batch
+  // of that task waits for it (it reads what that one wrote), the other tasks' batches do not.
+  auto settle = [&run](int32_t partition) -> absl::Status {
+    auto w = run.writes.find(partition);
+    if (w == run.writes.end()) return absl::OkStatus();
+    absl::Status s = w->second.get();
+    run.writes.erase(w);
+    return s;
+  };
+  auto flush = [&topic, &run, &settle](int32_t partition, Progress& p) -> absl::Status {
     if (p.batch.empty()) return absl::OkStatus();
-    // The timers family follows the records: for each record the batch changes, the timers of
-    // its last value in the batch against those of its value before it, as stored.
+    if (absl::Status s = settle(partition); !s.ok()) return s;
+    // Only each record's last value in the batch is written: the batch is one atomic write, in
+    // which its earlier values would be overwritten unseen (about three in ten of the records of
+    // a restore's batches of 10,000).
     absl::flat_hash_map<std::pair<state::Family, std::string_view>, size_t> last;
+    last.reserve(p.batch.size());
     for (size_t i = 0; i < p.batch.size(); ++i) {
       last.insert_or_assign({p.batch[i].family, p.batch[i].key}, i);
     }
+    // The timers family follows the records: for each record the batch changes, the timers of
+    // its last value in the batch against those of its value before it, as stored.
     std::vector<state::Mutation> timers;
+    std::vector<size_t> kept;
+    kept.reserve(last.size());
     for (const auto& [record, i] : last) {
       auto stored = p.task->store().Get(record.first, record.second);
       if (!stored.ok()) return stored.status();
@@ -594,18 +620,24 @@ absl::Status TaskManager::Restore(RestoreRun& run) {
         return absl::DataLossError(absl::StrCat("changelog ", topic, "[", partition,
                                                 "] before offset ", p.next, ": ", s.message()));
       }
+      kept.push_back(i);
     }
-    std::move(timers.begin(), timers.end(), std::back_inserter(p.batch));
-    // In key order (a key's changes keep theirs): the memtables' inserts are quickest in order.
-    std::stable_sort(p.batch.begin(), p.batch.end(),
+    std::vector<state::Mutation> writes;
+    writes.reserve(kept.size() + timers.size());
+    for (const size_t i : kept) writes.push_back(std::move(p.batch[i]));
+    std::move(timers.begin(), timers.end(), std::back_inserter(writes));
+    p.batch.clear();
+    // In key order: the memtables' inserts are quickest in order.
+    std::stable_sort(writes.begin(), writes.end(),
                      [](const state::Mutation& a, const state::Mutation& b) {
                        return std::tie(a.family, a.key) < std::tie(b.family, b.key);
                      });
     state::Offsets offsets = p.task->store().offsets();
     offsets.changelog = p.next;
-    absl::Status s = p.task->store().Write(p.batch, offsets);
-    p.batch.clear();
-    return s;
+    run.writes[partition] =
+        std::async(std::launch::async, [&store = p.task->store(), writes = std::move(writes),
+                                        offsets] { return store.Write(writes, offsets); });
+    return absl::OkStatus();
   };
   int64_t total = 0;
   while (status.ok() && !pending.empty()) {
@@ -630,6 +662,7 @@ absl::Status TaskManager::Restore(RestoreRun& run) {
       }
       if (it != pending.end()) {
         status = flush(it->first, it->second);
+        if (status.ok()) status = settle(it->first);
         if (!status.ok()) break;
         HandOver(run, it->first, it->second.applied, since_start());
         pending.erase(it);

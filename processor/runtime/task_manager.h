@@ -69,9 +69,10 @@ class OutcomeSink {
 class TaskManager : public EventHandler {
  public:
   // Test hook, called on the restore thread for each partition being restored: before its first
-  // changelog record is read (`applied` = 0) and after each batch of records written to its
-  // store (`applied` = records so far). It may block; `cancelled()` becomes true once the
-  // partition's restore is cancelled (OnRevoked waits for that meanwhile).
+  // changelog record is read (`applied` = 0) and after each batch of records is given to be
+  // written to its store (`applied` = records so far; the batch may still be being written). It
+  // may block; `cancelled()` becomes true once the partition's restore is cancelled (OnRevoked
+  // waits for that meanwhile).
   using RestoreHook = std::function<void(int32_t partition, int64_t applied,
                                          const std::function<bool()>& cancelled)>;
 

@@ -527,6 +527,58 @@ TEST_F(RestoreTest, TheTimersAreDerivedFromTheRecordsThatHoldThem) {
                                                 {key(e), e.SerializeAsString()}}));
 }
 
+// A restore batch is written as one write of each record's last change in it: a record changed
+// and then deleted in the batch is deleted (and its timers), one deleted and then put again is
+// stored.
+TEST_F(RestoreTest, EachRecordsLastChangeInABatchIsTheOneRestored) {
+  const std::string& topic = config_.kafka().changelog_topic();
+  auto conf = kafka::MakeConf({{"bootstrap.servers", config_.kafka().bootstrap_servers()}});
+  ASSERT_TRUE(conf.ok()) << conf.status();
+  std::string error;
+  std::unique_ptr<RdKafka::Producer> producer(RdKafka::Producer::create(conf->get(), error));
+  ASSERT_TRUE(producer) << error;
+  auto produce = [&](const std::string& id, const std::vector<v1::Timer>& timers, bool deleted) {
+    v1::ContactState contact;
+    contact.set_contact_id(id);
+    for (const v1::Timer& t : timers) *contact.add_timers() = t;
+    const std::string key = state::ChangelogKey(state::Family::kContacts, id);
+    std::string value = contact.SerializeAsString();
+    EXPECT_EQ(producer->produce(topic, 0, RdKafka::Producer::RK_MSG_COPY,
+                                deleted ? nullptr : value.data(), deleted ? 0 : value.size(),
+                                key.data(), key.size(), 0, nullptr),
+              RdKafka::ERR_NO_ERROR);
+  };
+  const v1::Timer a = MakeTimer(1'000, "a"), b = MakeTimer(2'000, "b");
+  auto key = [](const v1::Timer& t) { return state::TimerKey(t.due_ms(), t.timer_id()); };
+  produce("gone", {a}, /*deleted=*/false);
+  ASSERT_EQ(producer->flush(30'000), RdKafka::ERR_NO_ERROR);
+  {
+    runtime::TaskManager tasks(config_, engine_, sink_);
+    EXPECT_EQ(RestoredTimers(tasks),
+              (std::map<std::string, std::string>{{key(a), a.SerializeAsString()}}));
+    tasks.OnRevoked({0}, /*lost=*/false);
+  }
+  // Caught up on the same store, in one batch.
+  produce("gone", {a, b}, /*deleted=*/false);
+  produce("back", {}, /*deleted=*/true);
+  produce("gone", {}, /*deleted=*/true);
+  produce("back", {b}, /*deleted=*/false);
+  ASSERT_EQ(producer->flush(30'000), RdKafka::ERR_NO_ERROR);
+  runtime::TaskManager tasks(config_, engine_, sink_);
+  EXPECT_EQ(RestoredTimers(tasks),
+            (std::map<std::string, std::string>{{key(b), b.SerializeAsString()}}));
+  EXPECT_EQ(sink_.RestoredRecords(0), (std::vector<int64_t>{1, 4}));
+  state::TaskState* task = tasks.task(0);
+  ASSERT_NE(task, nullptr);
+  auto gone = task->GetContact("gone");
+  ASSERT_TRUE(gone.ok()) << gone.status();
+  EXPECT_FALSE(gone->has_value()) << "a record deleted last in its batch is still stored";
+  auto back = task->GetContact("back");
+  ASSERT_TRUE(back.ok()) << back.status();
+  ASSERT_TRUE(back->has_value()) << "a record put last in its batch was not restored";
+  EXPECT_EQ((*back)->timers_size(), 1);
+}
+
 TEST_F(RestoreTest, ARestoreWaitsForAnOpenTransactionThatCommits) {
   RestoreAcrossAnOpenTransaction(/*commit=*/true);
 }

@@ -96,6 +96,9 @@ std::vector<domain::ConfigProblem> ValidateConfig(const v1::ProcessorConfig& con
   Require(processing.max_batch_events() >= 1 && processing.max_batch_events() <= 1'000'000,
           "processing.max_batch_events",
           absl::StrCat(processing.max_batch_events(), " is outside 1..1000000"), problems);
+  Require(processing.commit_deadline_ms() >= 5'000 && processing.commit_deadline_ms() <= 600'000,
+          "processing.commit_deadline_ms",
+          absl::StrCat(processing.commit_deadline_ms(), " is outside 5000..600000"), problems);
   Require(processing.catch_up_interval_ms() <= 600'000, "processing.catch_up_interval_ms",
           absl::StrCat(processing.catch_up_interval_ms(), " is outside 0..600000"), problems);
   Require(processing.max_catch_up_batch_bytes() <= (uint64_t{1} << 32),

@@ -14,11 +14,9 @@
 namespace ccstream::runtime {
 namespace {
 
+// Each transactional call's timeout. A commit whose thread has not returned
+// processing.commit_deadline_ms after it started is given up on (Pipeline::AbandonCommit).
 constexpr int kTxnTimeoutMs = 30'000;
-// A commit whose thread has not returned this long after it started is given up on
-// (Pipeline::AbandonCommit): one whole call timed out and was resumed by then, and the broker
-// has aborted a transaction that was not committing (transaction.timeout.ms, 30 s).
-constexpr int kCommitDeadlineMs = kTxnTimeoutMs + 15'000;
 // How long a resume waits for the answer to the request that wakes the fetchers (see
 // kafka::ResumeAndFetch); no answer in time only delays the first fetch.
 constexpr int kWakeFetchTimeoutMs = 200;
@@ -142,9 +140,7 @@ Pipeline::Pipeline(const v1::ProcessorConfig& config, EventHandler& handler, Pip
       handler_(handler),
       probe_(probe),
       options_(options),
-      commit_deadline_after_(options.commit_deadline_ms_for_testing > 0
-                                 ? options.commit_deadline_ms_for_testing
-                                 : kCommitDeadlineMs),
+      commit_deadline_after_(config.processing().commit_deadline_ms()),
       transactional_(config.processing().guarantee() == v1::ProcessingConfig::EXACTLY_ONCE),
       limits_{config.validation().max_future_skew_ms(), config.validation().max_message_bytes()},
       stats_(options.stats != nullptr ? options.stats : &own_stats_) {
@@ -999,6 +995,7 @@ void Pipeline::AbandonCommit() {
   commit_call_->abandoned = true;
   commit_call_.reset();
   ++stats_->abandoned_commits;
+  probe_.CommitAbandoned();
   // The call may block long after this (librdkafka issue 5456); when it goes on, the producer
   // that replaces this one has fenced it. Until it returns, the producer must live, and its
   // delivery reports must have a tracker.

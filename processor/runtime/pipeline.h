@@ -167,9 +167,6 @@ struct PipelineOptions {
   // Tests, EXACTLY_ONCE: the time each transactional call of a commit may take. Default: 0
   // (30 s).
   int transaction_timeout_ms_for_testing = 0;
-  // Tests, EXACTLY_ONCE: how long after its start a commit whose thread has not returned is
-  // given up on (see Pipeline::AbandonCommit). Default: 0 (45 s).
-  int commit_deadline_ms_for_testing = 0;
   // Tests, EXACTLY_ONCE: asked before an abort_transaction; true first raises on the producer
   // the fatal error librdkafka raises when the coordinator holds no transaction to abort
   // (INVALID_TXN_STATE). Default: none.

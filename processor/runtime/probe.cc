@@ -93,6 +93,13 @@ PipelineProbe::PipelineProbe(prometheus::Registry& registry) {
                        "committed offsets) because a transaction's outcome was unknown.")
                    .Register(registry)
                    .Add({});
+  abandoned_commits_ = &prometheus::BuildCounter()
+                            .Name("ccstream_commits_abandoned_total")
+                            .Help(
+                                "Commits given up on: their call had not returned "
+                                "processing.commit_deadline_ms after the commit began.")
+                            .Register(registry)
+                            .Add({});
   lag_family_ = &prometheus::BuildGauge()
                      .Name("ccstream_consumer_lag")
                      .Help("Input records not yet read, per assigned partition.")

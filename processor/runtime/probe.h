@@ -50,6 +50,8 @@ class PipelineProbe {
   }
   void TransactionAborted() { aborts_->Increment(); }
   void TasksRebuilt() { rebuilds_->Increment(); }
+  // A commit had not returned processing.commit_deadline_ms after it began and was given up on.
+  void CommitAbandoned() { abandoned_commits_->Increment(); }
   void PartitionsAssigned(int count) { assigned_->Set(count); }
   // Records still to read on `partition` (high watermark minus position); -1 forgets it.
   void ConsumerLag(int32_t partition, int64_t lag);
@@ -70,6 +72,7 @@ class PipelineProbe {
   prometheus::Counter* changelog_bytes_;
   prometheus::Counter* aborts_;
   prometheus::Counter* rebuilds_;
+  prometheus::Counter* abandoned_commits_;
   prometheus::Gauge* assigned_;
   prometheus::Family<prometheus::Gauge>* lag_family_;
   std::map<int32_t, prometheus::Gauge*> lag_;

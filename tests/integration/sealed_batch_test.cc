@@ -595,12 +595,14 @@ struct Drained {
 
 // Drains `events` with the engine and the tasks' stores in `guarantee` mode on topics of their
 // own (`run`-`name`, `partitions` each) and stores under `dir`/`name`; the pipeline's metrics in
-// `registry`, if given. Failing (`options` with a hook): in small batches.
+// `registry`, if given, and its processing settings changed by `configure`, if given. Failing
+// (`options` with a hook): in small batches.
 Drained DrainWithStores(const std::vector<v1::ContactEvent>& events, const std::string& run,
                         const std::filesystem::path& dir, const std::string& name,
                         v1::ProcessingConfig::Guarantee guarantee,
                         const runtime::PipelineOptions& options, int partitions,
-                        prometheus::Registry* registry = nullptr) {
+                        prometheus::Registry* registry = nullptr,
+                        const std::function<void(v1::ProcessingConfig&)>& configure = {}) {
   Drained out;
   out.stores.resize(partitions);
   v1::ProcessorConfig& config = out.config;
@@ -613,6 +615,7 @@ Drained DrainWithStores(const std::vector<v1::ContactEvent>& events, const std::
     config.mutable_processing()->set_commit_interval_ms(5);
     config.mutable_processing()->set_catch_up_interval_ms(0);
   }
+  if (configure) configure(*config.mutable_processing());
   config.mutable_domain()->set_pseudonymisation_key("alo-test-key-0123456789abcdef0123");
   config.mutable_state()->set_dir((dir / name).string());
   ProduceEvents(config.kafka(), events);
@@ -716,11 +719,13 @@ class RebuildTest : public ::testing::Test {
     std::filesystem::remove_all(dir_);
     return Drain("reference", {});
   }
-  // The same events drained with `options` (the pipeline's metrics in `registry`, if given).
+  // The same events drained with `options` (the pipeline's metrics in `registry`, its
+  // processing settings changed by `configure`, if given).
   Drained Drain(const std::string& name, const runtime::PipelineOptions& options,
-                prometheus::Registry* registry = nullptr) {
+                prometheus::Registry* registry = nullptr,
+                const std::function<void(v1::ProcessingConfig&)>& configure = {}) {
     return DrainWithStores(events_, run_, dir_, name, v1::ProcessingConfig::EXACTLY_ONCE, options,
-                           /*partitions=*/2, registry);
+                           /*partitions=*/2, registry, configure);
   }
 
  private:
@@ -797,22 +802,38 @@ TEST_F(RebuildTest, ACommitThatDoesNotReturnIsGivenUpAndTheTasksRebuilt) {
   runtime::PipelineStats stats;
   runtime::PipelineOptions options;
   options.stats = &stats;
-  options.commit_deadline_ms_for_testing = 5'000;
   std::atomic<int> commits{0};
   std::atomic<bool> released_by_rebuild{false};
+  std::atomic<int64_t> blocked_ms{-1};
   options.commit_hook_for_testing = [&] {
     if (++commits != 5) return false;
     // Blocks until the pipeline went on without this commit, for a minute at most.
-    const auto until = std::chrono::steady_clock::now() + 60s;
+    const auto blocked = std::chrono::steady_clock::now();
+    const auto until = blocked + 60s;
     while (stats.rebuilds.load() == 0 && std::chrono::steady_clock::now() < until) {
       std::this_thread::sleep_for(10ms);
     }
+    blocked_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                     std::chrono::steady_clock::now() - blocked)
+                     .count();
     released_by_rebuild = stats.rebuilds.load() > 0;
     return false;  // the commit goes on, with the old producer
   };
-  const Drained hung = Drain("hung", options);
+  prometheus::Registry registry;
+  const Drained hung = Drain("hung", options, &registry, [](v1::ProcessingConfig& processing) {
+    processing.set_commit_deadline_ms(5'000);  // the least processing.commit_deadline_ms allows
+  });
   EXPECT_TRUE(released_by_rebuild.load()) << "the pipeline waited for the blocked commit";
+  // Given up on at the configured 5 s (the default is 45 s), plus the rebuild's start.
+  EXPECT_LT(blocked_ms.load(), 30'000) << "the commit was not given up on at its deadline";
   EXPECT_EQ(stats.abandoned_commits.load(), 1);
+  double abandoned_counted = -1;
+  for (const prometheus::MetricFamily& family : registry.Collect()) {
+    if (family.name == "ccstream_commits_abandoned_total" && family.metric.size() == 1) {
+      abandoned_counted = family.metric[0].counter.value;
+    }
+  }
+  EXPECT_EQ(abandoned_counted, 1.0) << "ccstream_commits_abandoned_total";
   EXPECT_EQ(stats.rebuilds.load(), 1) << "the tasks were not rebuilt from Kafka";
   ExpectAsReference(reference, hung);
 }

@@ -579,6 +579,78 @@ TEST_F(RestoreTest, EachRecordsLastChangeInABatchIsTheOneRestored) {
   EXPECT_EQ((*back)->timers_size(), 1);
 }
 
+// Input offsets moved forward by hand while no instance of the group runs (skipping a backlog,
+// docs/observability.md "Moving the input offsets by hand"): the task keeps its state and reads
+// on from the new offset; the skipped events are not applied.
+TEST_F(RestoreTest, InputOffsetsMovedForwardByHandSkipEventsAndKeepTheState) {
+  auto produce = [&](const std::string& prefix, int count) {
+    std::vector<kafka::Record> records;
+    for (int i = 0; i < count; ++i) {
+      tb::ContactRef ref;
+      ref.contact_id = absl::StrCat(prefix, "-contact-", i);
+      ref.customer_id = absl::StrCat(prefix, "-customer-", i);
+      records.push_back({config_.kafka().input_topic(),
+                         ref.customer_id,
+                         tb::MakeQueued(ref, NowMs() - 60'000 + i).SerializeAsString(),
+                         {},
+                         0});
+    }
+    Produce(records);
+  };
+  // Runs the pipeline until partition 0 had `events` events, then for `more` (to see whether
+  // others come), and stops it (the batch in flight commits); returns the events it had.
+  auto run = [&](int64_t events, std::chrono::seconds more) {
+    runtime::TaskManager tasks(config_, engine_, sink_);
+    ObservingHandler handler(tasks, 0);  // its first-event checks are for other tests
+    prometheus::Registry registry;
+    runtime::PipelineProbe probe(registry);
+    auto pipeline = runtime::Pipeline::Create(config_, handler, probe);
+    EXPECT_TRUE(pipeline.ok()) << pipeline.status();
+    if (!pipeline.ok()) return int64_t{-1};
+    std::atomic<bool> stop{false};
+    absl::Status result;
+    std::thread runner([&] { result = (*pipeline)->Run(stop); });
+    EXPECT_TRUE(WaitFor([&] { return handler.events0.load() >= events; }, 120s));
+    std::this_thread::sleep_for(more);
+    stop = true;
+    runner.join();
+    EXPECT_TRUE(result.ok()) << result;
+    return handler.events0.load();
+  };
+  produce("before", 5);
+  ASSERT_EQ(run(5, 0s), 5);
+
+  produce("skipped", 5);
+  {  // What an operator's kafka-consumer-groups.sh --reset-offsets --to-latest does.
+    auto conf = kafka::MakeConf({{"bootstrap.servers", config_.kafka().bootstrap_servers()},
+                                 {"group.id", config_.kafka().group_id()}});
+    ASSERT_TRUE(conf.ok()) << conf.status();
+    std::string error;
+    std::unique_ptr<RdKafka::KafkaConsumer> consumer(
+        RdKafka::KafkaConsumer::create(conf->get(), error));
+    ASSERT_TRUE(consumer) << error;
+    std::vector<RdKafka::TopicPartition*> offsets = {
+        RdKafka::TopicPartition::create(config_.kafka().input_topic(), 0, 10)};
+    const RdKafka::ErrorCode code = consumer->commitSync(offsets);
+    RdKafka::TopicPartition::destroy(offsets);
+    ASSERT_EQ(code, RdKafka::ERR_NO_ERROR) << RdKafka::err2str(code);
+    consumer->close();
+  }
+  produce("after", 3);
+  EXPECT_EQ(run(3, 2s), 3) << "events before the moved offset were read";
+
+  auto store = state::TaskStore::Open(runtime::TaskManager(config_, engine_, sink_).TaskPath(0));
+  ASSERT_TRUE(store.ok()) << store.status();
+  for (const auto& [id, kept] : {std::pair<std::string, bool>{"before-contact-4", true},
+                                 {"skipped-contact-0", false},
+                                 {"after-contact-2", true}}) {
+    auto contact = (*store)->Get(state::Family::kContacts, id);
+    ASSERT_TRUE(contact.ok()) << contact.status();
+    EXPECT_EQ(contact->has_value(), kept) << id;
+  }
+  EXPECT_EQ((*store)->offsets().input, 13);
+}
+
 TEST_F(RestoreTest, ARestoreWaitsForAnOpenTransactionThatCommits) {
   RestoreAcrossAnOpenTransaction(/*commit=*/true);
 }

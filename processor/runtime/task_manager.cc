@@ -20,6 +20,7 @@ namespace ccstream::runtime {
 namespace {
 
 constexpr size_t kRestoreBatch = 10'000;
+constexpr size_t kRestoreWritesInFlight = 2;
 constexpr size_t kTimersPerRound = 1'000;
 constexpr int kTimerRounds = 20;
 
@@ -634,6 +635,18 @@ absl::Status TaskManager::Restore(RestoreRun& run) {
                      });
     state::Offsets offsets = p.task->store().offsets();
     offsets.changelog = p.next;
+    // At most two batches are written at once (two cores' worth; each holds up to 10,000
+    // records): past that, one that has finished, or else any, is waited for.
+    while (run.writes.size() >= kRestoreWritesInFlight) {
+      auto done = std::find_if(run.writes.begin(), run.writes.end(), [](auto& w) {
+        return w.second.wait_for(std::chrono::seconds(0)) == std::future_status::ready;
+      });
+      if (absl::Status s =
+              settle(done != run.writes.end() ? done->first : run.writes.begin()->first);
+          !s.ok()) {
+        return s;
+      }
+    }
     run.writes[partition] =
         std::async(std::launch::async, [&store = p.task->store(), writes = std::move(writes),
                                         offsets] { return store.Write(writes, offsets); });

@@ -23,7 +23,7 @@ last = open(sys.argv[1]).read().strip().splitlines()[-1]
 r = json.loads(last)
 required = ["baseline_events_per_s", "eos_events_per_s", "alo_events_per_s", "peer_events_per_s",
             "eos_p99_ms", "alo_p99_ms", "peer_p99_ms", "resume_after_kill_s",
-            "restore_records_per_s", "peak_rss_mib"]
+            "restore_records_per_s", "restore_keys_per_s", "peak_rss_mib"]
 bad = [k for k in required if not isinstance(r.get(k), (int, float)) or r[k] <= 0]
 if bad:
     sys.exit(f"missing or not positive: {bad} in {last}")

@@ -647,8 +647,9 @@ absl::Status TaskManager::Restore(RestoreRun& run) {
         return s;
       }
     }
-    run.writes[partition] =
-        std::async(std::launch::async, [&store = p.task->store(), writes = std::move(writes),
+    // On a thread of its own; where none can be started, deferred: written when waited for.
+    run.writes[partition] = std::async(std::launch::async | std::launch::deferred,
+                                       [&store = p.task->store(), writes = std::move(writes),
                                         offsets] { return store.Write(writes, offsets); });
     return absl::OkStatus();
   };

@@ -186,6 +186,22 @@ absl::StatusOr<std::optional<std::string>> TaskStore::Get(Family family,
   return value;
 }
 
+absl::Status TaskStore::MultiGet(Family family, const std::vector<std::string_view>& keys,
+                                 std::vector<std::optional<std::string>>* values) const {
+  std::vector<rocksdb::Slice> slices(keys.begin(), keys.end());
+  std::vector<rocksdb::PinnableSlice> found(keys.size());
+  std::vector<rocksdb::Status> statuses(keys.size());
+  db_->MultiGet(rocksdb::ReadOptions(), handles_[static_cast<int>(family) + 1], keys.size(),
+                slices.data(), found.data(), statuses.data(), /*sorted_input=*/true);
+  values->assign(keys.size(), std::nullopt);
+  for (size_t i = 0; i < keys.size(); ++i) {
+    if (statuses[i].IsNotFound()) continue;
+    if (absl::Status s = FromRocks(statuses[i], "get"); !s.ok()) return s;
+    (*values)[i].emplace(found[i].data(), found[i].size());
+  }
+  return absl::OkStatus();
+}
+
 absl::Status TaskStore::Write(const std::vector<Mutation>& mutations, const Offsets& offsets) {
   ++writes_;
   rocksdb::WriteBatch batch;

@@ -88,6 +88,9 @@ class TaskStore {
   ~TaskStore();
 
   absl::StatusOr<std::optional<std::string>> Get(Family family, std::string_view key) const;
+  // The values of `keys` (sorted, bytewise ascending) in one read: (*values)[i] for keys[i].
+  absl::Status MultiGet(Family family, const std::vector<std::string_view>& keys,
+                        std::vector<std::optional<std::string>>* values) const;
   // Writes the mutations and the offsets atomically.
   absl::Status Write(const std::vector<Mutation>& mutations, const Offsets& offsets);
   // The offsets last written (or -1/-1 for a new store).

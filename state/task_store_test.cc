@@ -58,6 +58,30 @@ TEST_F(TaskStoreTest, BatchAndOffsetsSurviveReopen) {
   EXPECT_FALSE((*store)->Get(Family::kContacts, "case-1").value().has_value());
 }
 
+// MultiGet answers each key of one family as Get does: present, deleted, absent, or present in
+// another family only.
+TEST_F(TaskStoreTest, MultiGetAnswersEachKeyOfAFamilyAsGetDoes) {
+  auto store = TaskStore::Open(dir_);
+  ASSERT_TRUE(store.ok()) << store.status();
+  ASSERT_TRUE((*store)
+                  ->Write({{Family::kContacts, "a", "1"},
+                           {Family::kContacts, "c", "3"},
+                           {Family::kContacts, "d", "4"},
+                           {Family::kCases, "b", "case"}},
+                          {1, 1})
+                  .ok());
+  ASSERT_TRUE(
+      (*store)
+          ->Write({{Family::kContacts, "d", std::nullopt}, {Family::kContacts, "e", "5"}}, {2, 2})
+          .ok());
+  std::vector<std::optional<std::string>> values;
+  ASSERT_TRUE((*store)->MultiGet(Family::kContacts, {"a", "b", "c", "d", "e"}, &values).ok());
+  EXPECT_EQ(values,
+            (std::vector<std::optional<std::string>>{"1", std::nullopt, "3", std::nullopt, "5"}));
+  ASSERT_TRUE((*store)->MultiGet(Family::kCases, {}, &values).ok());
+  EXPECT_TRUE(values.empty());
+}
+
 // A Get of a key the memtable does not hold is answered by the memtable's filter, without a
 // search of its skip list, in each family read by key.
 TEST_F(TaskStoreTest, TheMemtableFilterAnswersAbsentKeysOfTheKeyedFamilies) {

@@ -593,6 +593,14 @@ struct Drained {
   std::vector<std::map<std::string, std::string>> stores;
 };
 
+// The value of the unlabelled counter `name` in `registry`; -1 when it is not there.
+double CounterValue(prometheus::Registry& registry, const std::string& name) {
+  for (const prometheus::MetricFamily& family : registry.Collect()) {
+    if (family.name == name && family.metric.size() == 1) return family.metric[0].counter.value;
+  }
+  return -1;
+}
+
 // Drains `events` with the engine and the tasks' stores in `guarantee` mode on topics of their
 // own (`run`-`name`, `partitions` each) and stores under `dir`/`name`; the pipeline's metrics in
 // `registry`, if given, and its processing settings changed by `configure`, if given. Failing
@@ -760,13 +768,7 @@ TEST_F(RebuildTest, AfterACommitWithAnUnknownOutcomeTheTasksAreRebuilt) {
   EXPECT_GE(stall.stalls.load(), 1);
   EXPECT_GE(stats.aborts.load(), 1);
   EXPECT_EQ(stats.rebuilds.load(), 1) << "the tasks were not rebuilt from Kafka";
-  double rebuilds_counted = -1;
-  for (const prometheus::MetricFamily& family : registry.Collect()) {
-    if (family.name == "ccstream_task_rebuilds_total" && family.metric.size() == 1) {
-      rebuilds_counted = family.metric[0].counter.value;
-    }
-  }
-  EXPECT_EQ(rebuilds_counted, 1.0) << "ccstream_task_rebuilds_total";
+  EXPECT_EQ(CounterValue(registry, "ccstream_task_rebuilds_total"), 1.0);
   ExpectAsReference(reference, stalled);
 }
 
@@ -827,13 +829,7 @@ TEST_F(RebuildTest, ACommitThatDoesNotReturnIsGivenUpAndTheTasksRebuilt) {
   // Given up on at the configured 5 s (the default is 45 s), plus the rebuild's start.
   EXPECT_LT(blocked_ms.load(), 30'000) << "the commit was not given up on at its deadline";
   EXPECT_EQ(stats.abandoned_commits.load(), 1);
-  double abandoned_counted = -1;
-  for (const prometheus::MetricFamily& family : registry.Collect()) {
-    if (family.name == "ccstream_commits_abandoned_total" && family.metric.size() == 1) {
-      abandoned_counted = family.metric[0].counter.value;
-    }
-  }
-  EXPECT_EQ(abandoned_counted, 1.0) << "ccstream_commits_abandoned_total";
+  EXPECT_EQ(CounterValue(registry, "ccstream_commits_abandoned_total"), 1.0);
   EXPECT_EQ(stats.rebuilds.load(), 1) << "the tasks were not rebuilt from Kafka";
   ExpectAsReference(reference, hung);
 }

@@ -14,6 +14,7 @@ PACKAGES=(
   kafkacat
   # tests and benchmarks
   libgtest-dev libgmock-dev googletest libbenchmark-dev
+  lz4
   # the real Kafka broker (Java) and the Kafka Streams peer
   openjdk-17-jdk-headless maven
   # end-to-end: real Prometheus, Alertmanager and a real browser

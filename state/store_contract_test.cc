@@ -301,6 +301,34 @@ TEST(ChangelogKey, RoundTripsAndRefusesGarbage) {
   EXPECT_FALSE(ParseChangelogKey(ChangelogKey(Family::kMeta, "x")).ok());
 }
 
+// The format marker lies where builds since the timers left the changelog pass over it (the
+// timers family), under a key no timer has, and a later format is refused with what to do.
+TEST(ChangelogFormat, TheMarkerIsNoTimerAndALaterFormatIsRefused) {
+  auto parsed = ParseChangelogKey(ChangelogFormatKey());
+  ASSERT_TRUE(parsed.ok()) << parsed.status();
+  EXPECT_EQ(parsed->first, Family::kTimers);
+  EXPECT_TRUE(IsChangelogFormatMarker(parsed->first, parsed->second));
+  EXPECT_LT(TimerKeyDue(parsed->second), 0);  // before the epoch: no timer's due time
+  EXPECT_FALSE(IsChangelogFormatMarker(Family::kContacts, parsed->second));
+  EXPECT_FALSE(IsChangelogFormatMarker(Family::kTimers, TimerKey(1767258000000, "contact/c1")));
+  EXPECT_EQ(ChangelogFormatValue(), std::to_string(kChangelogFormat));
+
+  EXPECT_TRUE(CheckChangelogFormat(ChangelogFormatValue()).ok());
+  EXPECT_TRUE(CheckChangelogFormat("1").ok());
+  const absl::Status later = CheckChangelogFormat(std::to_string(kChangelogFormat + 1));
+  EXPECT_EQ(later.code(), absl::StatusCode::kFailedPrecondition) << later;
+  EXPECT_NE(later.message().find(absl::StrCat("changelog format ", kChangelogFormat + 1)),
+            std::string::npos)
+      << later;
+  EXPECT_NE(later.message().find("Run the later build"), std::string::npos) << later;
+  for (std::optional<std::string_view> bad :
+       {std::optional<std::string_view>(), std::optional<std::string_view>("0"),
+        std::optional<std::string_view>("two"), std::optional<std::string_view>("")}) {
+    EXPECT_EQ(CheckChangelogFormat(bad).code(), absl::StatusCode::kDataLoss)
+        << (bad ? *bad : "(none)");
+  }
+}
+
 // The timers family's changes that go with a record's change (the changelog carries no timers).
 TEST(DeriveTimerChanges, PutsTheTimersOnlyTheNewValueHoldsAndDeletesTheOthers) {
   auto timer = [](int64_t due, const std::string& id, const std::string& milestone = "") {

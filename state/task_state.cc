@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "google/protobuf/io/coded_stream.h"
 #include "google/protobuf/wire_format_lite.h"
@@ -810,6 +811,31 @@ absl::Status DeriveTimerChanges(Family family, const std::optional<std::string>&
           {Family::kTimers, TimerKey(timer.due_ms, timer.timer_id), std::string(timer.bytes)});
     }
   }
+  return absl::OkStatus();
+}
+
+namespace {
+constexpr std::string_view kFormatMarker("\0changelog_format", 17);
+}  // namespace
+
+std::string ChangelogFormatKey() { return ChangelogKey(Family::kTimers, kFormatMarker); }
+
+std::string_view ChangelogFormatValue() {
+  static const std::string value = std::to_string(kChangelogFormat);
+  return value;
+}
+
+bool IsChangelogFormatMarker(Family family, std::string_view key) {
+  return family == Family::kTimers && key == kFormatMarker;
+}
+
+absl::Status CheckChangelogFormat(std::optional<std::string_view> value) {
+  int format = 0;
+  if (!value || !absl::SimpleAtoi(std::string(*value), &format) || format < 1) {
+    return absl::DataLossError(absl::StrCat("changelog format marker with value '",
+                                            value ? std::string(*value) : "(none)", "'"));
+  }
+  if (format > kChangelogFormat) return absl::FailedPreconditionError(LaterChangelogFormat(format));
   return absl::OkStatus();
 }
 

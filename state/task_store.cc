@@ -20,6 +20,7 @@ constexpr char kInputOffsetKey[] = "input_offset";
 constexpr char kChangelogOffsetKey[] = "changelog_offset";
 constexpr char kSchemaKey[] = "schema_version";
 constexpr char kSchemaVersion[] = "1";
+constexpr char kChangelogFormatKey[] = "changelog_format";
 
 absl::Status FromRocks(const rocksdb::Status& status, std::string_view what) {
   if (status.ok()) return absl::OkStatus();
@@ -50,6 +51,13 @@ std::string TimerKey(int64_t due_ms, std::string_view timer_id) {
   for (int i = 0; i < 8; ++i) key[i] = static_cast<char>((biased >> (56 - 8 * i)) & 0xff);
   key.append(timer_id.data(), timer_id.size());
   return key;
+}
+
+std::string LaterChangelogFormat(int format) {
+  return absl::StrCat("written in changelog format ", format,
+                      " by a later ccstream; this build reads formats up to ", kChangelogFormat,
+                      ". Run the later build, or give this one a state directory, consumer "
+                      "group and changelog topic of its own to rebuild the state from the input");
 }
 
 int64_t TimerKeyDue(std::string_view key) {
@@ -165,6 +173,18 @@ absl::StatusOr<std::unique_ptr<TaskStore>> TaskStore::Open(const std::string& pa
     return absl::FailedPreconditionError(
         absl::StrCat(path, ": schema version ", **schema, ", this build reads ", kSchemaVersion));
   }
+  auto format = store->Get(Family::kMeta, kChangelogFormatKey);
+  if (!format.ok()) return format.status();
+  if (*format) {
+    int value = 0;
+    if (!absl::SimpleAtoi(**format, &value) || value < 1) {
+      return absl::DataLossError(
+          absl::StrCat(path, ": corrupt ", kChangelogFormatKey, " '", **format, "'"));
+    }
+    if (value > kChangelogFormat) {
+      return absl::FailedPreconditionError(absl::StrCat(path, ": ", LaterChangelogFormat(value)));
+    }
+  }
   return store;
 }
 
@@ -215,6 +235,8 @@ absl::Status TaskStore::Write(const std::vector<Mutation>& mutations, const Offs
   (void)batch.Put(meta, kInputOffsetKey, std::to_string(offsets.input));
   (void)batch.Put(meta, kChangelogOffsetKey, std::to_string(offsets.changelog));
   (void)batch.Put(meta, kSchemaKey, kSchemaVersion);
+  static const std::string format = std::to_string(kChangelogFormat);
+  (void)batch.Put(meta, kChangelogFormatKey, format);
   rocksdb::WriteOptions write_options;
   write_options.sync = sync_writes_;
   if (absl::Status s = FromRocks(db_->Write(write_options, &batch), "write"); !s.ok()) return s;

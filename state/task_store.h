@@ -25,6 +25,16 @@ enum class Family : int { kContacts = 0, kCases = 1, kCustomers = 2, kTimers = 3
 inline constexpr int kFamilyCount = 5;
 std::string_view FamilyName(Family family);
 
+// The format of the changelog this build writes, and the latest it reads. 1: the timers family
+// in the changelog; 2: no timers there, a restore derives them from the records that hold them.
+// A store keeps it in its meta family (`changelog_format`, written with every batch), and each
+// changelog partition carries a marker of it (ChangelogFormatKey in task_state.h); a store or a
+// marker of a later format than this is refused, so that a build rolled back past a change of
+// the format stops with a clear error instead of misreading the state.
+inline constexpr int kChangelogFormat = 2;
+// Why a store or changelog of a later `format` is refused, and what to do about it.
+std::string LaterChangelogFormat(int format);
+
 // One change of a batch: a put (value set) or a delete (value empty optional).
 struct Mutation {
   Family family;

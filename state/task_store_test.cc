@@ -7,6 +7,7 @@
 #include <thread>
 
 #include "gtest/gtest.h"
+#include "rocksdb/db.h"
 #include "rocksdb/perf_context.h"
 #include "rocksdb/perf_level.h"
 
@@ -220,6 +221,53 @@ TEST_F(TaskStoreTest, ClearRemovesDataButKeepsOffsets) {
   EXPECT_FALSE((*store)->Get(Family::kCases, "k").value().has_value());
   EXPECT_FALSE((*store)->Get(Family::kTimers, "t").value().has_value());
   EXPECT_EQ((*store)->offsets().input, 5);
+}
+
+// Sets a key of a closed store's meta family behind TaskStore's back, as another build would.
+void PutMeta(const std::string& dir, const std::string& key, const std::string& value) {
+  std::vector<rocksdb::ColumnFamilyDescriptor> descriptors = {
+      {rocksdb::kDefaultColumnFamilyName, rocksdb::ColumnFamilyOptions()}};
+  for (int f = 0; f < kFamilyCount; ++f) {
+    descriptors.emplace_back(std::string(FamilyName(static_cast<Family>(f))),
+                             rocksdb::ColumnFamilyOptions());
+  }
+  std::vector<rocksdb::ColumnFamilyHandle*> handles;
+  rocksdb::DB* db = nullptr;
+  ASSERT_TRUE(rocksdb::DB::Open(rocksdb::DBOptions(), dir, descriptors, &handles, &db).ok());
+  EXPECT_TRUE(
+      db->Put(rocksdb::WriteOptions(), handles[static_cast<int>(Family::kMeta) + 1], key, value)
+          .ok());
+  for (rocksdb::ColumnFamilyHandle* handle : handles) db->DestroyColumnFamilyHandle(handle);
+  delete db;
+}
+
+// Every batch records the changelog format the store's records follow; a store of a later
+// format (a build rolled back past a change of it) is refused with what to do, not misread.
+TEST_F(TaskStoreTest, AStoreOfALaterChangelogFormatIsRefused) {
+  {
+    auto store = TaskStore::Open(dir_);
+    ASSERT_TRUE(store.ok());
+    ASSERT_TRUE((*store)->Write({{Family::kCases, "k", "v"}}, {5, 6}).ok());
+    auto format = (*store)->Get(Family::kMeta, "changelog_format");
+    ASSERT_TRUE(format.ok() && format->has_value());
+    EXPECT_EQ(**format, std::to_string(kChangelogFormat));
+  }
+  ASSERT_TRUE(TaskStore::Open(dir_).ok());
+
+  PutMeta(dir_, "changelog_format", std::to_string(kChangelogFormat + 1));
+  auto later = TaskStore::Open(dir_);
+  ASSERT_FALSE(later.ok());
+  EXPECT_EQ(later.status().code(), absl::StatusCode::kFailedPrecondition) << later.status();
+  EXPECT_NE(later.status().message().find(dir_), std::string::npos) << later.status();
+  EXPECT_NE(later.status().message().find("changelog format " +
+                                          std::to_string(kChangelogFormat + 1) + " by a later"),
+            std::string::npos)
+      << later.status();
+
+  PutMeta(dir_, "changelog_format", "1");  // an earlier format: read as it is
+  EXPECT_TRUE(TaskStore::Open(dir_).ok());
+  PutMeta(dir_, "changelog_format", "two");
+  EXPECT_EQ(TaskStore::Open(dir_).status().code(), absl::StatusCode::kDataLoss);
 }
 
 TEST_F(TaskStoreTest, OpeningAPathThatIsAFileFailsWithItsName) {

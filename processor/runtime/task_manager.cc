@@ -203,6 +203,7 @@ absl::StatusOr<std::vector<int32_t>> TaskManager::TakeRestored(
   for (auto& [partition, restored] : ready) {
     if (restored.records) sink_.Restored(partition, *restored.records, restored.seconds);
     tasks_[partition] = std::move(restored.task);
+    unmarked_.insert(partition);
     partitions.push_back(partition);
   }
   return partitions;
@@ -252,12 +253,20 @@ void TaskManager::OnRevoked(const std::vector<int32_t>& partitions, bool lost) {
       // The next owner catches up from the changelog: the store's offsets are those it holds.
       LogWarning(absl::StrCat("partition ", partition, ": local write failed: ", s.message()));
     }
-    tasks_.erase(it);                  // closes the store; it stays on disk for a later assignment
+    tasks_.erase(it);  // closes the store; it stays on disk for a later assignment
+    unmarked_.erase(partition);
+    marking_.erase(partition);
     reads_reported_.erase(partition);  // a task taken again starts counting from zero
   }
 }
 
 absl::Status TaskManager::CollectChangelog(std::vector<ChangelogRecord>& out) {
+  for (const int32_t partition : unmarked_) {
+    if (!tasks_.contains(partition)) continue;
+    out.push_back({partition, state::ChangelogFormatKey(), state::ChangelogFormatValue()});
+    marking_.insert(partition);
+  }
+  unmarked_.clear();
   for (const auto& [partition, state] : tasks_) {
     // The values stay in the task's batch (serialized once, for this and for Commit).
     // Its timers stay local: a restore derives them from the records that hold them.
@@ -284,6 +293,7 @@ absl::Status TaskManager::OnSealed(const std::vector<int32_t>& partitions) {
 
 absl::Status TaskManager::OnCommitted(const std::map<int32_t, CommittedOffsets>& offsets) {
   const bool sealed = std::exchange(sealed_, false);
+  marking_.clear();
   for (const auto& [partition, state] : tasks_) {
     const auto it = offsets.find(partition);
     // After OnSealed, the open batch's changes are not part of this commit.
@@ -301,6 +311,7 @@ absl::Status TaskManager::OnCommitted(const std::map<int32_t, CommittedOffsets>&
 
 void TaskManager::OnAborted() {
   sealed_ = false;
+  unmarked_.merge(marking_);
   for (const auto& [partition, state] : tasks_) state->Discard();
 }
 
@@ -709,6 +720,20 @@ absl::Status TaskManager::Restore(RestoreRun& run) {
     }
     Progress& p = it->second;
     p.next = m->offset() + 1;
+    if (state::IsChangelogFormatMarker(key->first, key->second)) {
+      // A changelog of a later format than this build reads is refused, not misread.
+      status = state::CheckChangelogFormat(
+          m->payload() != nullptr ? std::optional<std::string_view>(std::string_view(
+                                        static_cast<const char*>(m->payload()), m->len()))
+                                  : std::nullopt);
+      if (!status.ok()) {
+        status = absl::Status(status.code(),
+                              absl::StrCat("changelog ", topic, "[", it->first, "] at offset ",
+                                           m->offset(), ": ", status.message()));
+        break;
+      }
+      continue;
+    }
     // Timers are derived from the records that hold them as the batch is written (flush); those
     // of a changelog written before it stopped carrying them are left out likewise.
     if (key->first == state::Family::kTimers) continue;

@@ -154,6 +154,11 @@ class TaskManager : public EventHandler {
   std::map<int32_t, std::unique_ptr<state::TaskState>> tasks_;
   // OnSealed sealed the tasks' batches; the next OnCommitted posts them.
   bool sealed_ = false;
+  // The tasks whose changelog partition has not had the format marker (state::ChangelogFormatKey)
+  // since they were handed over, and those whose marker is in the batch being committed: back to
+  // the first when it aborts.
+  std::set<int32_t> unmarked_;
+  std::set<int32_t> marking_;
   std::atomic<int64_t> cases_opened_{0};
   std::chrono::steady_clock::time_point next_timer_sample_;
   // Per task, its (cache hits, store reads) as last reported to StateReads.

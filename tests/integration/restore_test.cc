@@ -2,8 +2,9 @@
 // date from a long changelog, the other partitions are processed and committed; the restoring
 // partition's events reach the engine only after its restore, with the restored state; a restore
 // error stops the pipeline; a revoke (or shutdown) during a restore cancels it and closes the
-// store; a transaction open on the changelog when a restore begins is waited for; and the
-// timers are derived from the records that hold them, the changelog carrying none.
+// store; a transaction open on the changelog when a restore begins is waited for; the
+// timers are derived from the records that hold them, the changelog carrying none; and each
+// changelog partition is marked with its format, a later one refused.
 //
 // Deterministic rather than timed: the TaskManager's restore hook holds partition 0's restore
 // in the middle until the test has seen what it waits for.
@@ -13,6 +14,7 @@
 #include <functional>
 #include <map>
 #include <mutex>
+#include <set>
 #include <string>
 #include <thread>
 #include <vector>
@@ -139,6 +141,26 @@ class RestoreTest : public ::testing::Test {
                          partition});
     }
     Produce(records);
+  }
+
+  // Runs a pipeline over `handler` until it returns by itself, within 120 s (false when it did
+  // not: it is then stopped); `result` is what it returned. The pipeline is gone on return.
+  bool RunUntilItStops(runtime::EventHandler& handler, absl::Status& result) {
+    prometheus::Registry registry;
+    runtime::PipelineProbe probe(registry);
+    auto pipeline = runtime::Pipeline::Create(config_, handler, probe);
+    EXPECT_TRUE(pipeline.ok()) << pipeline.status();
+    if (!pipeline.ok()) return false;
+    std::atomic<bool> stop{false};
+    std::atomic<bool> returned{false};
+    std::thread runner([&] {
+      result = (*pipeline)->Run(stop);
+      returned = true;
+    });
+    const bool stopped_by_itself = WaitFor([&] { return returned.load(); }, 120s);
+    stop = true;
+    runner.join();
+    return stopped_by_itself;
   }
 
   // Restores partition 0 across a transaction open on its changelog, then `commit`ted or aborted
@@ -278,24 +300,11 @@ TEST_F(RestoreTest, RestoreErrorStopsThePipeline) {
 
   runtime::TaskManager tasks(config_, engine_, sink_);
   ObservingHandler handler(tasks, 0);
-  prometheus::Registry registry;
-  runtime::PipelineProbe probe(registry);
-  auto pipeline = runtime::Pipeline::Create(config_, handler, probe);
-  ASSERT_TRUE(pipeline.ok()) << pipeline.status();
-  std::atomic<bool> stop{false};
-  std::atomic<bool> returned{false};
   absl::Status result;
-  std::thread runner([&] {
-    result = (*pipeline)->Run(stop);
-    returned = true;
-  });
-  const bool stopped_by_itself = WaitFor([&] { return returned.load(); }, 120s);
-  stop = true;
-  runner.join();
-  EXPECT_TRUE(stopped_by_itself) << "the pipeline went on after a failed restore";
+  EXPECT_TRUE(RunUntilItStops(handler, result)) << "the pipeline went on after a failed restore";
   EXPECT_TRUE(absl::IsDataLoss(result)) << result;  // the restore's "changelog key too short"
   EXPECT_EQ(handler.events0.load(), 0);
-  pipeline->reset();  // drops the tasks as lost
+  // The pipeline, gone, dropped the tasks as lost.
   EXPECT_EQ(tasks.task(0), nullptr);
   EXPECT_EQ(tasks.task(1), nullptr);
 }
@@ -649,6 +658,102 @@ TEST_F(RestoreTest, InputOffsetsMovedForwardByHandSkipEventsAndKeepTheState) {
     EXPECT_EQ(contact->has_value(), kept) << id;
   }
   EXPECT_EQ((*store)->offsets().input, 13);
+}
+
+// The values of the format markers on each changelog partition, as a read_committed consumer
+// reads them to the end of both partitions.
+std::map<int32_t, std::vector<std::string>> FormatMarkers(const v1::KafkaConfig& kafka) {
+  std::map<int32_t, std::vector<std::string>> markers;
+  auto conf = kafka::MakeConf({{"bootstrap.servers", kafka.bootstrap_servers()},
+                               {"group.id", absl::StrCat(kafka.group_id(), "-markers")},
+                               {"isolation.level", "read_committed"},
+                               {"enable.partition.eof", "true"}});
+  EXPECT_TRUE(conf.ok()) << conf.status();
+  if (!conf.ok()) return markers;
+  std::string error;
+  std::unique_ptr<RdKafka::KafkaConsumer> reader(
+      RdKafka::KafkaConsumer::create(conf->get(), error));
+  EXPECT_TRUE(reader) << error;
+  if (!reader) return markers;
+  std::vector<RdKafka::TopicPartition*> partitions;
+  for (int32_t partition : {0, 1}) {
+    partitions.push_back(RdKafka::TopicPartition::create(kafka.changelog_topic(), partition,
+                                                         RdKafka::Topic::OFFSET_BEGINNING));
+  }
+  EXPECT_EQ(reader->assign(partitions), RdKafka::ERR_NO_ERROR);
+  RdKafka::TopicPartition::destroy(partitions);
+  std::set<int32_t> at_end;
+  const auto deadline = std::chrono::steady_clock::now() + 60s;
+  while (at_end.size() < 2 && std::chrono::steady_clock::now() < deadline) {
+    std::unique_ptr<RdKafka::Message> m(reader->consume(500));
+    if (m->err() == RdKafka::ERR__PARTITION_EOF) at_end.insert(m->partition());
+    if (m->err() != RdKafka::ERR_NO_ERROR) continue;
+    at_end.erase(m->partition());
+    if (m->key() != nullptr && *m->key() == state::ChangelogFormatKey()) {
+      markers[m->partition()].emplace_back(static_cast<const char*>(m->payload()), m->len());
+    }
+  }
+  EXPECT_EQ(at_end.size(), 2u) << "the changelog was not read to its end";
+  reader->close();
+  return markers;
+}
+
+// Each task marks its changelog partition with the format it writes, once, in a committed batch
+// (again after a batch that carried it aborted); a fresh instance whose changelog holds a later
+// format's marker refuses to restore it (the build rolled back past a change of the format), and
+// processes nothing.
+TEST_F(RestoreTest, EachChangelogPartitionIsMarkedWithItsFormatAndALaterOneIsRefused) {
+  ProduceEvents(0, 3);
+  ProduceEvents(1, 3);
+  {
+    runtime::TaskManager tasks(config_, engine_, sink_);
+    ObservingHandler handler(tasks, 0);  // its first-event checks are for other tests
+    prometheus::Registry registry;
+    runtime::PipelineProbe probe(registry);
+    runtime::PipelineOptions options;
+    std::atomic<int> aborted{0};
+    // The first batches that carry changes abort: those of both tasks' markers among them.
+    options.abort_commit_for_testing = [&] { return aborted.fetch_add(1) < 2; };
+    auto pipeline = runtime::Pipeline::Create(config_, handler, probe, options);
+    ASSERT_TRUE(pipeline.ok()) << pipeline.status();
+    std::atomic<bool> stop{false};
+    absl::Status result;
+    std::thread runner([&] { result = (*pipeline)->Run(stop); });
+    EXPECT_TRUE(
+        WaitFor([&] { return handler.events0.load() >= 3 && handler.events1.load() >= 3; }, 120s));
+    std::this_thread::sleep_for(1s);
+    stop = true;
+    runner.join();
+    ASSERT_TRUE(result.ok()) << result;
+    EXPECT_GE(aborted.load(), 2);
+  }
+  const std::string format = std::to_string(state::kChangelogFormat);
+  auto markers = FormatMarkers(config_.kafka());
+  EXPECT_EQ(markers[0], std::vector<std::string>{format});
+  EXPECT_EQ(markers[1], std::vector<std::string>{format});
+
+  // A later build's marker, after this build's; then a fresh instance.
+  Produce({{config_.kafka().changelog_topic(),
+            state::ChangelogFormatKey(),
+            std::to_string(state::kChangelogFormat + 1),
+            {},
+            0}});
+  std::filesystem::remove_all(state_dir_);
+  runtime::TaskManager tasks(config_, engine_, sink_);
+  ObservingHandler handler(tasks, 0);
+  absl::Status result;
+  EXPECT_TRUE(RunUntilItStops(handler, result))
+      << "the pipeline went on after restoring a later format";
+  EXPECT_TRUE(absl::IsFailedPrecondition(result)) << result;
+  EXPECT_NE(
+      result.message().find(absl::StrCat("changelog ", config_.kafka().changelog_topic(), "[0]")),
+      std::string::npos)
+      << result;
+  EXPECT_NE(result.message().find(
+                absl::StrCat("changelog format ", state::kChangelogFormat + 1, " by a later")),
+            std::string::npos)
+      << result;
+  EXPECT_EQ(handler.events0.load(), 0);
 }
 
 TEST_F(RestoreTest, ARestoreWaitsForAnOpenTransactionThatCommits) {

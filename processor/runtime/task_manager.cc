@@ -713,9 +713,14 @@ absl::Status TaskManager::Restore(RestoreRun& run) {
     }
     refill.Taken(m->len() + m->key_len());
     if (it == pending.end()) continue;  // cancelled meanwhile
+    // An error of this record, with where it is.
+    auto at_record = [&](const absl::Status& s) {
+      return absl::Status(s.code(), absl::StrCat("changelog ", topic, "[", m->partition(),
+                                                 "] at offset ", m->offset(), ": ", s.message()));
+    };
     auto key = state::ParseChangelogKey(m->key() ? *m->key() : std::string());
     if (!key.ok()) {
-      status = key.status();
+      status = at_record(key.status());
       break;
     }
     Progress& p = it->second;
@@ -727,9 +732,7 @@ absl::Status TaskManager::Restore(RestoreRun& run) {
                                         static_cast<const char*>(m->payload()), m->len()))
                                   : std::nullopt);
       if (!status.ok()) {
-        status = absl::Status(status.code(),
-                              absl::StrCat("changelog ", topic, "[", it->first, "] at offset ",
-                                           m->offset(), ": ", status.message()));
+        status = at_record(status);
         break;
       }
       continue;

@@ -303,6 +303,11 @@ TEST_F(RestoreTest, RestoreErrorStopsThePipeline) {
   absl::Status result;
   EXPECT_TRUE(RunUntilItStops(handler, result)) << "the pipeline went on after a failed restore";
   EXPECT_TRUE(absl::IsDataLoss(result)) << result;  // the restore's "changelog key too short"
+  // Where the bad record is: the topic, its partition and offset (after the 100 good ones).
+  EXPECT_NE(result.message().find(
+                absl::StrCat("changelog ", config_.kafka().changelog_topic(), "[0] at offset 100")),
+            std::string::npos)
+      << result;
   EXPECT_EQ(handler.events0.load(), 0);
   // The pipeline, gone, dropped the tasks as lost.
   EXPECT_EQ(tasks.task(0), nullptr);

@@ -2,7 +2,6 @@
 
 #include <algorithm>
 
-#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "google/protobuf/io/coded_stream.h"
 #include "google/protobuf/wire_format_lite.h"
@@ -820,23 +819,8 @@ constexpr std::string_view kFormatMarker("\0changelog_format", 17);
 
 std::string ChangelogFormatKey() { return ChangelogKey(Family::kTimers, kFormatMarker); }
 
-std::string_view ChangelogFormatValue() {
-  static const std::string value = std::to_string(kChangelogFormat);
-  return value;
-}
-
 bool IsChangelogFormatMarker(Family family, std::string_view key) {
   return family == Family::kTimers && key == kFormatMarker;
-}
-
-absl::Status CheckChangelogFormat(std::optional<std::string_view> value) {
-  int format = 0;
-  if (!value || !absl::SimpleAtoi(std::string(*value), &format) || format < 1) {
-    return absl::DataLossError(absl::StrCat("changelog format marker with value '",
-                                            value ? std::string(*value) : "(none)", "'"));
-  }
-  if (format > kChangelogFormat) return absl::FailedPreconditionError(LaterChangelogFormat(format));
-  return absl::OkStatus();
 }
 
 absl::StatusOr<std::pair<Family, std::string>> ParseChangelogKey(std::string_view key) {

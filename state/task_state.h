@@ -329,14 +329,11 @@ absl::Status DeriveTimerChanges(Family family, const std::optional<std::string>&
 // under a key no timer has (a timer's key starts with its biased due time, never a zero byte),
 // so that the builds since the timers left the changelog, which leave that family's records out
 // of a restore and do not know the marker, pass over it.
+// Its value is ChangelogFormatValue(), checked on a restore by CheckChangelogFormat (both in
+// task_store.h).
 std::string ChangelogFormatKey();
-// The value of the marker this build writes.
-std::string_view ChangelogFormatValue();
 // Whether a changelog record (its key split by ParseChangelogKey) is the format marker.
 bool IsChangelogFormatMarker(Family family, std::string_view key);
-// A marker's value checked: FailedPrecondition for a format later than this build reads,
-// DataLoss for one that is not a format.
-absl::Status CheckChangelogFormat(std::optional<std::string_view> value);
 // Splits a changelog key; an error for an unknown family byte or an empty key.
 absl::StatusOr<std::pair<Family, std::string>> ParseChangelogKey(std::string_view key);
 

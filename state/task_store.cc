@@ -53,11 +53,25 @@ std::string TimerKey(int64_t due_ms, std::string_view timer_id) {
   return key;
 }
 
-std::string LaterChangelogFormat(int format) {
-  return absl::StrCat("written in changelog format ", format,
-                      " by a later ccstream; this build reads formats up to ", kChangelogFormat,
-                      ". Run the later build, or give this one a state directory, consumer "
-                      "group and changelog topic of its own to rebuild the state from the input");
+std::string_view ChangelogFormatValue() {
+  static const std::string value = std::to_string(kChangelogFormat);
+  return value;
+}
+
+absl::Status CheckChangelogFormat(std::optional<std::string_view> value) {
+  int format = 0;
+  if (!value || !absl::SimpleAtoi(std::string(*value), &format) || format < 1) {
+    return absl::DataLossError(
+        absl::StrCat("not a changelog format: '", value ? std::string(*value) : "(none)", "'"));
+  }
+  if (format > kChangelogFormat) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "written in changelog format ", format,
+        " by a later ccstream; this build reads formats up to ", kChangelogFormat,
+        ". Run the later build, or give this one a state directory, consumer group and "
+        "changelog topic of its own to rebuild the state from the input"));
+  }
+  return absl::OkStatus();
 }
 
 int64_t TimerKeyDue(std::string_view key) {
@@ -176,13 +190,8 @@ absl::StatusOr<std::unique_ptr<TaskStore>> TaskStore::Open(const std::string& pa
   auto format = store->Get(Family::kMeta, kChangelogFormatKey);
   if (!format.ok()) return format.status();
   if (*format) {
-    int value = 0;
-    if (!absl::SimpleAtoi(**format, &value) || value < 1) {
-      return absl::DataLossError(
-          absl::StrCat(path, ": corrupt ", kChangelogFormatKey, " '", **format, "'"));
-    }
-    if (value > kChangelogFormat) {
-      return absl::FailedPreconditionError(absl::StrCat(path, ": ", LaterChangelogFormat(value)));
+    if (absl::Status s = CheckChangelogFormat(**format); !s.ok()) {
+      return absl::Status(s.code(), absl::StrCat(path, ": ", s.message()));
     }
   }
   return store;
@@ -235,8 +244,8 @@ absl::Status TaskStore::Write(const std::vector<Mutation>& mutations, const Offs
   (void)batch.Put(meta, kInputOffsetKey, std::to_string(offsets.input));
   (void)batch.Put(meta, kChangelogOffsetKey, std::to_string(offsets.changelog));
   (void)batch.Put(meta, kSchemaKey, kSchemaVersion);
-  static const std::string format = std::to_string(kChangelogFormat);
-  (void)batch.Put(meta, kChangelogFormatKey, format);
+  const std::string_view format = ChangelogFormatValue();
+  (void)batch.Put(meta, kChangelogFormatKey, rocksdb::Slice(format.data(), format.size()));
   rocksdb::WriteOptions write_options;
   write_options.sync = sync_writes_;
   if (absl::Status s = FromRocks(db_->Write(write_options, &batch), "write"); !s.ok()) return s;

@@ -32,8 +32,11 @@ std::string_view FamilyName(Family family);
 // marker of a later format than this is refused, so that a build rolled back past a change of
 // the format stops with a clear error instead of misreading the state.
 inline constexpr int kChangelogFormat = 2;
-// Why a store or changelog of a later `format` is refused, and what to do about it.
-std::string LaterChangelogFormat(int format);
+// kChangelogFormat in decimal, as a store's meta and a changelog marker hold it.
+std::string_view ChangelogFormatValue();
+// A format as a store's meta or a changelog marker holds it, checked: FailedPrecondition (with
+// what to do) for a format later than this build reads, DataLoss for one that is not a format.
+absl::Status CheckChangelogFormat(std::optional<std::string_view> value);
 
 // One change of a batch: a put (value set) or a delete (value empty optional).
 struct Mutation {

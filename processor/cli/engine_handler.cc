@@ -281,6 +281,10 @@ class EngineHandler : public runtime::EventHandler {
                        runtime::HandlerOutput& out) override {
     return tasks_.OnEvent(partition, event, now_ms, out);
   }
+  absl::Status OnEvents(const std::vector<runtime::HandlerEvent>& events,
+                        std::vector<runtime::HandlerOutput>& outs) override {
+    return tasks_.OnEvents(events, outs);
+  }
   absl::Status OnTick(int32_t partition, int64_t now_ms, runtime::HandlerOutput& out) override {
     return tasks_.OnTick(partition, now_ms, out);
   }

@@ -108,6 +108,8 @@ std::vector<domain::ConfigProblem> ValidateConfig(const v1::ProcessorConfig& con
           absl::StrCat(processing.max_batch_bytes(), " is above 4294967296"), problems);
   Require(processing.poll_timeout_ms() <= 10'000, "processing.poll_timeout_ms",
           absl::StrCat(processing.poll_timeout_ms(), " is above 10000"), problems);
+  Require(processing.threads() >= 1 && processing.threads() <= 16, "processing.threads",
+          absl::StrCat(processing.threads(), " is outside 1..16"), problems);
 
   const v1::ValidationConfig& validation = config.validation();
   Require(validation.max_future_skew_ms() >= 0, "validation.max_future_skew_ms",

@@ -23,6 +23,9 @@ constexpr size_t kRestoreBatch = 10'000;
 constexpr size_t kRestoreWritesInFlight = 2;
 constexpr size_t kTimersPerRound = 1'000;
 constexpr int kTimerRounds = 20;
+// A run of fewer events is handled on the calling thread alone: waking a helper costs more
+// than it saves.
+constexpr size_t kMinParallelEvents = 16;
 
 // Errors of a watermark query that a broker coming back clears by itself.
 bool WatermarksMayComeLater(RdKafka::ErrorCode code) {
@@ -58,6 +61,9 @@ struct TaskManager::RestoreRun {
 TaskManager::TaskManager(const v1::ProcessorConfig& config,
                          std::shared_ptr<const domain::Engine> engine, OutcomeSink& sink)
     : config_(config), engine_(std::move(engine)), sink_(sink) {
+  if (const int threads = static_cast<int>(config_.processing().threads()); threads > 1) {
+    workers_ = std::make_unique<WorkerPool>(threads - 1);
+  }
   restore_thread_ = std::thread([this] { RestoreLoop(); });
 }
 
@@ -96,28 +102,113 @@ state::TaskState* TaskManager::Active(int32_t partition) {
   return it == tasks_.end() ? nullptr : it->second.get();
 }
 
-void TaskManager::Deliver(domain::Effects& effects, HandlerOutput& out) {
-  for (const domain::Outcome& outcome : effects.outcomes) {
-    if (outcome.kind == domain::OutcomeKind::kCaseOpened) ++cases_opened_;
+void TaskManager::Collect(domain::Effects& effects, HandlerOutput& out, Collected& collected) {
+  if (collected.outcomes.empty()) {
+    collected.outcomes.swap(effects.outcomes);
+  } else {
+    for (domain::Outcome& outcome : effects.outcomes) {
+      collected.outcomes.push_back(std::move(outcome));
+    }
   }
-  sink_.RecordAll(effects.outcomes);
   for (v1::Alert& alert : effects.alerts) out.alerts.push_back(std::move(alert));
 }
+
+void TaskManager::Deliver(Collected& collected) {
+  for (const domain::Outcome& outcome : collected.outcomes) {
+    if (outcome.kind == domain::OutcomeKind::kCaseOpened) ++cases_opened_;
+  }
+  sink_.RecordAll(collected.outcomes);
+  collected.outcomes.clear();
+  for (; collected.timers_fired > 0; --collected.timers_fired) sink_.TimerFired();
+}
+
+absl::Status TaskManager::Handle(state::TaskState& task, const v1::ContactEvent& event,
+                                 int64_t now_ms, HandlerOutput& out, Collected& collected) {
+  if (config_.processing().clock() == v1::ProcessingConfig::EVENT_TIME) {
+    // Timers due before this event fire first, whatever the batch boundaries.
+    if (absl::Status s = FireDue(task, event.event_time_ms() - 1, out, collected); !s.ok()) {
+      return s;
+    }
+  }
+  auto effects = engine_->OnEvent(event, now_ms, task);
+  if (!effects.ok()) return effects.status();
+  Collect(*effects, out, collected);
+  return absl::OkStatus();
+}
+
+namespace {
+
+absl::Status NoTask(int32_t partition) {
+  return absl::FailedPreconditionError(
+      absl::StrCat("event for partition ", partition, " which has no task"));
+}
+
+}  // namespace
 
 absl::Status TaskManager::OnEvent(int32_t partition, const v1::ContactEvent& event, int64_t now_ms,
                                   HandlerOutput& out) {
   state::TaskState* state = Active(partition);
-  if (state == nullptr) {
-    return absl::FailedPreconditionError(
-        absl::StrCat("event for partition ", partition, " which has no task"));
+  if (state == nullptr) return NoTask(partition);
+  Collected collected;
+  absl::Status status = Handle(*state, event, now_ms, out, collected);
+  if (status.ok()) Deliver(collected);
+  return status;
+}
+
+absl::Status TaskManager::OnEvents(const std::vector<HandlerEvent>& events,
+                                   std::vector<HandlerOutput>& outs) {
+  const size_t n = events.size();
+  const auto one_by_one = [&]() -> absl::Status {
+    for (size_t i = 0; i < n; ++i) {
+      const HandlerEvent& e = events[i];
+      if (absl::Status s = OnEvent(e.partition, *e.event, e.now_ms, outs[i]); !s.ok()) return s;
+    }
+    return absl::OkStatus();
+  };
+  if (workers_ == nullptr || n < kMinParallelEvents) return one_by_one();
+  // The parts: each partition's events go to one part, the partitions with the most events
+  // first, each to the part with the fewest events so far.
+  std::map<int32_t, std::vector<size_t>> by_partition;
+  for (size_t i = 0; i < n; ++i) by_partition[events[i].partition].push_back(i);
+  const int used = static_cast<int>(
+      std::min<size_t>(by_partition.size(), static_cast<size_t>(workers_->size())));
+  if (used <= 1) return one_by_one();
+  std::vector<const std::vector<size_t>*> order;
+  for (const auto& [partition, indices] : by_partition) order.push_back(&indices);
+  std::stable_sort(order.begin(), order.end(),
+                   [](const auto* a, const auto* b) { return a->size() > b->size(); });
+  run_parts_.resize(static_cast<size_t>(used));
+  for (std::vector<size_t>& part : run_parts_) part.clear();
+  for (const std::vector<size_t>* indices : order) {
+    auto smallest =
+        std::min_element(run_parts_.begin(), run_parts_.end(),
+                         [](const auto& a, const auto& b) { return a.size() < b.size(); });
+    smallest->insert(smallest->end(), indices->begin(), indices->end());
   }
-  if (config_.processing().clock() == v1::ProcessingConfig::EVENT_TIME) {
-    // Timers due before this event fire first, whatever the batch boundaries.
-    if (absl::Status s = FireDue(*state, event.event_time_ms() - 1, out); !s.ok()) return s;
+  if (run_collected_.size() < n) run_collected_.resize(n);
+  run_errors_.assign(static_cast<size_t>(used), {n, absl::OkStatus()});
+  workers_->Run(used, [&](int p) {
+    for (const size_t i : run_parts_[static_cast<size_t>(p)]) {
+      const HandlerEvent& e = events[i];
+      state::TaskState* state = Active(e.partition);
+      absl::Status s = state == nullptr
+                           ? NoTask(e.partition)
+                           : Handle(*state, *e.event, e.now_ms, outs[i], run_collected_[i]);
+      if (!s.ok()) {
+        run_errors_[static_cast<size_t>(p)] = {i, std::move(s)};
+        return;  // the run fails: the rest of this part is not handled
+      }
+    }
+  });
+  const auto first_error =
+      std::min_element(run_errors_.begin(), run_errors_.end(),
+                       [](const auto& a, const auto& b) { return a.first < b.first; });
+  if (first_error->first < n) {
+    for (size_t i = 0; i < n; ++i) run_collected_[i] = Collected{};
+    return first_error->second;
   }
-  auto effects = engine_->OnEvent(event, now_ms, *state);
-  if (!effects.ok()) return effects.status();
-  Deliver(*effects, out);
+  for (size_t i = 0; i < n; ++i) Deliver(run_collected_[i]);
+  parallel_events_ += static_cast<int64_t>(n);
   return absl::OkStatus();
 }
 
@@ -146,11 +237,14 @@ absl::Status TaskManager::OnTick(int32_t partition, int64_t now_ms, HandlerOutpu
   // On event time, a timer due exactly at the latest event time waits for a later event, so
   // that the outcome does not depend on where a batch ends.
   const bool event_time = config_.processing().clock() == v1::ProcessingConfig::EVENT_TIME;
-  return FireDue(*state, event_time ? now_ms - 1 : now_ms, out);
+  Collected collected;
+  absl::Status status = FireDue(*state, event_time ? now_ms - 1 : now_ms, out, collected);
+  if (status.ok()) Deliver(collected);
+  return status;
 }
 
-absl::Status TaskManager::FireDue(state::TaskState& task, int64_t due_until_ms,
-                                  HandlerOutput& out) {
+absl::Status TaskManager::FireDue(state::TaskState& task, int64_t due_until_ms, HandlerOutput& out,
+                                  Collected& collected) {
   state::TaskState* state = &task;
   auto next = state->NextDue();
   if (!next.ok()) return next.status();
@@ -162,10 +256,10 @@ absl::Status TaskManager::FireDue(state::TaskState& task, int64_t due_until_ms,
     for (const v1::Timer& timer : *due) {
       auto effects = engine_->OnTimer(timer, due_until_ms, *state);
       if (!effects.ok()) return effects.status();
-      sink_.TimerFired();
+      ++collected.timers_fired;
       // The engine deletes the timers it handles; make sure a stale one cannot spin.
       if (absl::Status s = state->DeleteTimer(timer); !s.ok()) return s;
-      Deliver(*effects, out);
+      Collect(*effects, out, collected);
     }
   }
   return absl::OkStatus();

@@ -19,6 +19,7 @@
 #include "config.pb.h"
 #include "processor/domain/engine.h"
 #include "processor/runtime/pipeline.h"
+#include "processor/runtime/worker_pool.h"
 #include "state/task_state.h"
 
 namespace ccstream::runtime {
@@ -84,6 +85,12 @@ class TaskManager : public EventHandler {
 
   absl::Status OnEvent(int32_t partition, const v1::ContactEvent& event, int64_t now_ms,
                        HandlerOutput& out) override;
+  // The events of different partitions on up to `processing.threads` threads at once (the
+  // pipeline's and the pool's), each partition's in order on one of them; the outcomes are
+  // recorded afterwards, on the calling thread, in the run's order: what OnEvent for each in
+  // turn would have recorded. Tasks are independent and the engine is thread-safe.
+  absl::Status OnEvents(const std::vector<HandlerEvent>& events,
+                        std::vector<HandlerOutput>& outs) override;
   absl::Status OnTick(int32_t partition, int64_t now_ms, HandlerOutput& out) override;
   // Queues the restore of the partitions' tasks; returns at once.
   absl::Status OnAssigned(const std::vector<int32_t>& partitions) override;
@@ -105,6 +112,8 @@ class TaskManager : public EventHandler {
   std::string TaskPath(int32_t partition) const;
   // Total cases opened since start (for the status line and reports).
   int64_t cases_opened() const { return cases_opened_.load(); }
+  // Events handled in runs shared out over more than one thread (OnEvents), since start.
+  int64_t events_handled_in_parallel() const { return parallel_events_.load(); }
   // Read-only access to a task's state between batches (tests, the API), after its write in
   // flight is done; nullptr for a partition not assigned or still restoring. Pipeline thread
   // only.
@@ -141,9 +150,21 @@ class TaskManager : public EventHandler {
   state::TaskState* Active(int32_t partition);
   // True once the restore of `partition` is cancelled (revoked, or the manager stops).
   bool IsCancelled(int32_t partition);
-  void Deliver(domain::Effects& effects, HandlerOutput& out);
+  // What engine calls reported beside their alerts, kept until Deliver records it in the sink.
+  struct Collected {
+    std::vector<domain::Outcome> outcomes;
+    int64_t timers_fired = 0;
+  };
+  // Moves the alerts of an engine call to `out`, its outcomes to `collected`.
+  static void Collect(domain::Effects& effects, HandlerOutput& out, Collected& collected);
+  // Records what was collected in the sink (pipeline's thread) and empties it.
+  void Deliver(Collected& collected);
+  // The event's due timers, then the event, in `task` (any thread, one task per thread).
+  absl::Status Handle(state::TaskState& task, const v1::ContactEvent& event, int64_t now_ms,
+                      HandlerOutput& out, Collected& collected);
   // Fires the task's timers due at or before `due_until_ms` (the engine's clock for them).
-  absl::Status FireDue(state::TaskState& task, int64_t due_until_ms, HandlerOutput& out);
+  absl::Status FireDue(state::TaskState& task, int64_t due_until_ms, HandlerOutput& out,
+                       Collected& collected);
 
   const v1::ProcessorConfig config_;
   std::shared_ptr<const domain::Engine> engine_;
@@ -160,6 +181,13 @@ class TaskManager : public EventHandler {
   std::set<int32_t> unmarked_;
   std::set<int32_t> marking_;
   std::atomic<int64_t> cases_opened_{0};
+  std::atomic<int64_t> parallel_events_{0};
+  // OnEvents: the helper threads, and per event of the run what it collected; per part of the
+  // run, its events' indices and its first error (index, status).
+  std::unique_ptr<WorkerPool> workers_;
+  std::vector<Collected> run_collected_;
+  std::vector<std::vector<size_t>> run_parts_;
+  std::vector<std::pair<size_t, absl::Status>> run_errors_;
   std::chrono::steady_clock::time_point next_timer_sample_;
   // Per task, its (cache hits, store reads) as last reported to StateReads.
   std::map<int32_t, std::pair<int64_t, int64_t>> reads_reported_;

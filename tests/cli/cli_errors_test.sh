@@ -59,6 +59,10 @@ cat >"$work/deadline.textproto" <<'CFG'
 domain { pseudonymisation_key: "0123456789abcdef0123" }
 processing { commit_deadline_ms: 4999 }
 CFG
+cat >"$work/threads.textproto" <<'CFG'
+domain { pseudonymisation_key: "0123456789abcdef0123" }
+processing { threads: 0 }
+CFG
 cat >"$work/catchupbytes.textproto" <<'CFG'
 domain { pseudonymisation_key: "0123456789abcdef0123" }
 processing { max_catch_up_batch_bytes: 4294967297 }
@@ -97,6 +101,8 @@ expect check_config_catch_up 2 'catchup.textproto:2: processing.catch_up_interva
   "$bin" check-config "$work/catchup.textproto"
 expect check_config_commit_deadline 2 'deadline.textproto:2: processing.commit_deadline_ms: 4999 is outside 5000..600000' -- \
   "$bin" check-config "$work/deadline.textproto"
+expect check_config_threads 2 'threads.textproto:2: processing.threads: 0 is outside 1..16' -- \
+  "$bin" check-config "$work/threads.textproto"
 expect check_config_catch_up_bytes 2 'catchupbytes.textproto:2: processing.max_catch_up_batch_bytes: 4294967297 is above 4294967296' -- \
   "$bin" check-config "$work/catchupbytes.textproto"
 expect check_config_batch_bytes 2 'batchbytes.textproto:2: processing.max_batch_bytes: 4294967297 is above 4294967296' -- \

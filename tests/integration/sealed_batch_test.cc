@@ -16,6 +16,7 @@
 // ends with the same stores (every family of every task) as the same traffic processed in
 // EXACTLY_ONCE without a failure.
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <filesystem>
@@ -591,6 +592,7 @@ std::vector<v1::ContactEvent> GeneratedEvents(uint64_t seed, int count) {
 struct Drained {
   v1::ProcessorConfig config;
   std::vector<std::map<std::string, std::string>> stores;
+  int64_t events_handled_in_parallel = 0;
 };
 
 // The value of the unlabelled counter `name` in `registry`; -1 when it is not there.
@@ -610,7 +612,8 @@ Drained DrainWithStores(const std::vector<v1::ContactEvent>& events, const std::
                         v1::ProcessingConfig::Guarantee guarantee,
                         const runtime::PipelineOptions& options, int partitions,
                         prometheus::Registry* registry = nullptr,
-                        const std::function<void(v1::ProcessingConfig&)>& configure = {}) {
+                        const std::function<void(v1::ProcessingConfig&)>& configure = {},
+                        runtime::OutcomeSink* outcomes = nullptr) {
   Drained out;
   out.stores.resize(partitions);
   v1::ProcessorConfig& config = out.config;
@@ -630,10 +633,11 @@ Drained DrainWithStores(const std::vector<v1::ContactEvent>& events, const std::
   auto engine = domain::Engine::Create(config.domain());
   EXPECT_TRUE(engine.ok()) << engine.status();
   if (!engine.ok()) return out;
-  NoSink sink;
+  NoSink no_sink;
   std::vector<std::string> paths;
   {
-    runtime::TaskManager tasks(config, std::move(*engine), sink);
+    runtime::TaskManager tasks(config, std::move(*engine),
+                               outcomes != nullptr ? *outcomes : no_sink);
     for (int32_t p = 0; p < partitions; ++p) paths.push_back(tasks.TaskPath(p));
     prometheus::Registry own_registry;
     runtime::PipelineProbe probe(registry != nullptr ? *registry : own_registry);
@@ -647,6 +651,7 @@ Drained DrainWithStores(const std::vector<v1::ContactEvent>& events, const std::
     const absl::Status result = (*pipeline)->Run(stop);
     EXPECT_TRUE(result.ok()) << result;
     EXPECT_GE((*pipeline)->stats().events.load(), static_cast<int64_t>(events.size()));
+    out.events_handled_in_parallel = tasks.events_handled_in_parallel();
   }
   for (int32_t p = 0; p < partitions; ++p) out.stores[p] = ReadStore(paths[p]);
   return out;
@@ -708,6 +713,60 @@ TEST(SealedBatchTest, WithFailuresTheStoresEndAsWithout) {
   EXPECT_GE(failed, 3) << "too few batches to fail some";
   ExpectSameStores(at_least_once, reference, "the AT_LEAST_ONCE store differs");
   ExpectSameStores(exactly_once, reference, "the EXACTLY_ONCE store with failed commits differs");
+  std::filesystem::remove_all(dir);
+}
+
+// Each outcome recorded, in order, with every field.
+class OutcomeLog : public runtime::OutcomeSink {
+ public:
+  void Record(const domain::Outcome& o) override {
+    lines.push_back(absl::StrCat(static_cast<int>(o.kind), "|", o.queue, "|", o.channel, "|",
+                                 o.category, "|", o.severity, "|", o.previous_severity, "|",
+                                 o.state, "|", o.milestone, "|", o.cue, "|", o.detail, "|",
+                                 o.alert_kind, "|", o.score, "|", o.delta, "|", o.fraction, "|",
+                                 o.value, "|", o.subject, "|", o.at_ms));
+    if (!o.subject.empty()) by_subject[o.subject].push_back(lines.back());
+  }
+  std::vector<std::string> lines;
+  std::map<std::string, std::vector<std::string>> by_subject;
+};
+
+// processing.threads: the events of a run handled by partition on four threads leave the same
+// stores, alerts and outcomes (in the same order) as on one.
+TEST(ProcessingThreadsTest, FourThreadsEndAsOne) {
+  constexpr int kPartitions = 4;
+  const std::vector<v1::ContactEvent> events = GeneratedEvents(11, 8'000);
+  ASSERT_GT(events.size(), 4'000u);
+  const std::string run = absl::StrCat("threads-", NowMs());
+  const std::filesystem::path dir =
+      std::filesystem::path(::testing::TempDir()) / absl::StrCat("ccstream-threads-", run);
+  std::filesystem::remove_all(dir);
+  auto process = [&](const std::string& name, int threads, OutcomeLog& log) {
+    return DrainWithStores(
+        events, run, dir, name, v1::ProcessingConfig::EXACTLY_ONCE, {}, kPartitions, nullptr,
+        [threads](v1::ProcessingConfig& p) { p.set_threads(static_cast<uint32_t>(threads)); },
+        &log);
+  };
+  OutcomeLog one_log;
+  const Drained one = process("one", 1, one_log);
+  OutcomeLog four_log;
+  const Drained four = process("four", 4, four_log);
+  EXPECT_EQ(one.events_handled_in_parallel, 0);
+  // Most of the input comes in runs of several partitions (a fetch brings several).
+  EXPECT_GT(four.events_handled_in_parallel, static_cast<int64_t>(events.size() / 4))
+      << "too few events were handled on more than one thread to compare";
+  ExpectAsReference(one, four);
+  // The partitions' records interleave as each run's fetches brought them, so the outcomes are
+  // compared as a whole and, in order, per case or contact (each on one partition).
+  ASSERT_FALSE(one_log.lines.empty());
+  EXPECT_EQ(four_log.lines.size(), one_log.lines.size());
+  std::vector<std::string> sorted_one = one_log.lines, sorted_four = four_log.lines;
+  std::sort(sorted_one.begin(), sorted_one.end());
+  std::sort(sorted_four.begin(), sorted_four.end());
+  EXPECT_TRUE(sorted_four == sorted_one) << "the outcomes differ";
+  EXPECT_GT(one_log.by_subject.size(), 100u);
+  EXPECT_TRUE(four_log.by_subject == one_log.by_subject)
+      << "a case's or contact's outcomes come in another order";
   std::filesystem::remove_all(dir);
 }
 

@@ -17,6 +17,7 @@ Writes <out>/<date>-<host>.json and .md and prints the JSON as the last line of 
 """
 import argparse
 import datetime
+import hashlib
 import http.client
 import json
 import os
@@ -559,6 +560,19 @@ def machine():
             "python": platform.python_version()}
 
 
+def cpu_speed_mib_per_s(mib=64):
+    """One core's speed now: SHA-256 (OpenSSL's, through hashlib) over `mib` MiB, in MiB/s. The
+    machine's speed varies with its host's load (on the same machine, 2026-12-05: 1.75 s for 600
+    MB at 10:50, 6.14 s at 12:28, and a drained run of 1,000,000 events 10.5 s against 24.6 s
+    with the same binary); a run's figures compare with another's only when this agrees."""
+    block = b"\x5a" * (1 << 20)
+    h = hashlib.sha256()
+    started = time.perf_counter()
+    for _ in range(mib):
+        h.update(block)
+    return round(mib / max(time.perf_counter() - started, 1e-9), 1)
+
+
 def warmup_events(args):
     """The events of the warm-up: --warmup-events, else as many as the run's input, up to
     1,000,000 (a full run's: profiled here, the broker's compiler still took a quarter of its CPU
@@ -581,8 +595,13 @@ def markdown(doc):
              f"{PARTITIONS} partitions, seed {doc['params']['seed']}; one broker on this "
              "machine, sharing its cores with the processor, warmed up by ccstream "
              f"EXACTLY_ONCE over {doc['params']['warmup_events']:,} events of their own before "
-             "the stages.", "",
-             "| figure | value | target | met |", "|---|---:|---|---|"]
+             "the stages."]
+    speed = doc["machine"].get("sha256_mib_per_s")
+    if speed:
+        lines[-1] += (f" One core's speed (SHA-256, MiB/s) at the start and the end of the run: "
+                      f"{speed['start']} and {speed['end']}; the host's load moves it (and every "
+                      "figure) by up to 3x, so compare runs whose speeds agree.")
+    lines += ["", "| figure | value | target | met |", "|---|---:|---|---|"]
     for name, value, target, met in doc["targets"]:
         lines.append(f"| {name} | {value} | {target} | {'yes' if met else 'NO'} |")
     lines += ["", "| key | value |", "|---|---:|"]
@@ -659,6 +678,7 @@ def main():
     stages = set(args.stages.split(","))
     h = Harness(args)
     started = time.monotonic()
+    speed_at_start = cpu_speed_mib_per_s()
     h.generate()
     if warmup_events(args) > 0:
         h.warmup()
@@ -685,7 +705,8 @@ def main():
         r["alo_p99_vs_peer"] = ratio(r.get("alo_p99_ms"), r.get("peer_p99_ms"))
     now = datetime.datetime.now(datetime.timezone.utc)
     doc = {"date": now.strftime("%Y-%m-%dT%H:%M:%SZ"), "mode": args.mode,
-           "machine": machine(),
+           "machine": dict(machine(), sha256_mib_per_s={"start": speed_at_start,
+                                                          "end": cpu_speed_mib_per_s()}),
            "params": {"events": args.events, "keys": args.keys, "rate": args.rate,
                       "latency_s": args.latency_s, "seed": args.seed, "partitions": PARTITIONS,
                       "commit_interval_ms": args.commit_interval_ms,

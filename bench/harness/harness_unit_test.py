@@ -2,7 +2,7 @@
 """Unit tests of the harness's own parts that need no broker: reading ccstream's /metrics,
 including a response cut off as the process exits (a drained run ends while it is polled); the
 commit figures taken from it; the producer properties of the configurations it writes; the size
-of the warm-up; the names of the reports."""
+of the warm-up; the names of the reports; the machine's speed in the report."""
 import importlib.util
 import os
 import socket
@@ -158,6 +158,23 @@ class ResultStemTest(unittest.TestCase):
             self.assertEqual(harness.result_stem(out, "2026-12-03", "vm", "quick"),
                              os.path.join(out, "2026-12-03-vm-quick"))
 
+
+
+
+class CpuSpeedTest(unittest.TestCase):
+    def test_a_positive_rate(self):
+        self.assertGreater(harness.cpu_speed_mib_per_s(mib=4), 0)
+
+    def test_the_report_names_the_speeds_at_start_and_end(self):
+        doc = {"date": "2026-12-05T12:00:00Z", "mode": "quick",
+               "machine": {"host": "h", "cpus": 2, "cpu_model": "m", "memory_gib": 1.0,
+                           "sha256_mib_per_s": {"start": 512.5, "end": 171.0}},
+               "params": {"events": 10, "seed": 1, "warmup_events": 0},
+               "targets": [], "results": {}, "details": {}}
+        text = harness.markdown(doc)
+        self.assertIn("512.5 and 171.0", text)
+        doc["machine"].pop("sha256_mib_per_s")
+        self.assertNotIn("SHA-256", harness.markdown(doc))
 
 if __name__ == "__main__":
     unittest.main()

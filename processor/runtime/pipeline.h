@@ -273,8 +273,10 @@ class Pipeline {
   // to the dead letters.
   absl::Status HandleRecord(RdKafka::Message& message);
   // Hands the pending run of valid events to the handler (OnEvents) and publishes their alerts.
-  // Called once kMaxPendingEvents are pending, when no record is waiting to be read, and before
-  // whatever needs every event read so far handled: a tick, a commit, a rebalance.
+  // Called once kMaxPendingEvents are pending, when no record is waiting to be read, when the
+  // run would take the batch past its interval (PendingOutlasts), and before whatever needs
+  // every event read so far handled: a tick, a commit, the sealed batch's commit or abort, a
+  // rebalance.
   absl::Status HandlePending();
   // Forgets the pending run (the batch aborts: its records are read again).
   void DropPending();

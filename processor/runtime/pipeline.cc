@@ -17,6 +17,9 @@ namespace {
 // Each transactional call's timeout. A commit whose thread has not returned
 // processing.commit_deadline_ms after it started is given up on (Pipeline::AbandonCommit).
 constexpr int kTxnTimeoutMs = 30'000;
+// How long an abort waits for the aborted batch's records to be delivered before it drops them
+// (AbortAndRewind): while the brokers are up, a batch's records are delivered well within it.
+constexpr int kAbortFlushMs = 2'000;
 // How long a resume waits for the answer to the request that wakes the fetchers (see
 // kafka::ResumeAndFetch); no answer in time only delays the first fetch.
 constexpr int kWakeFetchTimeoutMs = 200;
@@ -449,9 +452,21 @@ absl::Status Pipeline::Produce(const std::string& topic, const std::string& key,
       continue;
     }
     delete headers;
-    if (code == RdKafka::ERR__FATAL) return FatalProducerError(absl::StrCat("produce to ", topic));
-    return absl::InternalError(absl::StrCat("produce to ", topic, ": ", RdKafka::err2str(code)));
+    return ProduceError(topic, code);
   }
+}
+
+absl::Status Pipeline::ProduceError(const std::string& topic, RdKafka::ErrorCode code) {
+  if (code == RdKafka::ERR__FATAL) return FatalProducerError(absl::StrCat("produce to ", topic));
+  if (code == RdKafka::ERR__STATE && transactional_ && in_transaction_ && !in_rebalance_) {
+    // The transaction failed with an abortable error (librdkafka logged it: e.g. a record the
+    // broker refused, or sequence numbers out of order) and takes no more records: Run aborts
+    // the batch and reads it again.
+    transaction_failed_ = true;
+    return absl::UnavailableError(
+        absl::StrCat("produce to ", topic, ": the transaction failed and must be aborted"));
+  }
+  return absl::InternalError(absl::StrCat("produce to ", topic, ": ", RdKafka::err2str(code)));
 }
 
 int64_t Pipeline::ClockFor(int32_t partition) const {
@@ -617,13 +632,23 @@ absl::Status Pipeline::AbortAndRewind(const std::string& why) {
   }
   held_.clear();
   // The commit was abandoned with the producer (AbandonCommit), or the abort below fails: the
-  // producer is replaced.
+  // producer is replaced, and the tasks are rebuilt (below).
   bool replace = transactional_ && !producer_;
+  // Records were dropped unsent: only a new producer (below) numbers the next ones right.
+  bool renew = false;
   if (transactional_ && in_transaction_ && producer_) {
-    // Drop what is still queued and serve its delivery reports, so that the abort does not wait
-    // for records that cannot be delivered (e.g. while the brokers are away).
-    producer_->purge(RdKafka::Producer::PURGE_QUEUE | RdKafka::Producer::PURGE_INFLIGHT);
-    for (int i = 0; i < 50 && producer_->outq_len() > 0; ++i) producer_->poll(100);
+    // What is queued or in flight is delivered first (flush sends what lingers at once), as
+    // abort_transaction itself does. Records dropped here would leave a gap in the producer's
+    // sequence numbers: librdkafka skips only those its own abort drops, so the broker would
+    // refuse the next transaction's records with OUT_OF_ORDER_SEQUENCE_NUMBER, and that batch
+    // would fail too. What cannot be delivered in time (e.g. while the brokers are away) is
+    // dropped, so that the abort does not wait for it, and the producer is renewed after it.
+    producer_->flush(kAbortFlushMs);
+    if (producer_->outq_len() > 0) {
+      producer_->purge(RdKafka::Producer::PURGE_QUEUE | RdKafka::Producer::PURGE_INFLIGHT);
+      for (int i = 0; i < 50 && producer_->outq_len() > 0; ++i) producer_->poll(100);
+      renew = true;
+    }
     if (options_.abort_fails_for_testing && options_.abort_fails_for_testing()) {
       // The producer fails as librdkafka makes it fail on the broker's answer (below).
       rd_kafka_test_fatal_error(producer_->c_ptr(), RD_KAFKA_RESP_ERR_INVALID_TXN_STATE,
@@ -658,6 +683,11 @@ absl::Status Pipeline::AbortAndRewind(const std::string& why) {
     // Kafka holds instead.
     if (absl::Status s = CreateProducer(/*attempts=*/60); !s.ok()) return s;
     rebuild_ = assigned_;
+  } else if (renew) {
+    // Aborted: the batches are rewound as for any abort. The new producer's registration bumps
+    // the epoch, which starts the sequence numbers afresh.
+    LogWarning("records of the aborted batch were dropped unsent; renewing the producer");
+    if (absl::Status s = CreateProducer(/*attempts=*/60); !s.ok()) return s;
   }
   // A sealed batch goes with the open one: both are read again from the sealed one's start.
   std::map<int32_t, int64_t> rewind = std::move(batch_start_);
@@ -776,13 +806,7 @@ absl::Status Pipeline::ProduceChangelog() {
         delivery_->Produced(batch_seq_);
         break;
       }
-      if (code == RdKafka::ERR__FATAL) {
-        return FatalProducerError(absl::StrCat("produce to ", topic));
-      }
-      if (code != RdKafka::ERR__QUEUE_FULL) {
-        return absl::InternalError(
-            absl::StrCat("produce to ", topic, ": ", RdKafka::err2str(code)));
-      }
+      if (code != RdKafka::ERR__QUEUE_FULL) return ProduceError(topic, code);
       producer_->poll(10);
     }
   }
@@ -1072,6 +1096,12 @@ bool Pipeline::Drained() const {
 absl::Status Pipeline::Run(const std::atomic<bool>& stop) {
   stop_ = &stop;
   absl::Status status = RunLoop(stop);
+  // A record refused because the transaction failed (ProduceError): the batch aborts, as a
+  // failed commit does, and the loop goes on from the rewound offsets.
+  while (!status.ok() && std::exchange(transaction_failed_, false) && fatal_.ok()) {
+    status = AbortAndRewind(std::string(status.message()));
+    if (status.ok()) status = RunLoop(stop);
+  }
   if (!status.ok()) failed_ = true;
   return status;
 }

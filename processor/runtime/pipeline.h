@@ -285,6 +285,10 @@ class Pipeline {
   bool PendingOutlasts(std::chrono::steady_clock::time_point deadline) const;
   absl::Status Produce(const std::string& topic, const std::string& key, const std::string& value,
                        RdKafka::Headers* headers);
+  // The status for a record produce() refused with `code`. A transaction that failed with an
+  // abortable error refuses records with ERR__STATE: that sets transaction_failed_, and Run
+  // aborts and rewinds the batch.
+  absl::Status ProduceError(const std::string& topic, RdKafka::ErrorCode code);
   absl::Status PublishAlerts(HandlerOutput& out);
   absl::Status EnsureTransaction();
   absl::Status ProduceChangelog();
@@ -382,6 +386,8 @@ class Pipeline {
   std::set<int32_t> restoring_;  // assigned, paused until the handler restored their state
   std::set<int32_t> rebuild_;    // assigned, to be rebuilt from Kafka (RebuildTasks)
   bool in_rebalance_ = false;    // in the rebalance callback's revoke (OnRevoke)
+  // A record was refused by a transaction that failed (ProduceError).
+  bool transaction_failed_ = false;
   std::set<int32_t> at_end_;
   std::map<int32_t, int64_t> stream_time_;  // partition → largest event time seen
   // The stream time as of the last commit: an abort rewinds the clock with the offsets, so that

@@ -3,6 +3,7 @@
 // and a restart resumes after the last committed offset.
 #include <atomic>
 #include <chrono>
+#include <functional>
 #include <map>
 #include <random>
 #include <set>
@@ -12,6 +13,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "gtest/gtest.h"
+#include "librdkafka/rdkafka.h"
 #include "librdkafka/rdkafkacpp.h"
 #include "processor/ingest/validate.h"
 #include "processor/kafka/kafka.h"
@@ -419,6 +421,223 @@ TEST(PipelineWallClockTest, DueTimersAreLookedForWithinABatch) {
   runner.join();
   EXPECT_TRUE(result.ok()) << result;
   EXPECT_GE(ticks, 20) << "the wall clock ticked only at the end of the batch";
+}
+
+// Publishes one alert per event, its id the event's; the alert of the event `big_id` carries
+// `big_bytes` of detail that does not compress.
+class AlertingHandler : public runtime::EventHandler {
+ public:
+  absl::Status OnEvent(int32_t, const v1::ContactEvent& event, int64_t,
+                       HandlerOutput& out) override {
+    v1::Alert& alert = out.alerts.emplace_back();
+    alert.set_alert_id(event.event_id());
+    alert.set_kind(v1::ESCALATION);
+    alert.set_contact_id(event.contact_id());
+    if (event.event_id() == big_id) {
+      std::mt19937 rng(7);
+      std::string detail(big_bytes, ' ');
+      for (char& c : detail) c = static_cast<char>('a' + rng() % 26);
+      alert.add_reasons()->set_detail(detail);
+    }
+    ++total;
+    return absl::OkStatus();
+  }
+  std::string big_id;
+  size_t big_bytes = 0;
+  std::atomic<int64_t> total{0};
+};
+
+// How often each alert id is on the (one-partition) alerts topic, read as a read_committed
+// consumer reads it to its end.
+std::map<std::string, int> CommittedAlertIds(const v1::KafkaConfig& kafka) {
+  std::map<std::string, int> ids;
+  auto conf = kafka::MakeConf({{"bootstrap.servers", kafka.bootstrap_servers()},
+                               {"group.id", absl::StrCat(kafka.group_id(), "-alerts")},
+                               {"isolation.level", "read_committed"},
+                               {"enable.partition.eof", "true"}});
+  EXPECT_TRUE(conf.ok()) << conf.status();
+  if (!conf.ok()) return ids;
+  std::string error;
+  std::unique_ptr<RdKafka::KafkaConsumer> reader(
+      RdKafka::KafkaConsumer::create(conf->get(), error));
+  EXPECT_TRUE(reader) << error;
+  if (!reader) return ids;
+  std::vector<RdKafka::TopicPartition*> partitions = {
+      RdKafka::TopicPartition::create(kafka.alerts_topic(), 0, RdKafka::Topic::OFFSET_BEGINNING)};
+  EXPECT_EQ(reader->assign(partitions), RdKafka::ERR_NO_ERROR);
+  RdKafka::TopicPartition::destroy(partitions);
+  bool at_end = false;
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+  while (!at_end && std::chrono::steady_clock::now() < deadline) {
+    std::unique_ptr<RdKafka::Message> m(reader->consume(500));
+    if (m->err() == RdKafka::ERR__PARTITION_EOF) at_end = true;
+    if (m->err() != RdKafka::ERR_NO_ERROR) continue;
+    v1::Alert alert;
+    EXPECT_TRUE(alert.ParseFromArray(m->payload(), static_cast<int>(m->len())));
+    ++ids[alert.alert_id()];
+  }
+  EXPECT_TRUE(at_end) << "the alerts were not read to their end";
+  reader->close();
+  return ids;
+}
+
+// Sets one configuration of `topic` (AlterConfigs: the topic's other settings go back to the
+// broker's defaults).
+absl::Status SetTopicConfig(const v1::KafkaConfig& kafka, const std::string& topic,
+                            const std::string& name, const std::string& value) {
+  auto conf = kafka::MakeConf({{"bootstrap.servers", kafka.bootstrap_servers()}});
+  if (!conf.ok()) return conf.status();
+  std::string error;
+  std::unique_ptr<RdKafka::Producer> admin(RdKafka::Producer::create(conf->get(), error));
+  if (!admin) return absl::InternalError(error);
+  rd_kafka_t* rk = admin->c_ptr();
+  rd_kafka_ConfigResource_t* resource =
+      rd_kafka_ConfigResource_new(RD_KAFKA_RESOURCE_TOPIC, topic.c_str());
+  rd_kafka_ConfigResource_set_config(resource, name.c_str(), value.c_str());
+  rd_kafka_queue_t* queue = rd_kafka_queue_new(rk);
+  rd_kafka_AlterConfigs(rk, &resource, 1, nullptr, queue);
+  rd_kafka_event_t* event = rd_kafka_queue_poll(queue, 30'000);
+  absl::Status status = absl::OkStatus();
+  if (event == nullptr) {
+    status = absl::DeadlineExceededError("alter configs: no answer");
+  } else if (rd_kafka_event_error(event) != RD_KAFKA_RESP_ERR_NO_ERROR) {
+    status = absl::UnavailableError(rd_kafka_event_error_string(event));
+  } else {
+    size_t count = 0;
+    const rd_kafka_ConfigResource_t** results =
+        rd_kafka_AlterConfigs_result_resources(rd_kafka_event_AlterConfigs_result(event), &count);
+    for (size_t i = 0; i < count; ++i) {
+      if (rd_kafka_ConfigResource_error(results[i]) != RD_KAFKA_RESP_ERR_NO_ERROR) {
+        status = absl::UnavailableError(rd_kafka_ConfigResource_error_string(results[i]));
+      }
+    }
+  }
+  if (event != nullptr) rd_kafka_event_destroy(event);
+  rd_kafka_queue_destroy(queue);
+  rd_kafka_ConfigResource_destroy(resource);
+  return status;
+}
+
+// Runs `pipeline` on a thread of its own until `done` returns true or the pipeline stops, and
+// returns its result.
+absl::Status RunPipelineUntil(runtime::Pipeline& pipeline, const std::function<bool()>& done,
+                              std::chrono::seconds limit = std::chrono::seconds(120)) {
+  std::atomic<bool> stop{false};
+  std::atomic<bool> stopped{false};
+  absl::Status result;
+  std::thread runner([&] {
+    result = pipeline.Run(stop);
+    stopped = true;
+  });
+  const auto deadline = std::chrono::steady_clock::now() + limit;
+  while (!stopped.load() && !done() && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  stop = true;
+  runner.join();
+  return result;
+}
+
+// An abort delivers the aborted batch's records before it aborts the transaction, as
+// abort_transaction would: dropping them unsent left a gap in the producer's sequence numbers,
+// the broker refused the next transaction's records (OUT_OF_ORDER_SEQUENCE_NUMBER), and that
+// batch failed too. With a linger of a second, the aborted batch's alerts are still queued when
+// the test hook aborts it.
+TEST(PipelineAbortTest, TheBatchAfterAnAbortCommitsAtItsFirstTry) {
+  v1::ProcessorConfig config;
+  auto* kafka = config.mutable_kafka();
+  ASSERT_TRUE(UseOnePartitionTopics(*kafka, absl::StrCat("gap-", NowMs())).ok());
+  (*kafka->mutable_producer_properties())["linger.ms"] = "1000";
+  config.mutable_processing()->set_max_batch_events(10);
+  constexpr int kEvents = 40;
+  {
+    auto producer =
+        kafka::SimpleProducer::Create(kafka::ProducerProperties(*kafka, /*transactional=*/false));
+    ASSERT_TRUE(producer.ok()) << producer.status();
+    for (int i = 0; i < kEvents; ++i) {
+      ASSERT_TRUE((*producer)
+                      ->Produce({kafka->input_topic(), "k", GoodEvent(i).SerializeAsString(), {}})
+                      .ok());
+    }
+    ASSERT_TRUE((*producer)->Flush(60'000).ok());
+  }
+  AlertingHandler handler;
+  prometheus::Registry registry;
+  runtime::PipelineProbe probe(registry);
+  runtime::PipelineOptions options;
+  std::atomic<int> commits{0};
+  options.abort_commit_for_testing = [&] { return ++commits == 2; };
+  auto pipeline = runtime::Pipeline::Create(config, handler, probe, options);
+  ASSERT_TRUE(pipeline.ok()) << pipeline.status();
+  const absl::Status result =
+      RunPipelineUntil(**pipeline, [&] { return (*pipeline)->stats().alerts.load() >= kEvents; });
+  ASSERT_TRUE(result.ok()) << result;
+  EXPECT_EQ((*pipeline)->stats().alerts.load(), kEvents);
+  EXPECT_EQ((*pipeline)->stats().aborts.load(), 1) << "the batch after the abort failed too";
+  const std::map<std::string, int> ids = CommittedAlertIds(*kafka);
+  EXPECT_EQ(ids.size(), static_cast<size_t>(kEvents));
+  for (const auto& [id, count] : ids) EXPECT_EQ(count, 1) << id;
+}
+
+// A record the broker refuses fails the transaction with an abortable error, and librdkafka
+// then refuses the batch's further records (ERR__STATE): the batch aborts and is read again,
+// as after a failed commit, instead of the pipeline stopping. Here the alerts topic takes
+// records of at most 2 KiB until the test raises its limit, after the first abort; the events
+// arrive one by one, so that a record follows the refusal within the transaction.
+TEST(PipelineAbortTest, ARecordTheBrokerRefusesAbortsItsBatchWhichIsReadAgain) {
+  v1::ProcessorConfig config;
+  auto* kafka = config.mutable_kafka();
+  const std::string run = absl::StrCat("refused-", NowMs());
+  kafka->set_bootstrap_servers(TestBootstrapServers());
+  ASSERT_TRUE(kafka::CreateTopic(*kafka, absl::StrCat("it-alerts-", run), 1,
+                                 {{"max.message.bytes", "2048"}}, 30'000)
+                  .ok());
+  ASSERT_TRUE(UseOnePartitionTopics(*kafka, run).ok());
+  (*kafka->mutable_producer_properties())["linger.ms"] = "0";  // each alert sent at once
+  config.mutable_processing()->set_commit_interval_ms(2'000);
+  constexpr int kEvents = 20;
+  AlertingHandler handler;
+  handler.big_id = GoodEvent(3).event_id();
+  handler.big_bytes = 8'192;
+  prometheus::Registry registry;
+  runtime::PipelineProbe probe(registry);
+  auto pipeline = runtime::Pipeline::Create(config, handler, probe);
+  ASSERT_TRUE(pipeline.ok()) << pipeline.status();
+  std::thread feeder([&] {
+    auto producer =
+        kafka::SimpleProducer::Create(kafka::ProducerProperties(*kafka, /*transactional=*/false));
+    if (!producer.ok()) return;
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+    while (!(*pipeline)->stats().joined.load() && std::chrono::steady_clock::now() < deadline) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    for (int i = 0; i < kEvents; ++i) {
+      if (!(*producer)
+               ->Produce({kafka->input_topic(), "k", GoodEvent(i).SerializeAsString(), {}})
+               .ok() ||
+          !(*producer)->Flush(10'000).ok()) {
+        return;
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+  });
+  bool raised = false;
+  absl::Status raise = absl::OkStatus();
+  const absl::Status result = RunPipelineUntil(**pipeline, [&] {
+    if (!raised && (*pipeline)->stats().aborts.load() > 0) {
+      raise = SetTopicConfig(*kafka, kafka->alerts_topic(), "max.message.bytes", "1048576");
+      raised = true;
+    }
+    return (*pipeline)->stats().alerts.load() >= kEvents;
+  });
+  feeder.join();
+  ASSERT_TRUE(raise.ok()) << raise;
+  ASSERT_TRUE(result.ok()) << result;
+  EXPECT_TRUE(raised) << "no batch aborted";
+  EXPECT_GE((*pipeline)->stats().aborts.load(), 1);
+  const std::map<std::string, int> ids = CommittedAlertIds(*kafka);
+  EXPECT_EQ(ids.size(), static_cast<size_t>(kEvents));
+  for (const auto& [id, count] : ids) EXPECT_EQ(count, 1) << id;
 }
 
 // Batches while behind the input: with a backlog, a batch runs past commit_interval_ms to

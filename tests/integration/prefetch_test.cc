@@ -176,8 +176,10 @@ TEST(QueueRefill, ADrainedQueueIsFetchedAgainAtOnce) {
   ASSERT_EQ(plain.records, kBacklog);
   ASSERT_EQ(refilled.records, kBacklog);
   // Without it librdkafka 2.0.2 fetches again up to a second after the queue had room, each of
-  // the ~30 times it filled (measured: 90-91 empty polls); with it, none (60 wakes).
-  EXPECT_GE(plain.empty_polls, 30) << "the plain consumer did not wait: the test shows nothing";
+  // the ~30 times it filled (measured: 90-91 empty polls, 27 once on a busy machine, where the
+  // fetches came sooner); with it, none (60 wakes). Under 10 (a second), the plain consumer
+  // hardly waited and there is nothing to compare.
+  EXPECT_GE(plain.empty_polls, 10) << "the plain consumer did not wait: the test shows nothing";
   EXPECT_GE(refilled.wakes, 30);
   EXPECT_LT(refilled.empty_polls * 5, plain.empty_polls);
 }

@@ -73,6 +73,11 @@ DomainProbe::DomainProbe(prometheus::Registry& r, const v1::DomainConfig& config
       timers_fired_(Build(prometheus::BuildCounter(), r, "ccstream_timers_fired_total",
                           "Timers (SLA milestones, live clocks, expiries) fired.")
                         .Add({})),
+      events_in_parallel_(
+          Build(prometheus::BuildCounter(), r, "ccstream_events_in_parallel_total",
+                "Events handled in runs shared out over more than one engine thread "
+                "(processing.threads).")
+              .Add({})),
       timers_pending_(Build(prometheus::BuildGauge(), r, "ccstream_timers_pending",
                             "Timers pending in this instance's tasks (RocksDB estimate).")
                           .Add({})),

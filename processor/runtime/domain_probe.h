@@ -36,6 +36,9 @@ class DomainProbe : public OutcomeSink {
   void Record(const domain::Outcome& outcome) override;
   void Restored(int32_t partition, int64_t records, double seconds) override;
   void TimerFired() override { timers_fired_.Increment(); }
+  void EventsInParallel(int64_t events) override {
+    events_in_parallel_.Increment(static_cast<double>(events));
+  }
   void TimersPending(int64_t count) override { timers_pending_.Set(static_cast<double>(count)); }
   void StateReads(int64_t from_cache, int64_t from_store) override {
     reads_from_cache_.Increment(static_cast<double>(from_cache));
@@ -108,6 +111,7 @@ class DomainProbe : public OutcomeSink {
   prometheus::Counter& restore_records_;
   prometheus::Gauge& restore_seconds_;
   prometheus::Counter& timers_fired_;
+  prometheus::Counter& events_in_parallel_;
   prometheus::Gauge& timers_pending_;
   prometheus::Family<prometheus::Counter>& state_reads_;
   prometheus::Counter& reads_from_cache_;

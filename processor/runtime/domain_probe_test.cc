@@ -204,5 +204,14 @@ TEST_F(DomainProbeTest, QueuesOutsideTheConfiguredListAreOther) {
   EXPECT_EQ(Value(family, {{"queue", "other"}, {"channel", "EMAIL"}}), 2);
 }
 
+// The events handled on more than one engine thread add up in one counter.
+TEST_F(DomainProbeTest, EventsInParallelAddUp) {
+  DomainProbe probe(registry_, v1::DomainConfig());
+  EXPECT_EQ(Value("ccstream_events_in_parallel_total", {}), 0);
+  probe.EventsInParallel(2'000);
+  probe.EventsInParallel(96);
+  EXPECT_EQ(Value("ccstream_events_in_parallel_total", {}), 2'096);
+}
+
 }  // namespace
 }  // namespace ccstream::runtime

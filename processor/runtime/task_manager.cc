@@ -208,7 +208,7 @@ absl::Status TaskManager::OnEvents(const std::vector<HandlerEvent>& events,
     return first_error->second;
   }
   for (size_t i = 0; i < n; ++i) Deliver(run_collected_[i]);
-  parallel_events_ += static_cast<int64_t>(n);
+  sink_.EventsInParallel(static_cast<int64_t>(n));
   return absl::OkStatus();
 }
 

@@ -45,6 +45,9 @@ class OutcomeSink {
   }
   // A timer fired.
   virtual void TimerFired() {}
+  // Events of a run that TaskManager::OnEvents shared out over more than one thread, once the
+  // run is handled (processing.threads).
+  virtual void EventsInParallel(int64_t events) { (void)events; }
   // Timers pending in all of this instance's tasks (an estimate), sampled about every second.
   virtual void TimersPending(int64_t count) { (void)count; }
   // Record reads of the tasks' state since the last call that their decoded cache answered and
@@ -112,8 +115,6 @@ class TaskManager : public EventHandler {
   std::string TaskPath(int32_t partition) const;
   // Total cases opened since start (for the status line and reports).
   int64_t cases_opened() const { return cases_opened_.load(); }
-  // Events handled in runs shared out over more than one thread (OnEvents), since start.
-  int64_t events_handled_in_parallel() const { return parallel_events_.load(); }
   // Read-only access to a task's state between batches (tests, the API), after its write in
   // flight is done; nullptr for a partition not assigned or still restoring. Pipeline thread
   // only.
@@ -181,7 +182,6 @@ class TaskManager : public EventHandler {
   std::set<int32_t> unmarked_;
   std::set<int32_t> marking_;
   std::atomic<int64_t> cases_opened_{0};
-  std::atomic<int64_t> parallel_events_{0};
   // OnEvents: the helper threads, and per event of the run what it collected; per part of the
   // run, its events' indices and its first error (index, status).
   std::unique_ptr<WorkerPool> workers_;

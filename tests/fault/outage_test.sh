@@ -41,6 +41,11 @@ write_config "${config}" "outage-${RUN_ID}" outage-0 "${input}" "${alerts}" "${c
 # Slow the service down so that the outage falls in the middle of the stream.
 sed -i 's/processing { clock: EVENT_TIME }/processing { clock: EVENT_TIME max_batch_events: 50 commit_interval_ms: 100 }/' \
   "${config}"
+# The consumer group's conversation with the broker, for a failure to show (below): once, the
+# service resumed its partitions after the outage and then read nothing for 3 minutes, and the
+# group's committed offsets could not be read either (OffsetFetch unanswered within 10 s).
+sed -i 's/^  dead_letter_topic: \(.*\)$/  dead_letter_topic: \1\n  consumer_properties { key: "debug" value: "cgrp,topic" }/' "${config}"
+grep -q 'consumer_properties' "${config}" || fail "could not add the consumer's debug setting"
 
 start_service "${config}" "${WORK}/service.log"
 pid="${SERVICE_PID}"
@@ -58,7 +63,9 @@ fi
 restart_broker
 log "broker back"
 
-trap 'diagnose_alerts "${alerts}" "${pid}"; on_exit; grep -v "^%" "${WORK}/service.log" | tail -n 12 >&2' EXIT
+trap 'diagnose_alerts "${alerts}" "${pid}"; on_exit; grep -v "^%" "${WORK}/service.log" | tail -n 12 >&2
+  echo "the consumer group, last lines:" >&2
+  grep -E "OFFSETFETCH|FETCHSTART|OFFSET\||UNSTABLE|JOINSTATE|ASSIGN" "${WORK}/service.log" | tail -n 25 >&2' EXIT
 await_alerts "${alerts}" "${ref_count}" 240 "${pid}"
 trap on_exit EXIT
 kill -TERM "${pid}"

@@ -171,6 +171,7 @@ class OutcomeRecorder : public runtime::OutcomeSink {
     probe_.Restored(partition, records, seconds);
   }
   void TimerFired() override { probe_.TimerFired(); }
+  void EventsInParallel(int64_t events) override { probe_.EventsInParallel(events); }
   void TimersPending(int64_t count) override { probe_.TimersPending(count); }
   void StateReads(int64_t from_cache, int64_t from_store) override {
     probe_.StateReads(from_cache, from_store);

@@ -40,7 +40,7 @@ void AssignAndAwait(runtime::EventHandler& handler, const std::vector<int32_t>& 
 class EngineHandlerTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    auto cluster = kafka::EmbeddedCluster::Start({{"in", 1}, {"changelog", 1}});
+    auto cluster = kafka::EmbeddedCluster::Start({{"in", 2}, {"changelog", 2}});
     ASSERT_TRUE(cluster.ok()) << cluster.status();
     cluster_ = std::move(*cluster);
     dir_ = std::filesystem::temp_directory_path() /
@@ -212,6 +212,27 @@ TEST_F(EngineHandlerTest, StateReadsCountTheCacheAndTheStoreOnceEach) {
   EXPECT_EQ(Sample(registry, "ccstream_state_reads_total", "source", "store"), from_store);
   EXPECT_EQ(Sample(registry, "ccstream_state_reads_total", "source", "cache"), from_cache);
   (*handler)->OnRevoked({0}, /*lost=*/false);
+}
+
+// The events of a run shared out over the engine threads are counted in the probe's
+// ccstream_events_in_parallel_total (the recorder passes the count on).
+TEST_F(EngineHandlerTest, EventsHandledInParallelAreCounted) {
+  config_.mutable_processing()->set_threads(2);
+  prometheus::Registry registry;
+  auto handler = MakeEngineHandler(config_, registry);
+  ASSERT_TRUE(handler.ok()) << handler.status();
+  AssignAndAwait(**handler, {0, 1});
+  const int64_t t = 1'700'000'000'000;
+  std::vector<v1::ContactEvent> events;
+  for (int i = 0; i < 32; ++i) events.push_back(testing::MakeQueued(testing::ContactRef(), t + i));
+  std::vector<runtime::HandlerEvent> run;
+  for (size_t i = 0; i < events.size(); ++i) {
+    run.push_back({static_cast<int32_t>(i % 2), &events[i], t + static_cast<int64_t>(i)});
+  }
+  std::vector<runtime::HandlerOutput> outs(run.size());
+  ASSERT_TRUE((*handler)->OnEvents(run, outs).ok());
+  EXPECT_EQ(Sum(registry, "ccstream_events_in_parallel_total"), 32);
+  (*handler)->OnRevoked({0, 1}, /*lost=*/false);
 }
 
 TEST_F(EngineHandlerTest, RocksDbMemoryIsSampledOnTheTick) {

@@ -110,6 +110,10 @@ std::vector<domain::ConfigProblem> ValidateConfig(const v1::ProcessorConfig& con
           absl::StrCat(processing.poll_timeout_ms(), " is above 10000"), problems);
   Require(processing.threads() >= 1 && processing.threads() <= 16, "processing.threads",
           absl::StrCat(processing.threads(), " is outside 1..16"), problems);
+  Require(
+      processing.max_refused_record_aborts() >= 1 && processing.max_refused_record_aborts() <= 1000,
+      "processing.max_refused_record_aborts",
+      absl::StrCat(processing.max_refused_record_aborts(), " is outside 1..1000"), problems);
 
   const v1::ValidationConfig& validation = config.validation();
   Require(validation.max_future_skew_ms() >= 0, "validation.max_future_skew_ms",

@@ -2,10 +2,13 @@
 
 #include <algorithm>
 #include <chrono>
+#include <optional>
+#include <string_view>
 #include <thread>
 
 #include <librdkafka/rdkafka.h>
 
+#include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "processor/kafka/kafka.h"
@@ -23,6 +26,24 @@ constexpr int kAbortFlushMs = 2'000;
 // How long a resume waits for the answer to the request that wakes the fetchers (see
 // kafka::ResumeAndFetch); no answer in time only delays the first fetch.
 constexpr int kWakeFetchTimeoutMs = 200;
+
+// Output records the broker refused for what they are: how many, and the largest (topic,
+// partition, key, size and the broker's reason: the broker refuses a whole request's batch of
+// records for one too large).
+struct RefusedRecords {
+  int64_t records = 0;
+  size_t largest_bytes = 0;
+  std::string largest;
+};
+
+// An output record for a log line: its key (escaped; the first 64 bytes) and its value's size.
+std::string DescribeKeyAndSize(std::string_view key, size_t value_bytes) {
+  constexpr size_t kKeyShown = 64;
+  return absl::StrCat("key \"", absl::CHexEscape(std::string(key.substr(0, kKeyShown))),
+                      key.size() > kKeyShown ? "...\"" : "\"", " (", value_bytes,
+                      " bytes of value)");
+}
+
 // On the wall clock, how often a batch looks for due timers between two records (and again at
 // its end): the firing is spread over the batch instead of pausing the reading at its end.
 constexpr auto kTickEvery = std::chrono::milliseconds(5);
@@ -108,6 +129,9 @@ class Pipeline::DeliveryTracker : public RdKafka::DeliveryReportCb {
   Outputs& Of(uint64_t seq) { return batches_[seq]; }
   void Forget(uint64_t seq) { batches_.erase(seq); }
   void ForgetAll() { batches_.clear(); }
+  // The records of a tracked batch the broker refused for what they are (IsRecordRefusal) since
+  // the last call; nullopt if none.
+  std::optional<RefusedRecords> TakeRefusal() { return std::exchange(refusal_, std::nullopt); }
   void dr_cb(RdKafka::Message& message) override {
     const auto it = batches_.find(reinterpret_cast<uintptr_t>(message.msg_opaque()));
     if (it == batches_.end()) return;
@@ -116,6 +140,13 @@ class Pipeline::DeliveryTracker : public RdKafka::DeliveryReportCb {
     if (message.err() != RdKafka::ERR_NO_ERROR) {
       ++outputs.failed;
       outputs.last_error = message.errstr();
+      if (IsRecordRefusal(message.err())) {
+        RefusedRecords& refusal = refusal_ ? *refusal_ : refusal_.emplace();
+        if (refusal.records++ == 0 || message.len() > refusal.largest_bytes) {
+          refusal.largest_bytes = message.len();
+          refusal.largest = DescribeRecord(message);
+        }
+      }
       return;
     }
     if (message.topic_name() == changelog_topic_) {
@@ -125,8 +156,32 @@ class Pipeline::DeliveryTracker : public RdKafka::DeliveryReportCb {
   }
 
  private:
+  // Errors by which the broker refuses a record itself, so that producing it again fails again.
+  static bool IsRecordRefusal(RdKafka::ErrorCode code) {
+    switch (code) {
+      case RdKafka::ERR_MSG_SIZE_TOO_LARGE:
+      case RdKafka::ERR_INVALID_MSG:
+      case RdKafka::ERR_INVALID_MSG_SIZE:
+      case RdKafka::ERR_INVALID_RECORD:
+      case RdKafka::ERR_INVALID_TIMESTAMP:
+      case RdKafka::ERR_POLICY_VIOLATION:
+      case RdKafka::ERR_TOPIC_AUTHORIZATION_FAILED:
+        return true;
+      default:
+        return false;
+    }
+  }
+  static std::string DescribeRecord(const RdKafka::Message& message) {
+    const std::string_view key =
+        message.key_pointer() == nullptr
+            ? std::string_view()
+            : std::string_view(static_cast<const char*>(message.key_pointer()), message.key_len());
+    return absl::StrCat("topic ", message.topic_name(), " partition ", message.partition(), " ",
+                        DescribeKeyAndSize(key, message.len()), ": ", message.errstr());
+  }
   const std::string changelog_topic_;
   std::map<uint64_t, Outputs> batches_;
+  std::optional<RefusedRecords> refusal_;
 };
 
 struct Pipeline::CommitHooks {
@@ -452,11 +507,12 @@ absl::Status Pipeline::Produce(const std::string& topic, const std::string& key,
       continue;
     }
     delete headers;
-    return ProduceError(topic, code);
+    return ProduceError(topic, key, value.size(), code);
   }
 }
 
-absl::Status Pipeline::ProduceError(const std::string& topic, RdKafka::ErrorCode code) {
+absl::Status Pipeline::ProduceError(const std::string& topic, std::string_view key, size_t bytes,
+                                    RdKafka::ErrorCode code) {
   if (code == RdKafka::ERR__FATAL) return FatalProducerError(absl::StrCat("produce to ", topic));
   if (code == RdKafka::ERR__STATE && transactional_ && in_transaction_ && !in_rebalance_) {
     // The transaction failed with an abortable error (librdkafka logged it: e.g. a record the
@@ -466,7 +522,9 @@ absl::Status Pipeline::ProduceError(const std::string& topic, RdKafka::ErrorCode
     return absl::UnavailableError(
         absl::StrCat("produce to ", topic, ": the transaction failed and must be aborted"));
   }
-  return absl::InternalError(absl::StrCat("produce to ", topic, ": ", RdKafka::err2str(code)));
+  // E.g. a record larger than the producer's message.max.bytes, refused before it is sent.
+  return absl::InternalError(absl::StrCat("produce to ", topic, " ", DescribeKeyAndSize(key, bytes),
+                                          ": ", RdKafka::err2str(code)));
 }
 
 int64_t Pipeline::ClockFor(int32_t partition) const {
@@ -634,7 +692,8 @@ absl::Status Pipeline::AbortAndRewind(const std::string& why) {
   // The commit was abandoned with the producer (AbandonCommit), or the abort below fails: the
   // producer is replaced, and the tasks are rebuilt (below).
   bool replace = transactional_ && !producer_;
-  // Records were dropped unsent: only a new producer (below) numbers the next ones right.
+  // Records were dropped unsent, or refused by the broker: only a new producer (below) numbers
+  // the next ones right.
   bool renew = false;
   if (transactional_ && in_transaction_ && producer_) {
     // What is queued or in flight is delivered first (flush sends what lingers at once), as
@@ -674,6 +733,28 @@ absl::Status Pipeline::AbortAndRewind(const std::string& why) {
     }
   }
   in_transaction_ = false;
+  // The broker's reports on the batch's records are in (delivered or dropped above; AT_LEAST_ONCE:
+  // all of them before a failed delivery aborts).
+  absl::Status give_up = absl::OkStatus();
+  if (const std::optional<RefusedRecords> refusal = delivery_->TakeRefusal()) {
+    const uint32_t limit = config_.processing().max_refused_record_aborts();
+    ++refused_aborts_;
+    LogWarning(absl::StrCat("the broker refused ", refusal->records,
+                            " output record(s) of the aborted batch (", refused_aborts_, " of ",
+                            limit, " such aborts in a row), the largest: ", refusal->largest));
+    if (refused_aborts_ >= limit) {
+      give_up = absl::FailedPreconditionError(absl::StrCat(
+          "the broker refused an output record of each of the last ", refused_aborts_,
+          " batches aborted, and none committed between (processing.max_refused_record_aborts): "
+          "it would be refused again on every try; stopping with nothing committed past the "
+          "batch, which is read again on the next start. The largest refused: ",
+          refusal->largest));
+    }
+    // librdkafka 2.0.2 does not skip the sequence numbers of records the broker refused: the
+    // next transaction would fail with OUT_OF_ORDER_SEQUENCE_NUMBER, a batch aborted for
+    // nothing.
+    renew = transactional_ && give_up.ok();
+  }
   if (replace) {
     // A new producer with the same transactional id fences the old one, and its registration
     // completes the open transaction on the coordinator. Whether a commit in flight went
@@ -686,7 +767,8 @@ absl::Status Pipeline::AbortAndRewind(const std::string& why) {
   } else if (renew) {
     // Aborted: the batches are rewound as for any abort. The new producer's registration bumps
     // the epoch, which starts the sequence numbers afresh.
-    LogWarning("records of the aborted batch were dropped unsent; renewing the producer");
+    LogWarning(
+        "records of the aborted batch were dropped unsent or refused; renewing the producer");
     if (absl::Status s = CreateProducer(/*attempts=*/60); !s.ok()) return s;
   }
   // A sealed batch goes with the open one: both are read again from the sealed one's start.
@@ -731,6 +813,7 @@ absl::Status Pipeline::AbortAndRewind(const std::string& why) {
   handler_.OnAborted();
   probe_.TransactionAborted();
   ++stats_->aborts;
+  if (!give_up.ok()) return give_up;
   // Not from the rebalance callback: the partitions lost there go, and a new assignment is
   // restored from Kafka anyway.
   return in_rebalance_ ? absl::OkStatus() : RebuildTasks();
@@ -806,7 +889,9 @@ absl::Status Pipeline::ProduceChangelog() {
         delivery_->Produced(batch_seq_);
         break;
       }
-      if (code != RdKafka::ERR__QUEUE_FULL) return ProduceError(topic, code);
+      if (code != RdKafka::ERR__QUEUE_FULL) {
+        return ProduceError(topic, record.key, record.value ? record.value->size() : 0, code);
+      }
       producer_->poll(10);
     }
   }
@@ -975,6 +1060,7 @@ absl::Status Pipeline::CommitSealed(bool wait) {
 
 absl::Status Pipeline::SealedCommitted(std::chrono::steady_clock::time_point started) {
   in_transaction_ = false;  // EXACTLY_ONCE: its transaction is done
+  refused_aborts_ = 0;
   std::map<int32_t, CommittedOffsets> committed;
   for (const auto& [partition, next] : sealed_->next) committed[partition].input_next = next;
   for (const auto& [partition, next] : delivery_->Of(sealed_->seq).changelog_next) {

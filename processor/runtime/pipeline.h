@@ -288,7 +288,8 @@ class Pipeline {
   // The status for a record produce() refused with `code`. A transaction that failed with an
   // abortable error refuses records with ERR__STATE: that sets transaction_failed_, and Run
   // aborts and rewinds the batch.
-  absl::Status ProduceError(const std::string& topic, RdKafka::ErrorCode code);
+  absl::Status ProduceError(const std::string& topic, std::string_view key, size_t bytes,
+                            RdKafka::ErrorCode code);
   absl::Status PublishAlerts(HandlerOutput& out);
   absl::Status EnsureTransaction();
   absl::Status ProduceChangelog();
@@ -337,6 +338,10 @@ class Pipeline {
   BatchOutcome TakeOutcome();
   // Metrics and totals of a committed batch.
   void RecordCommitted(BatchOutcome& outcome);
+  // Aborts the open batch (and the sealed one, if its commit did not go through) and rewinds the
+  // consumer to its start. Returns FAILED_PRECONDITION, once rewound, when the broker refused an
+  // output record of each of the last processing.max_refused_record_aborts batches aborted with
+  // none committed between: the records would be refused again on every try.
   absl::Status AbortAndRewind(const std::string& why);
   // After the producer was replaced with a transaction's outcome unknown (AbortAndRewind): drops
   // the tasks of `rebuild_` still assigned and restores them from what Kafka committed, their
@@ -388,6 +393,8 @@ class Pipeline {
   bool in_rebalance_ = false;    // in the rebalance callback's revoke (OnRevoke)
   // A record was refused by a transaction that failed (ProduceError).
   bool transaction_failed_ = false;
+  // Aborts since the last commit whose batch had an output record the broker refused.
+  uint32_t refused_aborts_ = 0;
   std::set<int32_t> at_end_;
   std::map<int32_t, int64_t> stream_time_;  // partition → largest event time seen
   // The stream time as of the last commit: an abort rewinds the clock with the offsets, so that

@@ -27,7 +27,7 @@ expect() {
     echo "FAIL $name: output does not match /$pattern/"; sed 's/^/  | /' "$work/err" | head -5
     failures=$((failures + 1)); return
   fi
-  if grep -Eqi 'terminate called|segmentation|core dumped|abort' "$work/err"; then
+  if grep -Eqi 'terminate called|segmentation|core dumped|\babort(ed)?\b' "$work/err"; then
     echo "FAIL $name: crashed"; failures=$((failures + 1)); return
   fi
   echo "ok   $name ($((end - start)) s)"
@@ -62,6 +62,10 @@ CFG
 cat >"$work/threads.textproto" <<'CFG'
 domain { pseudonymisation_key: "0123456789abcdef0123" }
 processing { threads: 0 }
+CFG
+cat >"$work/refused.textproto" <<'CFG'
+domain { pseudonymisation_key: "0123456789abcdef0123" }
+processing { max_refused_record_aborts: 1001 }
 CFG
 cat >"$work/catchupbytes.textproto" <<'CFG'
 domain { pseudonymisation_key: "0123456789abcdef0123" }
@@ -103,6 +107,8 @@ expect check_config_commit_deadline 2 'deadline.textproto:2: processing.commit_d
   "$bin" check-config "$work/deadline.textproto"
 expect check_config_threads 2 'threads.textproto:2: processing.threads: 0 is outside 1..16' -- \
   "$bin" check-config "$work/threads.textproto"
+expect check_config_refused_aborts 2 'refused.textproto:2: processing.max_refused_record_aborts: 1001 is outside 1..1000' -- \
+  "$bin" check-config "$work/refused.textproto"
 expect check_config_catch_up_bytes 2 'catchupbytes.textproto:2: processing.max_catch_up_batch_bytes: 4294967297 is above 4294967296' -- \
   "$bin" check-config "$work/catchupbytes.textproto"
 expect check_config_batch_bytes 2 'batchbytes.textproto:2: processing.max_batch_bytes: 4294967297 is above 4294967296' -- \

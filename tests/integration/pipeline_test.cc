@@ -10,6 +10,7 @@
 #include <string>
 #include <thread>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "gtest/gtest.h"
@@ -423,27 +424,33 @@ TEST(PipelineWallClockTest, DueTimersAreLookedForWithinABatch) {
   EXPECT_GE(ticks, 20) << "the wall clock ticked only at the end of the batch";
 }
 
-// Publishes one alert per event, its id the event's; the alert of the event `big_id` carries
-// `big_bytes` of detail that does not compress.
+// Publishes one alert per event, its id the event's; the alert of an event in `big` carries
+// as many bytes of detail as given there, that do not compress.
 class AlertingHandler : public runtime::EventHandler {
  public:
+  explicit AlertingHandler(std::map<std::string, size_t> big = {}) : big(std::move(big)) {}
   absl::Status OnEvent(int32_t, const v1::ContactEvent& event, int64_t,
                        HandlerOutput& out) override {
     v1::Alert& alert = out.alerts.emplace_back();
     alert.set_alert_id(event.event_id());
     alert.set_kind(v1::ESCALATION);
     alert.set_contact_id(event.contact_id());
-    if (event.event_id() == big_id) {
+    if (const auto it = big.find(event.event_id()); it != big.end()) {
       std::mt19937 rng(7);
-      std::string detail(big_bytes, ' ');
+      std::string detail(it->second, ' ');
       for (char& c : detail) c = static_cast<char>('a' + rng() % 26);
       alert.add_reasons()->set_detail(detail);
     }
+    handled.insert(event.event_id());
     ++total;
     return absl::OkStatus();
   }
-  std::string big_id;
-  size_t big_bytes = 0;
+  void OnAborted() override {
+    if (on_aborted) on_aborted();
+  }
+  std::map<std::string, size_t> big;
+  std::function<void()> on_aborted;  // called on the pipeline's thread at each abort
+  std::set<std::string> handled;     // the ids of the events handled (on the pipeline's thread)
   std::atomic<int64_t> total{0};
 };
 
@@ -479,6 +486,30 @@ std::map<std::string, int> CommittedAlertIds(const v1::KafkaConfig& kafka) {
   EXPECT_TRUE(at_end) << "the alerts were not read to their end";
   reader->close();
   return ids;
+}
+
+// The group's committed offset of the (one-partition) input topic; -1001 (OFFSET_INVALID) when
+// none.
+absl::StatusOr<int64_t> CommittedInputOffset(const v1::KafkaConfig& kafka) {
+  auto conf = kafka::MakeConf(
+      {{"bootstrap.servers", kafka.bootstrap_servers()}, {"group.id", kafka.group_id()}});
+  if (!conf.ok()) return conf.status();
+  std::string error;
+  std::unique_ptr<RdKafka::KafkaConsumer> reader(
+      RdKafka::KafkaConsumer::create(conf->get(), error));
+  if (!reader) return absl::InternalError(error);
+  std::vector<RdKafka::TopicPartition*> partitions = {
+      RdKafka::TopicPartition::create(kafka.input_topic(), 0)};
+  const RdKafka::ErrorCode code = reader->committed(partitions, 30'000);
+  const int64_t offset = partitions[0]->offset();
+  const RdKafka::ErrorCode partition_code = partitions[0]->err();
+  RdKafka::TopicPartition::destroy(partitions);
+  reader->close();
+  if (code != RdKafka::ERR_NO_ERROR || partition_code != RdKafka::ERR_NO_ERROR) {
+    return absl::UnavailableError(absl::StrCat(
+        "committed: ", RdKafka::err2str(code != RdKafka::ERR_NO_ERROR ? code : partition_code)));
+  }
+  return offset;
 }
 
 // Sets one configuration of `topic` (AlterConfigs: the topic's other settings go back to the
@@ -579,6 +610,42 @@ TEST(PipelineAbortTest, TheBatchAfterAnAbortCommitsAtItsFirstTry) {
   for (const auto& [id, count] : ids) EXPECT_EQ(count, 1) << id;
 }
 
+// As UseOnePartitionTopics, with an alerts topic that takes records of at most 2 KiB, and each
+// alert sent at once (linger.ms 0).
+absl::Status UseTopicsOfSmallAlerts(v1::KafkaConfig& kafka, const std::string& run) {
+  kafka.set_bootstrap_servers(TestBootstrapServers());
+  if (absl::Status s = kafka::CreateTopic(kafka, absl::StrCat("it-alerts-", run), 1,
+                                          {{"max.message.bytes", "2048"}}, 30'000);
+      !s.ok()) {
+    return s;
+  }
+  (*kafka.mutable_producer_properties())["linger.ms"] = "0";
+  return UseOnePartitionTopics(kafka, run);
+}
+
+// Produces GoodEvent(0..events-1) to the input, one every 100 ms, once `pipeline` joined its
+// group, on a thread of its own; calls `before(i)`, if given, before event i.
+std::thread FeedOnceJoined(const runtime::Pipeline& pipeline, const v1::KafkaConfig& kafka,
+                           int events, std::function<void(int)> before = nullptr) {
+  return std::thread([&pipeline, kafka, events, before = std::move(before)] {
+    auto producer =
+        kafka::SimpleProducer::Create(kafka::ProducerProperties(kafka, /*transactional=*/false));
+    ASSERT_TRUE(producer.ok()) << producer.status();
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+    while (!pipeline.stats().joined.load() && std::chrono::steady_clock::now() < deadline) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    for (int i = 0; i < events; ++i) {
+      if (before) before(i);
+      ASSERT_TRUE((*producer)
+                      ->Produce({kafka.input_topic(), "k", GoodEvent(i).SerializeAsString(), {}})
+                      .ok());
+      ASSERT_TRUE((*producer)->Flush(10'000).ok());
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+  });
+}
+
 // A record the broker refuses fails the transaction with an abortable error, and librdkafka
 // then refuses the batch's further records (ERR__STATE): the batch aborts and is read again,
 // as after a failed commit, instead of the pipeline stopping. Here the alerts topic takes
@@ -588,39 +655,17 @@ TEST(PipelineAbortTest, ARecordTheBrokerRefusesAbortsItsBatchWhichIsReadAgain) {
   v1::ProcessorConfig config;
   auto* kafka = config.mutable_kafka();
   const std::string run = absl::StrCat("refused-", NowMs());
-  kafka->set_bootstrap_servers(TestBootstrapServers());
-  ASSERT_TRUE(kafka::CreateTopic(*kafka, absl::StrCat("it-alerts-", run), 1,
-                                 {{"max.message.bytes", "2048"}}, 30'000)
-                  .ok());
-  ASSERT_TRUE(UseOnePartitionTopics(*kafka, run).ok());
-  (*kafka->mutable_producer_properties())["linger.ms"] = "0";  // each alert sent at once
+  ASSERT_TRUE(UseTopicsOfSmallAlerts(*kafka, run).ok());
   config.mutable_processing()->set_commit_interval_ms(2'000);
+  // However many aborts happen before the raised limit applies.
+  config.mutable_processing()->set_max_refused_record_aborts(1'000);
   constexpr int kEvents = 20;
-  AlertingHandler handler;
-  handler.big_id = GoodEvent(3).event_id();
-  handler.big_bytes = 8'192;
+  AlertingHandler handler({{GoodEvent(3).event_id(), 8'192}});
   prometheus::Registry registry;
   runtime::PipelineProbe probe(registry);
   auto pipeline = runtime::Pipeline::Create(config, handler, probe);
   ASSERT_TRUE(pipeline.ok()) << pipeline.status();
-  std::thread feeder([&] {
-    auto producer =
-        kafka::SimpleProducer::Create(kafka::ProducerProperties(*kafka, /*transactional=*/false));
-    if (!producer.ok()) return;
-    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
-    while (!(*pipeline)->stats().joined.load() && std::chrono::steady_clock::now() < deadline) {
-      std::this_thread::sleep_for(std::chrono::milliseconds(20));
-    }
-    for (int i = 0; i < kEvents; ++i) {
-      if (!(*producer)
-               ->Produce({kafka->input_topic(), "k", GoodEvent(i).SerializeAsString(), {}})
-               .ok() ||
-          !(*producer)->Flush(10'000).ok()) {
-        return;
-      }
-      std::this_thread::sleep_for(std::chrono::milliseconds(100));
-    }
-  });
+  std::thread feeder = FeedOnceJoined(**pipeline, *kafka, kEvents);
   bool raised = false;
   absl::Status raise = absl::OkStatus();
   const absl::Status result = RunPipelineUntil(**pipeline, [&] {
@@ -639,6 +684,120 @@ TEST(PipelineAbortTest, ARecordTheBrokerRefusesAbortsItsBatchWhichIsReadAgain) {
   EXPECT_EQ(ids.size(), static_cast<size_t>(kEvents));
   for (const auto& [id, count] : ids) EXPECT_EQ(count, 1) << id;
 }
+
+// The aborts for refused records counted toward processing.max_refused_record_aborts are those in
+// a row: a commit ends the streak. Limit 2; the alerts topic takes 2 KiB, raised at an abort
+// (on the pipeline's thread, before the batch is read again) to 4 KiB, then, once event 7 was
+// handled, to 1 MiB. Event 3's alert (3 KiB) is refused once, and commits; event 7, produced
+// only once event 3's alert is committed, has an 8 KiB alert, refused once: counted with the
+// first, the two would stop the pipeline. EXACTLY_ONCE.
+TEST(PipelineAbortTest, ACommitEndsAStreakOfRefusedRecords) {
+  v1::ProcessorConfig config;
+  auto* kafka = config.mutable_kafka();
+  const std::string run = absl::StrCat("streak-", NowMs());
+  ASSERT_TRUE(UseTopicsOfSmallAlerts(*kafka, run).ok());
+  config.mutable_processing()->set_max_refused_record_aborts(2);
+  config.mutable_processing()->set_threads(1);
+  constexpr int kEvents = 10;
+  AlertingHandler handler({{GoodEvent(3).event_id(), 3'072}, {GoodEvent(7).event_id(), 8'192}});
+  std::vector<absl::Status> raises;
+  handler.on_aborted = [&] {
+    if (!raises.empty() && !handler.handled.contains(GoodEvent(7).event_id())) return;
+    raises.push_back(SetTopicConfig(*kafka, kafka->alerts_topic(), "max.message.bytes",
+                                    raises.empty() ? "4096" : "1048576"));
+    // The broker applies it once its metadata log has it.
+    std::this_thread::sleep_for(std::chrono::seconds(1));
+  };
+  prometheus::Registry registry;
+  runtime::PipelineProbe probe(registry);
+  auto pipeline = runtime::Pipeline::Create(config, handler, probe);
+  ASSERT_TRUE(pipeline.ok()) << pipeline.status();
+  std::thread feeder = FeedOnceJoined(**pipeline, *kafka, kEvents, [&](int i) {
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+    while (i == 7 && (*pipeline)->stats().alerts.load() < 4 &&
+           std::chrono::steady_clock::now() < deadline) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+  });
+  const absl::Status result =
+      RunPipelineUntil(**pipeline, [&] { return (*pipeline)->stats().alerts.load() >= kEvents; });
+  feeder.join();
+  ASSERT_TRUE(result.ok()) << result;
+  // One abort for each refused record: the producer is renewed after the abort, or the next
+  // transaction fails too (OUT_OF_ORDER_SEQUENCE_NUMBER).
+  EXPECT_EQ((*pipeline)->stats().aborts.load(), 2);
+  ASSERT_EQ(raises.size(), 2u) << "each big alert is refused once";
+  for (const absl::Status& raise : raises) EXPECT_TRUE(raise.ok()) << raise;
+  const std::map<std::string, int> ids = CommittedAlertIds(*kafka);
+  EXPECT_EQ(ids.size(), static_cast<size_t>(kEvents));
+  for (const auto& [id, count] : ids) EXPECT_EQ(count, 1) << id;
+}
+
+// A record the broker refuses on every try: after processing.max_refused_record_aborts aborts in
+// a row, none committed between, the pipeline stops with an error that names the record, and
+// commits nothing past its batch. Once the cause is fixed (here the alerts topic's limit
+// raised), the next start delivers every alert. In both guarantees (AT_LEAST_ONCE: a failed
+// delivery aborts).
+class RefusedOnEveryTryTest : public ::testing::TestWithParam<v1::ProcessingConfig::Guarantee> {};
+
+TEST_P(RefusedOnEveryTryTest, StopsNamingTheRecordAndTheNextStartDeliversAll) {
+  v1::ProcessorConfig config;
+  auto* kafka = config.mutable_kafka();
+  const std::string run = absl::StrCat("poison-", GetParam(), "-", NowMs());
+  ASSERT_TRUE(UseTopicsOfSmallAlerts(*kafka, run).ok());
+  config.mutable_processing()->set_guarantee(GetParam());
+  config.mutable_processing()->set_max_refused_record_aborts(3);
+  constexpr int kEvents = 10;
+  const v1::ContactEvent poison = GoodEvent(3);
+  {
+    AlertingHandler handler({{poison.event_id(), 8'192}});
+    prometheus::Registry registry;
+    runtime::PipelineProbe probe(registry);
+    auto pipeline = runtime::Pipeline::Create(config, handler, probe);
+    ASSERT_TRUE(pipeline.ok()) << pipeline.status();
+    std::thread feeder = FeedOnceJoined(**pipeline, *kafka, kEvents);
+    const absl::Status result = RunPipelineUntil(**pipeline, [] { return false; });
+    feeder.join();
+    EXPECT_TRUE(absl::IsFailedPrecondition(result)) << result;
+    for (const std::string& part : {std::string("max_refused_record_aborts"),
+                                    absl::StrCat("topic ", kafka->alerts_topic(),
+                                                 " partition 0 key \"", poison.contact_id(), "\""),
+                                    std::string("Message size too large")}) {
+      EXPECT_TRUE(absl::StrContains(result.message(), part)) << result << "\nlacks: " << part;
+    }
+    EXPECT_EQ((*pipeline)->stats().aborts.load(), 3);
+  }
+  // The input's offsets were committed up to the refused record's event at most (the events are
+  // at offsets 0..kEvents-1), and its alert not at all.
+  const absl::StatusOr<int64_t> committed = CommittedInputOffset(*kafka);
+  ASSERT_TRUE(committed.ok()) << committed.status();
+  EXPECT_LE(*committed, 3);
+  const std::map<std::string, int> before = CommittedAlertIds(*kafka);
+  EXPECT_FALSE(before.contains(poison.event_id()));
+  ASSERT_TRUE(SetTopicConfig(*kafka, kafka->alerts_topic(), "max.message.bytes", "1048576").ok());
+  AlertingHandler handler({{poison.event_id(), 8'192}});
+  prometheus::Registry registry;
+  runtime::PipelineProbe probe(registry);
+  auto pipeline = runtime::Pipeline::Create(config, handler, probe);
+  ASSERT_TRUE(pipeline.ok()) << pipeline.status();
+  // Those of the events not committed before (OFFSET_INVALID: none was).
+  const int64_t redone = kEvents - std::max<int64_t>(*committed, 0);
+  const absl::Status result =
+      RunPipelineUntil(**pipeline, [&] { return (*pipeline)->stats().alerts.load() >= redone; });
+  ASSERT_TRUE(result.ok()) << result;
+  const std::map<std::string, int> ids = CommittedAlertIds(*kafka);
+  EXPECT_EQ(ids.size(), static_cast<size_t>(kEvents));
+  if (GetParam() == v1::ProcessingConfig::EXACTLY_ONCE) {
+    for (const auto& [id, count] : ids) EXPECT_EQ(count, 1) << id;
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(Guarantees, RefusedOnEveryTryTest,
+                         ::testing::Values(v1::ProcessingConfig::EXACTLY_ONCE,
+                                           v1::ProcessingConfig::AT_LEAST_ONCE),
+                         [](const auto& info) {
+                           return v1::ProcessingConfig::Guarantee_Name(info.param);
+                         });
 
 // Batches while behind the input: with a backlog, a batch runs past commit_interval_ms to
 // catch_up_interval_ms (here to max_batch_events first); once the input is drained (polls come

@@ -3,6 +3,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "processor/domain/engine.h"
 #include "processor/domain/sla/policy.h"
@@ -150,6 +151,15 @@ std::vector<ConfigProblem> ValidateDomainConfig(const v1::DomainConfig& config) 
   p.AtLeast("closed_case_retention_s", config.closed_case_retention_s(), 1);
   p.AtLeast("contact_retention_s", config.contact_retention_s(), 1);
   p.AtLeast("max_audit_entries", config.max_audit_entries(), 2);
+  if (config.anonymous_customer_ids_size() > 100) {
+    p.Add("anonymous_customer_ids",
+          absl::StrCat(config.anonymous_customer_ids_size(), " entries; at most 100"));
+  }
+  for (int i = 0; i < config.anonymous_customer_ids_size(); ++i) {
+    if (absl::StripAsciiWhitespace(config.anonymous_customer_ids(i)).empty()) {
+      p.Add(absl::StrCat("anonymous_customer_ids[", i, "]"), "must not be blank");
+    }
+  }
 
   p.Prefixed("sla.", sla::ValidateSlaConfig(config.sla()));
   p.Prefixed("text.", text::ValidateTextConfig(config.text()));

@@ -97,6 +97,25 @@ INSTANTIATE_TEST_SUITE_P(
                          c.mutable_sla()->mutable_policies(0)->mutable_milestones(0)->clear_kind();
                        },
                        "sla.policies[0].milestones[0].kind"},
+        ValidationCase{"anonymous_ids",
+                       [](v1::DomainConfig& c) {
+                         c.add_anonymous_customer_ids("anonymous");
+                         c.add_anonymous_customer_ids(" Unknown ");
+                       },
+                       ""},
+        ValidationCase{"blank_anonymous_id",
+                       [](v1::DomainConfig& c) {
+                         c.add_anonymous_customer_ids("anonymous");
+                         c.add_anonymous_customer_ids("  ");
+                       },
+                       "anonymous_customer_ids[1]"},
+        ValidationCase{"too_many_anonymous_ids",
+                       [](v1::DomainConfig& c) {
+                         for (int i = 0; i < 101; ++i) {
+                           c.add_anonymous_customer_ids("id-" + std::to_string(i));
+                         }
+                       },
+                       "anonymous_customer_ids"},
         ValidationCase{"text_prefixed",
                        [](v1::DomainConfig& c) {
                          c.mutable_text()->add_phrase_patterns()->set_phrase_class("nonsense");

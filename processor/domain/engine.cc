@@ -414,8 +414,11 @@ absl::Status EngineCall::MaybeScheduleCustomerExpiry(v1::CustomerState* customer
   if (customer->case_ids_size() > 0 || customer->contact_ids_size() > 0) {
     return CancelTimers(customer->mutable_timers(), [](const v1::Timer&) { return true; });
   }
+  // One anonymous contact's: nothing to detect a repeat contact of.
   const int64_t due =
-      customer->last_contact_ms() + int64_t{config_.repeat_contact_window_s()} * 1000;
+      customer->single_contact()
+          ? t_ms_
+          : customer->last_contact_ms() + int64_t{config_.repeat_contact_window_s()} * 1000;
   CC_RETURN_IF_ERROR(CancelTimers(customer->mutable_timers(),
                                   [due](const v1::Timer& t) { return t.due_ms() != due; }));
   const std::string& customer_key = customer->customer_key();
@@ -462,7 +465,7 @@ absl::Status EngineCall::HandleEvent(const v1::ContactEvent& event) {
 
 absl::Status EngineCall::CreateContact(const v1::ContactEvent& event, bool live,
                                        v1::ContactState* contact) {
-  const std::string customer_key = e_.CustomerKey(event.customer_id());
+  const std::string customer_key = e_.CustomerKeyOf(event);
   contact->set_contact_id(event.contact_id());
   contact->set_customer_key(customer_key);
   contact->set_queue(event.queue());
@@ -472,7 +475,10 @@ absl::Status EngineCall::CreateContact(const v1::ContactEvent& event, bool live,
   v1::CustomerState customer;
   absl::StatusOr<bool> found = store_.ReadCustomer(customer_key, customer);
   if (!found.ok()) return found.status();
-  if (!*found) customer.set_customer_key(customer_key);
+  if (!*found) {
+    customer.set_customer_key(customer_key);
+    customer.set_single_contact(e_.IsAnonymousCustomer(event.customer_id()));
+  }
   const bool repeat =
       live && !customer.last_contact_id().empty() &&
       customer.last_contact_id() != contact->contact_id() && t_ms_ >= customer.last_contact_ms() &&
@@ -1043,7 +1049,7 @@ absl::Status EngineCall::UpdateCaseFromContact(const v1::ContactState& contact) 
 }
 
 absl::Status EngineCall::HandleLodged(const v1::ContactEvent& event) {
-  const std::string customer_key = e_.CustomerKey(event.customer_id());
+  const std::string customer_key = e_.CustomerKeyOf(event);
   absl::StatusOr<std::optional<v1::CustomerState>> customer = store_.GetCustomer(customer_key);
   if (!customer.ok()) return customer.status();
   RepeatedPtrField<v1::AlertReason> reasons;
@@ -1252,7 +1258,7 @@ absl::Status EngineCall::DeleteCaseFully(v1::ComplaintCase* c) {
 }
 
 absl::Status EngineCall::HandleErasure(const v1::ContactEvent& event) {
-  const std::string customer_key = e_.CustomerKey(event.customer_id());
+  const std::string customer_key = e_.CustomerKeyOf(event);
   absl::StatusOr<std::optional<v1::CustomerState>> loaded = store_.GetCustomer(customer_key);
   if (!loaded.ok()) return loaded.status();
   int removed = 0;
@@ -1582,7 +1588,11 @@ Engine::Engine(const v1::DomainConfig& config, std::shared_ptr<const TextAnalyze
     : config_(config),
       analyzer_(std::move(analyzer)),
       policies_(std::move(policies)),
-      pseudonymizer_(config.pseudonymisation_key()) {}
+      pseudonymizer_(config.pseudonymisation_key()) {
+  for (const std::string& id : config.anonymous_customer_ids()) {
+    anonymous_customer_ids_.push_back(absl::AsciiStrToLower(absl::StripAsciiWhitespace(id)));
+  }
+}
 
 absl::StatusOr<std::unique_ptr<Engine>> Engine::Create(
     const v1::DomainConfig& config, std::shared_ptr<const TextAnalyzer> analyzer) {
@@ -1620,6 +1630,21 @@ absl::StatusOr<Effects> Engine::OnTimer(const v1::Timer& timer, int64_t now_ms,
 
 std::string Engine::CustomerKey(std::string_view raw_customer_id) const {
   return pseudonymizer_.Pseudonymize(raw_customer_id);
+}
+
+bool Engine::IsAnonymousCustomer(std::string_view raw_customer_id) const {
+  if (anonymous_customer_ids_.empty()) return false;
+  const std::string id = absl::AsciiStrToLower(absl::StripAsciiWhitespace(
+      absl::string_view(raw_customer_id.data(), raw_customer_id.size())));
+  return std::find(anonymous_customer_ids_.begin(), anonymous_customer_ids_.end(), id) !=
+         anonymous_customer_ids_.end();
+}
+
+std::string Engine::CustomerKeyOf(const v1::ContactEvent& event) const {
+  if (!IsAnonymousCustomer(event.customer_id())) return CustomerKey(event.customer_id());
+  // The NUL bytes keep it apart from every customer id a source sends.
+  return CustomerKey(
+      absl::StrCat(absl::string_view("\0anonymous contact\0", 19), event.contact_id()));
 }
 
 }  // namespace ccstream::domain

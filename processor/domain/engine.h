@@ -56,6 +56,11 @@ class Engine {
   // The pseudonymised key of a raw customer id (HMAC-SHA256 under the configured key), e.g. for
   // an API lookup of a customer's cases.
   std::string CustomerKey(std::string_view raw_customer_id) const;
+  // Whether `raw_customer_id` is one of DomainConfig.anonymous_customer_ids.
+  bool IsAnonymousCustomer(std::string_view raw_customer_id) const;
+  // The customer key of a contact event: CustomerKey of its customer id, or, for an anonymous
+  // one, a key of the contact's own (its contact id, pseudonymised apart from customer ids).
+  std::string CustomerKeyOf(const v1::ContactEvent& event) const;
 
   const v1::DomainConfig& config() const { return config_; }
 
@@ -69,6 +74,8 @@ class Engine {
   std::shared_ptr<const TextAnalyzer> analyzer_;
   sla::SlaPolicies policies_;
   Pseudonymizer pseudonymizer_;
+  // DomainConfig.anonymous_customer_ids, trimmed and in lower case.
+  std::vector<std::string> anonymous_customer_ids_;
 };
 
 // Every problem of the configuration (empty when valid): ranges, references, and the problems

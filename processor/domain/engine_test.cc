@@ -1199,6 +1199,91 @@ TEST(ExpiryTest, ContactFirstSeenThroughAFlagExpires) {
   EXPECT_EQ(h.store().cases().size(), 1u);
 }
 
+// ---- Anonymous customer ids ------------------------------------------------------------------
+
+v1::DomainConfig AnonymousConfig() {
+  v1::DomainConfig config = TestConfig();
+  config.add_anonymous_customer_ids(" Anonymous ");
+  config.set_contact_retention_s(600);
+  config.set_repeat_contact_window_s(7 * 24 * 3600);
+  return config;
+}
+
+// Two callers a source could not identify, both sent as "anonymous", are two customers: the
+// second is no repeat contact of the first, and their complaints open a case each. The same
+// two contacts with a customer id not listed ("withheld") are one customer's, as before.
+TEST(AnonymousCustomerTest, EachContactIsItsOwnCustomer) {
+  Harness h(AnonymousConfig());
+  FakeClock k;
+  const auto two_contacts = [&](const std::string& customer_id) {
+    const ContactRef first{.contact_id = customer_id + "-1", .customer_id = customer_id};
+    const ContactRef second{.contact_id = customer_id + "-2", .customer_id = customer_id};
+    h.Send(tb::MakeQueued(first, k.NowMs()));
+    h.Send(tb::MakeFlagComplaint(first, k.AdvanceSeconds(30)));
+    h.Send(tb::MakeEnded(first, k.AdvanceSeconds(30)));
+    h.Send(tb::MakeQueued(second, k.AdvanceSeconds(60)));
+    h.Send(tb::MakeFlagComplaint(second, k.AdvanceSeconds(30)));
+    std::set<std::string> case_ids;
+    for (const auto& [id, c] : h.store().cases()) {
+      for (const std::string& contact : c.contact_ids()) {
+        if (contact.starts_with(customer_id + "-")) case_ids.insert(id);
+      }
+    }
+    return std::make_pair(CueNames(ContactOf(h, second.contact_id)).count("repeat_contact"),
+                          case_ids.size());
+  };
+  // Matched without regard to case or surrounding white space.
+  EXPECT_EQ(two_contacts("ANONYMOUS"), std::make_pair(size_t{0}, size_t{2}));
+  EXPECT_EQ(two_contacts("withheld"), std::make_pair(size_t{1}, size_t{1}));
+  EXPECT_TRUE(h.engine().IsAnonymousCustomer("anonymous"));
+  EXPECT_FALSE(h.engine().IsAnonymousCustomer("anonymous-2"));
+  // No one customer record gathers the anonymous contacts.
+  EXPECT_EQ(h.store().customers().count(h.engine().CustomerKey("ANONYMOUS")), 0u);
+  EXPECT_EQ(h.store().customers().count(h.engine().CustomerKey("anonymous")), 0u);
+}
+
+// An anonymous contact's customer record goes with its last contact: no repeat contact is to be
+// detected for it, so it does not wait out the repeat-contact window (7 days here).
+TEST(AnonymousCustomerTest, TheCustomerRecordGoesWithTheContact) {
+  Harness h(AnonymousConfig());
+  FakeClock k;
+  const ContactRef anonymous{.contact_id = "a1", .customer_id = "anonymous"};
+  const ContactRef known{.contact_id = "k1", .customer_id = "u1"};
+  for (const ContactRef& ref : {anonymous, known}) h.Send(tb::MakeQueued(ref, k.NowMs()));
+  for (const ContactRef& ref : {anonymous, known}) h.Send(tb::MakeEnded(ref, k.AdvanceSeconds(60)));
+  ASSERT_EQ(h.store().customers().size(), 2u);
+  const std::string own_key = h.store().contacts().at("a1").customer_key();
+  EXPECT_TRUE(h.store().customers().at(own_key).single_contact());
+  h.FireUntil(k.NowMs() + 600 * kSecond);
+  EXPECT_TRUE(h.store().contacts().empty());
+  ASSERT_EQ(h.store().customers().size(), 1u);
+  EXPECT_EQ(h.store().customers().begin()->first, h.engine().CustomerKey("u1"));
+  for (const auto& [key, t] : h.store().timers()) {
+    EXPECT_EQ(t.timer_id().find(own_key), std::string::npos) << t.ShortDebugString();
+  }
+  h.FireUntil(k.NowMs() + 8 * kDay);
+  EXPECT_TRUE(h.store().customers().empty());
+}
+
+// An erasure request with an anonymous customer id erases the contact it names, and no other
+// anonymous contact.
+TEST(AnonymousCustomerTest, AnErasureErasesTheContactItNames) {
+  Harness h(AnonymousConfig());
+  FakeClock k;
+  const ContactRef a1{.contact_id = "a1", .customer_id = "anonymous"};
+  const ContactRef a2{.contact_id = "a2", .customer_id = "anonymous"};
+  h.Send(tb::MakeQueued(a1, k.NowMs()));
+  h.Send(tb::MakeFlagComplaint(a1, k.AdvanceSeconds(10)));
+  h.Send(tb::MakeQueued(a2, k.AdvanceSeconds(10)));
+  Effects fx = h.Send(tb::MakeErasure(a1, k.AdvanceSeconds(10)));
+  ASSERT_EQ(OutcomesOf(fx, OutcomeKind::kErasure).size(), 1u);
+  EXPECT_EQ(OutcomesOf(fx, OutcomeKind::kErasure)[0]->value, 3);  // contact, case, record
+  EXPECT_EQ(h.store().contacts().count("a1"), 0u);
+  EXPECT_TRUE(h.store().cases().empty());
+  EXPECT_EQ(h.store().contacts().count("a2"), 1u);
+  EXPECT_EQ(h.store().customers().size(), 1u);
+}
+
 TEST(CaseTest, AuditTrailIsBoundedAndKeepsTheOpening) {
   v1::DomainConfig config = TestConfig();
   config.set_max_audit_entries(5);

@@ -736,7 +736,10 @@ absl::Status Pipeline::AbortAndRewind(const std::string& why) {
   // The broker's reports on the batch's records are in (delivered or dropped above; AT_LEAST_ONCE:
   // all of them before a failed delivery aborts).
   absl::Status give_up = absl::OkStatus();
-  if (const std::optional<RefusedRecords> refusal = delivery_->TakeRefusal()) {
+  std::optional<RefusedRecords> refusal;
+  // None with a commit given up on: its reports went with its producer (AbandonCommit).
+  if (delivery_ != nullptr) refusal = delivery_->TakeRefusal();
+  if (refusal) {
     const uint32_t limit = config_.processing().max_refused_record_aborts();
     ++refused_aborts_;
     LogWarning(absl::StrCat("the broker refused ", refusal->records,

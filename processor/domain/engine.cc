@@ -497,6 +497,11 @@ absl::Status EngineCall::CreateContact(const v1::ContactEvent& event, bool live,
     Outcome& offered = NewOutcome(OutcomeKind::kContactOffered);
     offered.queue = QueueLabel(contact->queue());
     offered.channel = contact->channel();
+    if (e_.IsAnonymousCustomer(event.customer_id())) {
+      Outcome& anonymous = NewOutcome(OutcomeKind::kAnonymousContact);
+      anonymous.queue = offered.queue;
+      anonymous.channel = offered.channel;
+    }
   }
   if (repeat) {
     contact->set_repeat_contact(true);

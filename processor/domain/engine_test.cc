@@ -1234,7 +1234,9 @@ TEST(AnonymousCustomerTest, EachContactIsItsOwnCustomer) {
   };
   // Matched without regard to case or surrounding white space.
   EXPECT_EQ(two_contacts("ANONYMOUS"), std::make_pair(size_t{0}, size_t{2}));
+  EXPECT_EQ(OutcomesOf(h.log(), OutcomeKind::kAnonymousContact).size(), 2u);
   EXPECT_EQ(two_contacts("withheld"), std::make_pair(size_t{1}, size_t{1}));
+  EXPECT_EQ(OutcomesOf(h.log(), OutcomeKind::kAnonymousContact).size(), 2u);  // none more
   EXPECT_TRUE(h.engine().IsAnonymousCustomer("anonymous"));
   EXPECT_FALSE(h.engine().IsAnonymousCustomer("anonymous-2"));
   // No one customer record gathers the anonymous contacts.

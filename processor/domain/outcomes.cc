@@ -18,6 +18,8 @@ std::string_view OutcomeKindName(OutcomeKind kind) {
       return "handle_time";
     case OutcomeKind::kRepeatContact:
       return "repeat_contact";
+    case OutcomeKind::kAnonymousContact:
+      return "anonymous_contact";
     case OutcomeKind::kCsatResponse:
       return "csat_response";
     case OutcomeKind::kLiveSlaWarning:

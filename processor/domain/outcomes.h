@@ -21,6 +21,7 @@ enum class OutcomeKind {
   kWaitTime,                 // queue wait of an answered contact; value = seconds
   kHandleTime,               // answer to end, hold included; value = seconds
   kRepeatContact,            // a contact started within the repeat-contact window
+  kAnonymousContact,         // a contact offered with an anonymous customer id (its own customer)
   kCsatResponse,             // a survey answer; score = CSAT 1..5
   kLiveSlaWarning,           // a live clock reached a warning fraction; milestone, fraction
   kLiveSlaBreach,            // a live clock passed its limit; milestone = clock name

@@ -40,6 +40,9 @@ DomainProbe::DomainProbe(prometheus::Registry& r, const v1::DomainConfig& config
                   "Queue wait of answered contacts, in seconds.")),
       handle_(Build(prometheus::BuildHistogram(), r, "ccstream_contact_handle_seconds",
                     "Handle time from answer to end, hold included, in seconds.")),
+      anonymous_(Build(prometheus::BuildCounter(), r, "ccstream_anonymous_contacts_total",
+                       "Contacts offered with an anonymous customer id "
+                       "(domain.anonymous_customer_ids), by queue and channel.")),
       repeat_(Build(prometheus::BuildCounter(), r, "ccstream_repeat_contacts_total",
                     "Contacts from a customer who had another contact within the window.")),
       csat_(Build(prometheus::BuildCounter(), r, "ccstream_csat_responses_total",
@@ -165,6 +168,9 @@ void DomainProbe::Record(const domain::Outcome& o) {
       break;
     case K::kHandleTime:
       by_contact(handle_cache_, handle_, kHandleBuckets).Observe(o.value);
+      break;
+    case K::kAnonymousContact:
+      by_contact(anonymous_cache_, anonymous_).Increment();
       break;
     case K::kRepeatContact:
       by_contact(repeat_cache_, repeat_).Increment();

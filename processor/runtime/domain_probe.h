@@ -97,6 +97,7 @@ class DomainProbe : public OutcomeSink {
   prometheus::Family<prometheus::Counter>& abandoned_;
   prometheus::Family<prometheus::Histogram>& wait_;
   prometheus::Family<prometheus::Histogram>& handle_;
+  prometheus::Family<prometheus::Counter>& anonymous_;
   prometheus::Family<prometheus::Counter>& repeat_;
   prometheus::Family<prometheus::Counter>& csat_;
   prometheus::Family<prometheus::Counter>& live_warnings_;
@@ -124,9 +125,9 @@ class DomainProbe : public OutcomeSink {
 
   std::mutex cache_mu_;  // guards the caches below (Record runs on two threads)
   MetricCache<prometheus::Counter> offered_cache_, answered_cache_, within_threshold_cache_,
-      abandoned_cache_, repeat_cache_, csat_cache_, live_warnings_cache_, live_breaches_cache_,
-      cases_opened_cache_, transitions_cache_, escalations_cache_, sla_warnings_cache_,
-      sla_breaches_cache_;
+      abandoned_cache_, anonymous_cache_, repeat_cache_, csat_cache_, live_warnings_cache_,
+      live_breaches_cache_, cases_opened_cache_, transitions_cache_, escalations_cache_,
+      sla_warnings_cache_, sla_breaches_cache_;
   MetricCache<prometheus::Histogram> wait_cache_, handle_cache_;
   MetricCache<prometheus::Gauge> cases_open_cache_;
 };

@@ -83,6 +83,21 @@ TEST_F(DomainProbeTest, EachQueueAndChannelCountsInItsOwnSeries) {
   EXPECT_EQ(Series("ccstream_contacts_answered_total"), 1u);
 }
 
+// Contacts of anonymous customer ids count apart from the contacts offered.
+TEST_F(DomainProbeTest, AnonymousContactsCountByQueueAndChannel) {
+  DomainProbe probe(registry_, v1::DomainConfig());
+  probe.Record(Contact(OutcomeKind::kContactOffered, "billing", v1::VOICE));
+  probe.Record(Contact(OutcomeKind::kAnonymousContact, "billing", v1::VOICE));
+  probe.Record(Contact(OutcomeKind::kAnonymousContact, "billing", v1::VOICE));
+  probe.Record(Contact(OutcomeKind::kAnonymousContact, "sales", v1::CHAT));
+  EXPECT_EQ(
+      Value("ccstream_anonymous_contacts_total", {{"queue", "billing"}, {"channel", "VOICE"}}), 2);
+  EXPECT_EQ(Value("ccstream_anonymous_contacts_total", {{"queue", "sales"}, {"channel", "CHAT"}}),
+            1);
+  EXPECT_EQ(Value("ccstream_contacts_offered_total", {{"queue", "billing"}, {"channel", "VOICE"}}),
+            1);
+}
+
 TEST_F(DomainProbeTest, WaitAndHandleTimesObserveIntoTheirQueuesHistograms) {
   DomainProbe probe(registry_, v1::DomainConfig());
   Outcome wait = Contact(OutcomeKind::kWaitTime, "billing", v1::VOICE);

@@ -466,6 +466,7 @@ absl::Status EngineCall::HandleEvent(const v1::ContactEvent& event) {
 absl::Status EngineCall::CreateContact(const v1::ContactEvent& event, bool live,
                                        v1::ContactState* contact) {
   const std::string customer_key = e_.CustomerKeyOf(event);
+  const bool anonymous = e_.IsAnonymousCustomer(event.customer_id());
   contact->set_contact_id(event.contact_id());
   contact->set_customer_key(customer_key);
   contact->set_queue(event.queue());
@@ -477,7 +478,7 @@ absl::Status EngineCall::CreateContact(const v1::ContactEvent& event, bool live,
   if (!found.ok()) return found.status();
   if (!*found) {
     customer.set_customer_key(customer_key);
-    customer.set_single_contact(e_.IsAnonymousCustomer(event.customer_id()));
+    customer.set_single_contact(anonymous);
   }
   const bool repeat =
       live && !customer.last_contact_id().empty() &&
@@ -497,10 +498,10 @@ absl::Status EngineCall::CreateContact(const v1::ContactEvent& event, bool live,
     Outcome& offered = NewOutcome(OutcomeKind::kContactOffered);
     offered.queue = QueueLabel(contact->queue());
     offered.channel = contact->channel();
-    if (e_.IsAnonymousCustomer(event.customer_id())) {
-      Outcome& anonymous = NewOutcome(OutcomeKind::kAnonymousContact);
-      anonymous.queue = offered.queue;
-      anonymous.channel = offered.channel;
+    if (anonymous) {
+      Outcome& o = NewOutcome(OutcomeKind::kAnonymousContact);
+      o.queue = offered.queue;
+      o.channel = offered.channel;
     }
   }
   if (repeat) {

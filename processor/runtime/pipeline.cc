@@ -26,6 +26,9 @@ constexpr int kAbortFlushMs = 2'000;
 // How long a resume waits for the answer to the request that wakes the fetchers (see
 // kafka::ResumeAndFetch); no answer in time only delays the first fetch.
 constexpr int kWakeFetchTimeoutMs = 200;
+// How long one look-up of the group's committed offsets may wait (StartOffsets); it is asked
+// again after a second.
+constexpr int kStartLookupTimeoutMs = 10'000;
 
 // Output records the broker refused for what they are: how many, and the largest (topic,
 // partition, key, size and the broker's reason: the broker refuses a whole request's batch of
@@ -85,6 +88,10 @@ class Pipeline::Rebalancer : public RdKafka::RebalanceCb {
                     std::vector<RdKafka::TopicPartition*>& partitions) override {
     pipeline_.stats_->joined = true;
     if (err == RdKafka::ERR__ASSIGN_PARTITIONS) {
+      // Not at the committed offset that librdkafka would look up: the pipeline reads it
+      // itself and seeks there once the partition's state is restored (see StartOffsets).
+      // Meanwhile the partition is paused at its end.
+      for (RdKafka::TopicPartition* tp : partitions) tp->set_offset(RdKafka::Topic::OFFSET_END);
       std::unique_ptr<RdKafka::Error> error(consumer->incremental_assign(partitions));
       if (error) {
         pipeline_.fatal_ = absl::InternalError(absl::StrCat("assign: ", error->str()));
@@ -220,6 +227,7 @@ Pipeline::~Pipeline() {
   if (committing_.valid() && AwaitCommit(/*wait=*/true) == CommitProgress::kOverdue) {
     AbandonCommit();
   }
+  AwaitStartLookup();
   if (consumer_) consumer_->close();
   if (failed_ && !assigned_.empty()) {
     // A consumer that failed fatally does not call the rebalance callback on close: drop the
@@ -358,8 +366,12 @@ void Pipeline::OnAssign(const std::vector<RdKafka::TopicPartition*>& partitions)
 absl::Status Pipeline::StartRestoring(const std::vector<int32_t>& ids, bool pause) {
   for (const int32_t partition : ids) {
     restoring_.insert(partition);
+    restored_.erase(partition);
     at_end_.erase(partition);
+    start_unknown_[partition] = ++start_generation_;
+    start_at_.erase(partition);
   }
+  probe_.PartitionsWithoutStartOffset(static_cast<int>(start_unknown_.size()));
   stats_->restoring = static_cast<int>(restoring_.size());
   if (ids.empty()) return absl::OkStatus();
   // Nothing of these partitions is fetched until their state is restored; resume() then
@@ -382,13 +394,42 @@ absl::Status Pipeline::StartRestoring(const std::vector<int32_t>& ids, bool paus
 
 absl::Status Pipeline::ResumeRestored() {
   if (restoring_.empty()) return absl::OkStatus();
-  auto ready = handler_.TakeRestored(std::vector<int32_t>(restoring_.begin(), restoring_.end()));
-  if (!ready.ok()) return ready.status();
+  StartOffsets();
+  std::vector<int32_t> asked;
+  for (const int32_t partition : restoring_) {
+    if (!restored_.contains(partition)) asked.push_back(partition);
+  }
+  if (!asked.empty()) {
+    auto ready = handler_.TakeRestored(asked);
+    if (!ready.ok()) return ready.status();
+    for (const int32_t partition : *ready) {
+      if (restoring_.contains(partition)) restored_.insert(partition);
+    }
+  }
+  // Restored, and where to start known: sought there (the partition waited at its end) and
+  // resumed.
+  const std::string& topic = config_.kafka().input_topic();
   PartitionList resume;
-  for (const int32_t partition : *ready) {
-    if (restoring_.erase(partition) == 0) continue;
-    resume.list.push_back(
-        RdKafka::TopicPartition::create(config_.kafka().input_topic(), partition));
+  for (auto it = restored_.begin(); it != restored_.end();) {
+    const int32_t partition = *it;
+    const auto start = start_at_.find(partition);
+    if (start == start_at_.end()) {
+      ++it;
+      continue;
+    }
+    // No offset committed yet: from the start, as the group's auto.offset.reset (earliest).
+    std::unique_ptr<RdKafka::TopicPartition> at(RdKafka::TopicPartition::create(
+        topic, partition, start->second >= 0 ? start->second : RdKafka::Topic::OFFSET_BEGINNING));
+    if (const RdKafka::ErrorCode code = consumer_->seek(*at, 5000); code != RdKafka::ERR_NO_ERROR) {
+      if (absl::Status fatal = ConsumerFatalError(); !fatal.ok()) return fatal;
+      return absl::InternalError(absl::StrCat("start partition ", partition, " at offset ",
+                                              start->second, ": ", RdKafka::err2str(code)));
+    }
+    at_end_.erase(partition);
+    start_at_.erase(start);
+    restoring_.erase(partition);
+    it = restored_.erase(it);
+    resume.list.push_back(RdKafka::TopicPartition::create(topic, partition));
   }
   stats_->restoring = static_cast<int>(restoring_.size());
   if (resume.list.empty()) return absl::OkStatus();
@@ -462,6 +503,9 @@ void Pipeline::OnRevoke(const std::vector<RdKafka::TopicPartition*>& partitions,
   for (const RdKafka::TopicPartition* tp : partitions) {
     assigned_.erase(tp->partition());
     restoring_.erase(tp->partition());
+    restored_.erase(tp->partition());
+    start_unknown_.erase(tp->partition());
+    start_at_.erase(tp->partition());
     rebuild_.erase(tp->partition());
     at_end_.erase(tp->partition());
     stream_time_.erase(tp->partition());
@@ -470,6 +514,7 @@ void Pipeline::OnRevoke(const std::vector<RdKafka::TopicPartition*>& partitions,
     ids.push_back(tp->partition());
   }
   probe_.PartitionsAssigned(static_cast<int>(assigned_.size()));
+  probe_.PartitionsWithoutStartOffset(static_cast<int>(start_unknown_.size()));
   stats_->restoring = static_cast<int>(restoring_.size());
   LogInfo(absl::StrCat(lost ? "lost " : "revoked ", ids.size(), " partition(s)"));
   handler_.OnRevoked(ids, lost);
@@ -839,32 +884,75 @@ absl::Status Pipeline::RebuildTasks() {
     committed_stream_time_.erase(partition);
   }
   // Paused and restored as a new assignment, then read again from the offsets committed, which
-  // are final now that the new producer's registration completed the transaction.
-  if (absl::Status s = StartRestoring(ids, /*pause=*/true); !s.ok()) return s;
-  const std::string& topic = config_.kafka().input_topic();
-  PartitionList partitions;
-  for (const int32_t partition : ids) {
-    partitions.list.push_back(RdKafka::TopicPartition::create(topic, partition));
-  }
-  RdKafka::ErrorCode code = consumer_->committed(partitions.list, kTxnTimeoutMs);
-  for (const RdKafka::TopicPartition* tp : partitions.list) {
-    if (code != RdKafka::ERR_NO_ERROR) break;
-    if (tp->err() != RdKafka::ERR_NO_ERROR) {
-      code = tp->err();
-      break;
+  // are final now that the new producer's registration completed the transaction (read as for
+  // a new assignment: StartOffsets).
+  return StartRestoring(ids, /*pause=*/true);
+}
+
+void Pipeline::StartOffsets() {
+  const auto now = std::chrono::steady_clock::now();
+  if (start_lookup_ &&
+      start_lookup_->result.wait_for(std::chrono::seconds(0)) == std::future_status::ready) {
+    StartLookup lookup = std::move(*start_lookup_);
+    start_lookup_.reset();
+    StartLookup::Result result = lookup.result.get();
+    std::string failed;
+    for (const auto& [partition, generation] : lookup.partitions) {
+      const auto unknown = start_unknown_.find(partition);
+      // Revoked, or assigned again since it was asked: its answer may be stale.
+      if (unknown == start_unknown_.end() || unknown->second != generation) continue;
+      const auto found = result.offsets.find(partition);
+      if (found == result.offsets.end()) {
+        absl::StrAppend(&failed, failed.empty() ? "" : ", ", partition);
+        continue;
+      }
+      start_at_[partition] = found->second;
+      start_unknown_.erase(unknown);
     }
-    // No offset committed yet: from the start, as the group's auto.offset.reset (earliest).
-    std::unique_ptr<RdKafka::TopicPartition> at(RdKafka::TopicPartition::create(
-        topic, tp->partition(),
-        tp->offset() >= 0 ? tp->offset() : RdKafka::Topic::OFFSET_BEGINNING));
-    code = consumer_->seek(*at, 5000);
+    if (!failed.empty()) {
+      probe_.StartOffsetLookupFailed();
+      LogWarning(absl::StrCat("the group's committed offsets of partition(s) ", failed, " of ",
+                              config_.kafka().input_topic(), ": ", result.error,
+                              "; they are not read until these are known; asking again"));
+      next_start_lookup_ = now + std::chrono::seconds(1);
+    }
+    probe_.PartitionsWithoutStartOffset(static_cast<int>(start_unknown_.size()));
   }
-  if (code != RdKafka::ERR_NO_ERROR) {
-    if (absl::Status fatal = ConsumerFatalError(); !fatal.ok()) return fatal;
-    return absl::UnavailableError(
-        absl::StrCat("rebuilding the tasks: committed offsets: ", RdKafka::err2str(code)));
-  }
-  return absl::OkStatus();
+  if (start_lookup_ || start_unknown_.empty() || now < next_start_lookup_) return;
+  // Asked on a thread of its own: while a transaction that holds them is still open (that of an
+  // instance that failed, until the broker aborts it) they are unstable, and the group's
+  // coordinator answers only once they are not; the other partitions go on meanwhile.
+  StartLookup& lookup = start_lookup_.emplace();
+  lookup.partitions = start_unknown_;
+  std::vector<int32_t> ids;
+  for (const auto& [partition, generation] : start_unknown_) ids.push_back(partition);
+  lookup.result = std::async(
+      std::launch::async,
+      [consumer = consumer_.get(), topic = config_.kafka().input_topic(), ids = std::move(ids)] {
+        StartLookup::Result result;
+        PartitionList partitions;
+        for (const int32_t partition : ids) {
+          partitions.list.push_back(RdKafka::TopicPartition::create(topic, partition));
+        }
+        const RdKafka::ErrorCode code = consumer->committed(partitions.list, kStartLookupTimeoutMs);
+        if (code != RdKafka::ERR_NO_ERROR) {
+          result.error = RdKafka::err2str(code);
+          return result;
+        }
+        for (const RdKafka::TopicPartition* tp : partitions.list) {
+          if (tp->err() == RdKafka::ERR_NO_ERROR) {
+            result.offsets[tp->partition()] = tp->offset();  // negative: none committed
+          } else if (result.error.empty()) {
+            result.error = RdKafka::err2str(tp->err());
+          }
+        }
+        return result;
+      });
+}
+
+void Pipeline::AwaitStartLookup() {
+  if (start_lookup_) start_lookup_->result.wait();
+  start_lookup_.reset();
 }
 
 absl::Status Pipeline::ProduceChangelog() {
@@ -1303,6 +1391,7 @@ absl::Status Pipeline::RunLoop(const std::atomic<bool>& stop) {
   }
   batch_behind_ = false;
   if (absl::Status s = CommitBatch(/*wait=*/true); !s.ok()) return s;
+  AwaitStartLookup();
   consumer_->close();
   if (!fatal_.ok()) return fatal_;
   return absl::OkStatus();

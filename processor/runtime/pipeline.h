@@ -356,8 +356,20 @@ class Pipeline {
   void RecordLag();
   int64_t ClockFor(int32_t partition) const;
   bool Drained() const;
-  // Resumes the partitions whose restore finished; the error of a failed restore.
+  // Resumes the partitions whose restore finished and whose start offset is known (see
+  // StartOffsets), sought to it first; the error of a failed restore.
   absl::Status ResumeRestored();
+  // Reads the group's committed offsets of the partitions assigned (or rebuilt) whose start is
+  // not known yet, on a thread of its own, one look-up at a time, asked again a second after
+  // one fails; takes the answers of the look-up that finished. A partition is not read before
+  // its start is known. librdkafka is not left to look the offsets up on its assignment:
+  // librdkafka 2.0.2 started a partition at auto.offset.reset (the earliest offset: everything
+  // read again) when the assignment changed while its look-up was answered "unstable" (a
+  // transaction holding the offsets still open, as after a failover), and left a partition
+  // unread for good after some failed look-ups (confluentinc/librdkafka#5586).
+  void StartOffsets();
+  // Waits for the look-up in flight, if any (it uses the consumer).
+  void AwaitStartLookup();
   // A record of a partition still restoring was delivered (its pause lost a race in
   // librdkafka): pauses the partition again and rewinds it to `offset`, so that the record is
   // fetched again once the partition resumes.
@@ -380,6 +392,25 @@ class Pipeline {
   std::optional<kafka::QueueRefill> refill_;
   std::unique_ptr<RdKafka::Producer> producer_;
   std::vector<std::unique_ptr<RdKafka::Topic>> output_topics_;  // of producer_, released first
+
+  // Where each new partition starts (StartOffsets): those whose committed offset is to be read,
+  // by the number of their assignment (a look-up's answer for an earlier one is dropped);
+  // those read (negative: none committed); the look-up in flight; those restored (still in
+  // restoring_ until they start).
+  std::map<int32_t, uint64_t> start_unknown_;
+  std::map<int32_t, int64_t> start_at_;
+  uint64_t start_generation_ = 0;
+  struct StartLookup {
+    struct Result {
+      std::map<int32_t, int64_t> offsets;
+      std::string error;  // for the partitions without an offset
+    };
+    std::map<int32_t, uint64_t> partitions;
+    std::future<Result> result;
+  };
+  std::optional<StartLookup> start_lookup_;
+  std::chrono::steady_clock::time_point next_start_lookup_;
+  std::set<int32_t> restored_;
 
   bool in_transaction_ = false;
   bool failed_ = false;  // Run returned an error: commit nothing more

@@ -109,6 +109,22 @@ PipelineProbe::PipelineProbe(prometheus::Registry& registry) {
                    .Help("Input partitions currently assigned to this instance.")
                    .Register(registry)
                    .Add({});
+  without_start_ = &prometheus::BuildGauge()
+                        .Name("ccstream_partitions_not_started")
+                        .Help(
+                            "Assigned input partitions not read yet because the group's "
+                            "committed offset, where reading them starts, is not known yet.")
+                        .Register(registry)
+                        .Add({});
+  start_lookup_failures_ =
+      &prometheus::BuildCounter()
+           .Name("ccstream_start_offset_lookup_failures_total")
+           .Help(
+               "Look-ups of the group's committed offsets of new partitions that failed (timed "
+               "out: offsets held by an open transaction, or no coordinator); each is asked "
+               "again after a second.")
+           .Register(registry)
+           .Add({});
 }
 
 void PipelineProbe::ConsumerLag(int32_t partition, int64_t lag) {

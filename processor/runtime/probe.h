@@ -55,6 +55,11 @@ class PipelineProbe {
   void PartitionsAssigned(int count) { assigned_->Set(count); }
   // Records still to read on `partition` (high watermark minus position); -1 forgets it.
   void ConsumerLag(int32_t partition, int64_t lag);
+  // Assigned partitions not read yet because the group's committed offset, where reading them
+  // starts, is not known yet.
+  void PartitionsWithoutStartOffset(int count) { without_start_->Set(count); }
+  // A look-up of the group's committed offsets failed (timed out, unreachable coordinator).
+  void StartOffsetLookupFailed() { start_lookup_failures_->Increment(); }
 
  private:
   prometheus::Counter* events_processed_;
@@ -74,6 +79,8 @@ class PipelineProbe {
   prometheus::Counter* rebuilds_;
   prometheus::Counter* abandoned_commits_;
   prometheus::Gauge* assigned_;
+  prometheus::Gauge* without_start_;
+  prometheus::Counter* start_lookup_failures_;
   prometheus::Family<prometheus::Gauge>* lag_family_;
   std::map<int32_t, prometheus::Gauge*> lag_;
 };

@@ -5,6 +5,7 @@
 #include <chrono>
 #include <functional>
 #include <map>
+#include <mutex>
 #include <random>
 #include <set>
 #include <string>
@@ -247,6 +248,7 @@ class SlowRestoreHandler : public RecordingHandler {
     return RecordingHandler::OnEvent(partition, event, now_ms, out);
   }
   absl::Status OnAssigned(const std::vector<int32_t>&) override {
+    if (on_assigned) on_assigned();
     assigned_at_ = std::chrono::steady_clock::now();
     return absl::OkStatus();
   }
@@ -259,6 +261,7 @@ class SlowRestoreHandler : public RecordingHandler {
     return restoring;
   }
   int before_ready = 0;
+  std::function<void()> on_assigned;  // on the pipeline's thread, as the restore begins
 
  private:
   std::chrono::steady_clock::time_point assigned_at_;
@@ -272,11 +275,29 @@ TEST_P(PipelineIntegrationTest, RecordsDeliveredWhileRestoringAreHandledOnceAfte
     records.push_back(
         {config_.kafka().input_topic(), e.customer_id(), e.SerializeAsString(), {}, -1});
   }
+  // Half before the assignment, half while the partitions restore: a partition waits at its
+  // end until its state is restored, so only these come while it restores.
+  const std::vector<kafka::Record> later(records.begin() + 1'000, records.end());
+  records.resize(1'000);
   Produce(records);
   SlowRestoreHandler handler;
+  std::thread producing;
+  handler.on_assigned = [&] {
+    if (producing.joinable()) return;
+    producing = std::thread([&] {
+      // In ten parts, 100 ms apart, within the restore's 1.5 s: a partition starts fetching at
+      // its end once librdkafka knows its leader, which may take a moment.
+      for (size_t part = 0; part < 10; ++part) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(100));
+        Produce({later.begin() + static_cast<std::ptrdiff_t>(part * later.size() / 10),
+                 later.begin() + static_cast<std::ptrdiff_t>((part + 1) * later.size() / 10)});
+      }
+    });
+  };
   runtime::PipelineOptions options;
   options.skip_pause_on_assign_for_testing = true;
   RunUntil(handler, 2'000, 0, options);
+  producing.join();
   EXPECT_EQ(handler.before_ready, 0);
   EXPECT_EQ(handler.seen.size(), 2'000u);
   for (const auto& [id, count] : handler.seen) EXPECT_EQ(count, 1) << id;
@@ -996,6 +1017,203 @@ TEST_F(CatchUpBatchTest, EventsWithoutStateChangesAreNotBoundedByBytes) {
 TEST_F(CatchUpBatchTest, OnceCaughtUpTheIntervalClosesBatchesAgain) {
   Run(/*catch_up_interval_ms=*/60'000, /*backlog=*/200, /*live=*/5);
   EXPECT_GE(live_batches_, 5);  // the live events' batches, counted as such
+}
+
+// A transaction of another producer that holds offsets of the group of `kafka` for the input
+// topic's partitions and is left open: until it ends, the group's committed offsets of those
+// partitions are unstable, and a read_committed consumer that looks them up (librdkafka asks for
+// stable offsets) is answered UNSTABLE_OFFSET_COMMIT and asks again. So it is after a failover:
+// the transaction of the instance that died holds the offsets until the broker aborts it.
+class OpenOffsetsTransaction {
+ public:
+  absl::Status Open(const v1::KafkaConfig& kafka, const std::string& transactional_id,
+                    const std::map<int32_t, int64_t>& offsets) {
+    auto conf = kafka::MakeConf(
+        {{"bootstrap.servers", kafka.bootstrap_servers()}, {"transactional.id", transactional_id}});
+    if (!conf.ok()) return conf.status();
+    std::string error;
+    producer_.reset(RdKafka::Producer::create(conf->get(), error));
+    if (!producer_) return absl::InternalError(error);
+    auto group_conf = kafka::MakeConf(
+        {{"bootstrap.servers", kafka.bootstrap_servers()}, {"group.id", kafka.group_id()}});
+    if (!group_conf.ok()) return group_conf.status();
+    std::unique_ptr<RdKafka::KafkaConsumer> group(
+        RdKafka::KafkaConsumer::create(group_conf->get(), error));
+    if (!group) return absl::InternalError(error);
+    std::unique_ptr<RdKafka::ConsumerGroupMetadata> metadata(group->groupMetadata());
+    group->close();
+    for (RdKafka::Error* e :
+         {producer_->init_transactions(30'000), producer_->begin_transaction()}) {
+      if (std::unique_ptr<RdKafka::Error> owned(e); owned) return absl::InternalError(owned->str());
+    }
+    std::vector<RdKafka::TopicPartition*> list;
+    for (const auto& [partition, offset] : offsets) {
+      list.push_back(RdKafka::TopicPartition::create(kafka.input_topic(), partition, offset));
+    }
+    std::unique_ptr<RdKafka::Error> sent(
+        producer_->send_offsets_to_transaction(list, metadata.get(), 30'000));
+    RdKafka::TopicPartition::destroy(list);
+    if (sent) return absl::InternalError(sent->str());
+    return absl::OkStatus();
+  }
+  absl::Status Abort() {
+    if (std::unique_ptr<RdKafka::Error> e(producer_->abort_transaction(30'000)); e) {
+      return absl::InternalError(e->str());
+    }
+    return absl::OkStatus();
+  }
+
+ private:
+  std::unique_ptr<RdKafka::Producer> producer_;
+};
+
+// Commits `offsets` of the input topic for the group of `kafka`, as a consumer outside the
+// group's membership may.
+absl::Status CommitInputOffsets(const v1::KafkaConfig& kafka,
+                                const std::map<int32_t, int64_t>& offsets) {
+  auto conf = kafka::MakeConf(
+      {{"bootstrap.servers", kafka.bootstrap_servers()}, {"group.id", kafka.group_id()}});
+  if (!conf.ok()) return conf.status();
+  std::string error;
+  std::unique_ptr<RdKafka::KafkaConsumer> consumer(
+      RdKafka::KafkaConsumer::create(conf->get(), error));
+  if (!consumer) return absl::InternalError(error);
+  std::vector<RdKafka::TopicPartition*> list;
+  for (const auto& [partition, offset] : offsets) {
+    list.push_back(RdKafka::TopicPartition::create(kafka.input_topic(), partition, offset));
+  }
+  const RdKafka::ErrorCode code = consumer->commitSync(list);
+  RdKafka::TopicPartition::destroy(list);
+  consumer->close();
+  if (code != RdKafka::ERR_NO_ERROR) return absl::InternalError(RdKafka::err2str(code));
+  return absl::OkStatus();
+}
+
+double MetricValue(prometheus::Registry& registry, const std::string& name) {
+  for (const prometheus::MetricFamily& family : registry.Collect()) {
+    if (family.name != name || family.metric.empty()) continue;
+    const prometheus::ClientMetric& metric = family.metric.at(0);
+    return family.type == prometheus::MetricType::Counter ? metric.counter.value
+                                                          : metric.gauge.value;
+  }
+  return -1;
+}
+
+// Records each event's partition and offset.
+class OffsetRecordingHandler : public runtime::EventHandler {
+ public:
+  absl::Status OnEvent(int32_t partition, const v1::ContactEvent& event, int64_t,
+                       HandlerOutput&) override {
+    std::lock_guard lock(mutex);
+    ++seen[{partition, event.event_id()}];
+    ++total;
+    return absl::OkStatus();
+  }
+  std::mutex mutex;
+  std::map<std::pair<int32_t, std::string>, int> seen;
+  std::atomic<int64_t> total{0};
+};
+
+// After a failover, the group's committed offsets stay unstable while the transaction of the
+// instance that died is open. The new owner starts reading each partition at the offset
+// committed once they are stable, not from the start: librdkafka 2.0.2, when its assignment
+// changed (here: a second member joined) while its own look-up of them was being answered
+// "unstable", started the partition at auto.offset.reset. Until the offsets are known the
+// partitions are counted as not started; a look-up that times out is asked again.
+TEST(PipelineStartOffsetTest, UnstableOffsetsAndAnAssignmentChangeStartAtTheCommittedOffset) {
+  v1::ProcessorConfig config;
+  auto* kafka = config.mutable_kafka();
+  const std::string run = absl::StrCat("startat-", NowMs());
+  ASSERT_TRUE(UseOnePartitionTopics(*kafka, run).ok());
+  kafka->set_input_topic(absl::StrCat("it-events2-", run));
+  ASSERT_TRUE(kafka::CreateTopic(*kafka, kafka->input_topic(), 2, {}, 30'000).ok());
+  constexpr int kPerPartition = 40;
+  constexpr int kCommitted = 20;
+  {
+    auto producer =
+        kafka::SimpleProducer::Create(kafka::ProducerProperties(*kafka, /*transactional=*/false));
+    ASSERT_TRUE(producer.ok()) << producer.status();
+    for (int32_t partition = 0; partition < 2; ++partition) {
+      for (int i = 0; i < kPerPartition; ++i) {
+        v1::ContactEvent e = GoodEvent(partition * 1000 + i);
+        ASSERT_TRUE((*producer)
+                        ->Produce({kafka->input_topic(), "k", e.SerializeAsString(), {}, partition})
+                        .ok());
+      }
+    }
+    ASSERT_TRUE((*producer)->Flush(60'000).ok());
+  }
+  ASSERT_TRUE(CommitInputOffsets(*kafka, {{0, kCommitted}, {1, kCommitted}}).ok());
+  OpenOffsetsTransaction died;
+  ASSERT_TRUE(
+      died.Open(*kafka, absl::StrCat("it-died-", run), {{0, kCommitted + 5}, {1, kCommitted + 5}})
+          .ok());
+
+  OffsetRecordingHandler handler;
+  prometheus::Registry registry;
+  runtime::PipelineProbe probe(registry);
+  auto pipeline = runtime::Pipeline::Create(config, handler, probe);
+  ASSERT_TRUE(pipeline.ok()) << pipeline.status();
+  std::atomic<bool> stop{false};
+  absl::Status result;
+  std::thread runner([&] { result = (*pipeline)->Run(stop); });
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+  while (std::chrono::steady_clock::now() < deadline && !(*pipeline)->stats().joined.load()) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  std::this_thread::sleep_for(std::chrono::seconds(2));
+  EXPECT_EQ(MetricValue(registry, "ccstream_partitions_not_started"), 2);
+
+  // A second member takes one of the partitions: the first one's assignment changes.
+  auto member_conf = kafka::MakeConf(kafka::ConsumerProperties(*kafka));
+  ASSERT_TRUE(member_conf.ok()) << member_conf.status();
+  std::string error;
+  std::unique_ptr<RdKafka::KafkaConsumer> member(
+      RdKafka::KafkaConsumer::create(member_conf->get(), error));
+  ASSERT_NE(member, nullptr) << error;
+  ASSERT_EQ(member->subscribe({kafka->input_topic()}), RdKafka::ERR_NO_ERROR);
+  std::set<int32_t> member_has;
+  deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+  while (std::chrono::steady_clock::now() < deadline && member_has.empty()) {
+    delete member->consume(100);
+    std::vector<RdKafka::TopicPartition*> assignment;
+    member->assignment(assignment);
+    for (const RdKafka::TopicPartition* tp : assignment) member_has.insert(tp->partition());
+    RdKafka::TopicPartition::destroy(assignment);
+  }
+  ASSERT_EQ(member_has.size(), 1u);
+  for (int i = 0; i < 30; ++i) delete member->consume(100);  // 3 s more of the answers
+  EXPECT_EQ(handler.total.load(), 0) << "read before the committed offsets were known";
+  EXPECT_EQ(MetricValue(registry, "ccstream_partitions_not_started"), 1);
+  // A look-up that times out (10 s) is counted, and asked again.
+  deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+  while (std::chrono::steady_clock::now() < deadline &&
+         MetricValue(registry, "ccstream_start_offset_lookup_failures_total") < 1) {
+    delete member->consume(100);
+  }
+  EXPECT_GE(MetricValue(registry, "ccstream_start_offset_lookup_failures_total"), 1);
+  EXPECT_EQ(handler.total.load(), 0) << "read before the committed offsets were known";
+
+  ASSERT_TRUE(died.Abort().ok());  // as the broker does once the transaction times out
+  deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+  while (std::chrono::steady_clock::now() < deadline &&
+         handler.total.load() < kPerPartition - kCommitted) {
+    delete member->consume(100);
+  }
+  for (int i = 0; i < 10; ++i) delete member->consume(100);  // a record before it would show
+  stop = true;
+  runner.join();
+  member->close();
+  EXPECT_TRUE(result.ok()) << result;
+  const int32_t mine = member_has.contains(0) ? 1 : 0;
+  std::lock_guard lock(handler.mutex);
+  EXPECT_EQ(handler.total.load(), kPerPartition - kCommitted);
+  for (int i = 0; i < kPerPartition; ++i) {
+    const std::pair<int32_t, std::string> key{mine, absl::StrCat("ev-", mine * 1000 + i)};
+    EXPECT_EQ(handler.seen.contains(key) ? handler.seen.at(key) : 0, i < kCommitted ? 0 : 1)
+        << "partition " << mine << ", offset " << i;
+  }
+  EXPECT_EQ(MetricValue(registry, "ccstream_partitions_not_started"), 0);
 }
 
 INSTANTIATE_TEST_SUITE_P(Guarantees, PipelineIntegrationTest,

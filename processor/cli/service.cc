@@ -159,7 +159,8 @@ absl::Status Service::Readiness() const {
   if (rejoining_.load()) return absl::UnavailableError("rejoining the group after an error");
   if (!stats_.joined.load()) return absl::UnavailableError("not yet in the consumer group");
   if (const int n = stats_.restoring.load(); n > 0) {
-    return absl::UnavailableError(absl::StrCat(n, " partition(s) restoring"));
+    return absl::UnavailableError(
+        absl::StrCat(n, " partition(s) restoring or waiting for their committed offset"));
   }
   const int64_t now_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
                              std::chrono::steady_clock::now().time_since_epoch())

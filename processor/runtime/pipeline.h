@@ -147,7 +147,8 @@ struct PipelineStats {
   std::atomic<int64_t> late_events{0};
   // For the readiness probe: the steady-clock time (ms) of the last loop turn, whether the
   // consumer has joined the group (a first assignment, possibly empty, was received), and how
-  // many assigned partitions are not yet ready to process (restoring).
+  // many assigned partitions are not yet ready to process (restoring, or restored and waiting
+  // for the committed offset where reading them starts).
   std::atomic<int64_t> last_loop_steady_ms{0};
   std::atomic<bool> joined{false};
   std::atomic<int> restoring{0};

@@ -1163,6 +1163,7 @@ TEST(PipelineStartOffsetTest, UnstableOffsetsAndAnAssignmentChangeStartAtTheComm
   }
   std::this_thread::sleep_for(std::chrono::seconds(2));
   EXPECT_EQ(MetricValue(registry, "ccstream_partitions_not_started"), 2);
+  EXPECT_EQ((*pipeline)->stats().restoring.load(), 2) << "ready (/readyz) before reading";
 
   // A second member takes one of the partitions: the first one's assignment changes.
   auto member_conf = kafka::MakeConf(kafka::ConsumerProperties(*kafka));
@@ -1185,6 +1186,7 @@ TEST(PipelineStartOffsetTest, UnstableOffsetsAndAnAssignmentChangeStartAtTheComm
   for (int i = 0; i < 30; ++i) delete member->consume(100);  // 3 s more of the answers
   EXPECT_EQ(handler.total.load(), 0) << "read before the committed offsets were known";
   EXPECT_EQ(MetricValue(registry, "ccstream_partitions_not_started"), 1);
+  EXPECT_EQ((*pipeline)->stats().restoring.load(), 1);
   // A look-up that times out (10 s) is counted, and asked again.
   deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
   while (std::chrono::steady_clock::now() < deadline &&
@@ -1201,6 +1203,7 @@ TEST(PipelineStartOffsetTest, UnstableOffsetsAndAnAssignmentChangeStartAtTheComm
     delete member->consume(100);
   }
   for (int i = 0; i < 10; ++i) delete member->consume(100);  // a record before it would show
+  EXPECT_EQ((*pipeline)->stats().restoring.load(), 0);
   stop = true;
   runner.join();
   member->close();

@@ -23,10 +23,12 @@
 #include "prometheus/metric_family.h"
 #include "prometheus/registry.h"
 #include "tests/kafka/broker_env.h"
+#include "tests/support/metric_value.h"
 
 namespace ccstream {
 namespace {
 
+using ccstream::testing::MetricValue;
 using runtime::HandlerOutput;
 
 // Records every event the pipeline hands over.
@@ -1087,16 +1089,6 @@ absl::Status CommitInputOffsets(const v1::KafkaConfig& kafka,
   consumer->close();
   if (code != RdKafka::ERR_NO_ERROR) return absl::InternalError(RdKafka::err2str(code));
   return absl::OkStatus();
-}
-
-double MetricValue(prometheus::Registry& registry, const std::string& name) {
-  for (const prometheus::MetricFamily& family : registry.Collect()) {
-    if (family.name != name || family.metric.empty()) continue;
-    const prometheus::ClientMetric& metric = family.metric.at(0);
-    return family.type == prometheus::MetricType::Counter ? metric.counter.value
-                                                          : metric.gauge.value;
-  }
-  return -1;
 }
 
 // Records each event's partition and offset.

@@ -46,11 +46,13 @@
 #include "prometheus/registry.h"
 #include "state/task_store.h"
 #include "tests/kafka/broker_env.h"
+#include "tests/support/metric_value.h"
 
 namespace ccstream {
 namespace {
 
 using namespace std::chrono_literals;
+using ccstream::testing::MetricValue;
 using runtime::HandlerOutput;
 
 int64_t NowMs() { return absl::ToUnixMillis(absl::Now()); }
@@ -594,14 +596,6 @@ struct Drained {
   std::vector<std::map<std::string, std::string>> stores;
 };
 
-// The value of the unlabelled counter `name` in `registry`; -1 when it is not there.
-double CounterValue(prometheus::Registry& registry, const std::string& name) {
-  for (const prometheus::MetricFamily& family : registry.Collect()) {
-    if (family.name == name && family.metric.size() == 1) return family.metric[0].counter.value;
-  }
-  return -1;
-}
-
 // Drains `events` with the engine and the tasks' stores in `guarantee` mode on topics of their
 // own (`run`-`name`, `partitions` each) and stores under `dir`/`name`; the pipeline's metrics in
 // `registry`, if given, and its processing settings changed by `configure`, if given. Failing
@@ -827,7 +821,7 @@ TEST_F(RebuildTest, AfterACommitWithAnUnknownOutcomeTheTasksAreRebuilt) {
   EXPECT_GE(stall.stalls.load(), 1);
   EXPECT_GE(stats.aborts.load(), 1);
   EXPECT_EQ(stats.rebuilds.load(), 1) << "the tasks were not rebuilt from Kafka";
-  EXPECT_EQ(CounterValue(registry, "ccstream_task_rebuilds_total"), 1.0);
+  EXPECT_EQ(MetricValue(registry, "ccstream_task_rebuilds_total"), 1.0);
   ExpectAsReference(reference, stalled);
 }
 
@@ -888,7 +882,7 @@ TEST_F(RebuildTest, ACommitThatDoesNotReturnIsGivenUpAndTheTasksRebuilt) {
   // Given up on at the configured 5 s (the default is 45 s), plus the rebuild's start.
   EXPECT_LT(blocked_ms.load(), 30'000) << "the commit was not given up on at its deadline";
   EXPECT_EQ(stats.abandoned_commits.load(), 1);
-  EXPECT_EQ(CounterValue(registry, "ccstream_commits_abandoned_total"), 1.0);
+  EXPECT_EQ(MetricValue(registry, "ccstream_commits_abandoned_total"), 1.0);
   EXPECT_EQ(stats.rebuilds.load(), 1) << "the tasks were not rebuilt from Kafka";
   ExpectAsReference(reference, hung);
 }

@@ -1,0 +1,21 @@
+#pragma once
+
+#include <string>
+
+#include "prometheus/metric_family.h"
+#include "prometheus/registry.h"
+
+namespace ccstream::testing {
+
+// The value of the unlabelled counter or gauge `name` in `registry`; -1 when it is not there.
+inline double MetricValue(prometheus::Registry& registry, const std::string& name) {
+  for (const prometheus::MetricFamily& family : registry.Collect()) {
+    if (family.name != name || family.metric.size() != 1) continue;
+    const prometheus::ClientMetric& metric = family.metric[0];
+    return family.type == prometheus::MetricType::Counter ? metric.counter.value
+                                                          : metric.gauge.value;
+  }
+  return -1;
+}
+
+}  // namespace ccstream::testing

@@ -23,6 +23,11 @@ constexpr size_t kRestoreBatch = 10'000;
 constexpr size_t kRestoreWritesInFlight = 2;
 constexpr size_t kTimersPerRound = 1'000;
 constexpr int kTimerRounds = 20;
+// The restore's look-up of the group's committed input offsets (CommittedInputOffsets): how long
+// one attempt may wait, how often it is asked, how often a failure is logged.
+constexpr int kCommittedLookupAttemptMs = 2'000;
+constexpr auto kCommittedLookupInterval = std::chrono::seconds(1);
+constexpr auto kCommittedLookupWarningInterval = std::chrono::seconds(30);
 // A run of fewer events is handled on the calling thread alone: waking a helper costs more
 // than it saves.
 constexpr size_t kMinParallelEvents = 16;
@@ -511,21 +516,54 @@ std::map<int32_t, int64_t> TaskManager::CommittedInputOffsets(const RestoreRun& 
                             conf.ok() ? error : conf.status().message(), "; not compared"));
     return out;
   }
-  std::vector<RdKafka::TopicPartition*> partitions;
-  for (const auto& [partition, task] : run.tasks) {
-    partitions.push_back(RdKafka::TopicPartition::create(config_.kafka().input_topic(), partition));
-  }
-  const RdKafka::ErrorCode code = consumer->committed(partitions, 10'000);
-  for (const RdKafka::TopicPartition* tp : partitions) {
-    if (code == RdKafka::ERR_NO_ERROR && tp->err() == RdKafka::ERR_NO_ERROR) {
-      out[tp->partition()] = tp->offset();  // negative: none committed
+  // After a failover the transaction of the instance that died holds the offsets unstable until
+  // the broker aborts it, and a commit Kafka lost is found only by comparing with them: asked
+  // again until Kafka answers for every partition still wanted (the pipeline waits for the same
+  // offsets before it starts them, so this costs no start time), in short attempts so that a
+  // revoke or a stop is not kept waiting.
+  std::set<int32_t> asking;
+  for (const auto& [partition, task] : run.tasks) asking.insert(partition);
+  const auto first_ask = std::chrono::steady_clock::now();
+  auto next_warning = first_ask;
+  for (;;) {
+    std::erase_if(asking, [this](int32_t partition) { return IsCancelled(partition); });
+    if (asking.empty()) break;
+    const auto attempt = std::chrono::steady_clock::now();
+    std::vector<RdKafka::TopicPartition*> partitions;
+    for (const int32_t partition : asking) {
+      partitions.push_back(
+          RdKafka::TopicPartition::create(config_.kafka().input_topic(), partition));
     }
+    const RdKafka::ErrorCode code = consumer->committed(partitions, kCommittedLookupAttemptMs);
+    RdKafka::ErrorCode failed = code;
+    for (const RdKafka::TopicPartition* tp : partitions) {
+      if (code != RdKafka::ERR_NO_ERROR) break;
+      if (tp->err() == RdKafka::ERR_NO_ERROR) {
+        out[tp->partition()] = tp->offset();  // negative: none committed
+        asking.erase(tp->partition());
+      } else {
+        failed = tp->err();
+      }
+    }
+    RdKafka::TopicPartition::destroy(partitions);
+    if (asking.empty()) break;
+    committed_lookup_failures_.fetch_add(1);
+    if (const auto now = std::chrono::steady_clock::now(); now >= next_warning) {
+      LogWarning(absl::StrCat(
+          "restore: the group's committed offsets of ", asking.size(),
+          " partition(s): ", RdKafka::err2str(failed), " (asking for ",
+          std::chrono::duration_cast<std::chrono::seconds>(now - first_ask).count(),
+          " s; a transaction still open holds them, or the broker is away); asking again"));
+      next_warning = now + kCommittedLookupWarningInterval;
+    }
+    // At most one attempt a second; a revoke or a stop ends the wait.
+    std::unique_lock lock(mu_);
+    cv_.wait_until(lock, attempt + kCommittedLookupInterval, [&] {
+      return stopping_ || std::all_of(asking.begin(), asking.end(), [&](int32_t partition) {
+               return cancelled_.contains(partition);
+             });
+    });
   }
-  if (code != RdKafka::ERR_NO_ERROR) {
-    LogWarning(absl::StrCat("restore: the group's committed offsets: ", RdKafka::err2str(code),
-                            "; not compared"));
-  }
-  RdKafka::TopicPartition::destroy(partitions);
   consumer->close();
   return out;
 }

@@ -119,6 +119,9 @@ class TaskManager : public EventHandler {
   // flight is done; nullptr for a partition not assigned or still restoring. Pipeline thread
   // only.
   state::TaskState* task(int32_t partition);
+  // Attempts of the restore's look-up of the group's committed offsets that Kafka did not answer
+  // (CommittedInputOffsets), since start.
+  int64_t committed_lookup_failures() const { return committed_lookup_failures_.load(); }
   // Tests: the queue the committed batches are written on (a test may hold it).
   state::WriteQueue& writer_for_testing() { return writer_; }
   // Installs the test hook; call before the first OnAssigned.
@@ -139,8 +142,9 @@ class TaskManager : public EventHandler {
   // input offset, see CommittedInputOffsets); hands each task over as soon as it is complete,
   // drops those cancelled meanwhile. Restore thread.
   absl::Status Restore(RestoreRun& run);
-  // The group's committed input offset of each partition of `run` (negative: none committed);
-  // empty when Kafka could not say (the stores are then not compared with it).
+  // The group's committed input offset of each partition of `run` (negative: none committed),
+  // asked until Kafka answers for every partition not cancelled meanwhile; empty only when no
+  // consumer could be made for it (the stores are then not compared with it).
   std::map<int32_t, int64_t> CommittedInputOffsets(const RestoreRun& run);
   // Closes the stores of the run's cancelled partitions and tells OnRevoked; returns them.
   std::vector<int32_t> DropCancelled(RestoreRun& run);
@@ -182,6 +186,7 @@ class TaskManager : public EventHandler {
   std::set<int32_t> unmarked_;
   std::set<int32_t> marking_;
   std::atomic<int64_t> cases_opened_{0};
+  std::atomic<int64_t> committed_lookup_failures_{0};
   // OnEvents: the helper threads, and per event of the run what it collected; per part of the
   // run, its events' indices and its first error (index, status).
   std::unique_ptr<WorkerPool> workers_;

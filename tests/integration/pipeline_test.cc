@@ -23,6 +23,7 @@
 #include "prometheus/metric_family.h"
 #include "prometheus/registry.h"
 #include "tests/kafka/broker_env.h"
+#include "tests/kafka/group_offsets.h"
 #include "tests/support/metric_value.h"
 
 namespace ccstream {
@@ -1021,76 +1022,6 @@ TEST_F(CatchUpBatchTest, OnceCaughtUpTheIntervalClosesBatchesAgain) {
   EXPECT_GE(live_batches_, 5);  // the live events' batches, counted as such
 }
 
-// A transaction of another producer that holds offsets of the group of `kafka` for the input
-// topic's partitions and is left open: until it ends, the group's committed offsets of those
-// partitions are unstable, and a read_committed consumer that looks them up (librdkafka asks for
-// stable offsets) is answered UNSTABLE_OFFSET_COMMIT and asks again. So it is after a failover:
-// the transaction of the instance that died holds the offsets until the broker aborts it.
-class OpenOffsetsTransaction {
- public:
-  absl::Status Open(const v1::KafkaConfig& kafka, const std::string& transactional_id,
-                    const std::map<int32_t, int64_t>& offsets) {
-    auto conf = kafka::MakeConf(
-        {{"bootstrap.servers", kafka.bootstrap_servers()}, {"transactional.id", transactional_id}});
-    if (!conf.ok()) return conf.status();
-    std::string error;
-    producer_.reset(RdKafka::Producer::create(conf->get(), error));
-    if (!producer_) return absl::InternalError(error);
-    auto group_conf = kafka::MakeConf(
-        {{"bootstrap.servers", kafka.bootstrap_servers()}, {"group.id", kafka.group_id()}});
-    if (!group_conf.ok()) return group_conf.status();
-    std::unique_ptr<RdKafka::KafkaConsumer> group(
-        RdKafka::KafkaConsumer::create(group_conf->get(), error));
-    if (!group) return absl::InternalError(error);
-    std::unique_ptr<RdKafka::ConsumerGroupMetadata> metadata(group->groupMetadata());
-    group->close();
-    for (RdKafka::Error* e :
-         {producer_->init_transactions(30'000), producer_->begin_transaction()}) {
-      if (std::unique_ptr<RdKafka::Error> owned(e); owned) return absl::InternalError(owned->str());
-    }
-    std::vector<RdKafka::TopicPartition*> list;
-    for (const auto& [partition, offset] : offsets) {
-      list.push_back(RdKafka::TopicPartition::create(kafka.input_topic(), partition, offset));
-    }
-    std::unique_ptr<RdKafka::Error> sent(
-        producer_->send_offsets_to_transaction(list, metadata.get(), 30'000));
-    RdKafka::TopicPartition::destroy(list);
-    if (sent) return absl::InternalError(sent->str());
-    return absl::OkStatus();
-  }
-  absl::Status Abort() {
-    if (std::unique_ptr<RdKafka::Error> e(producer_->abort_transaction(30'000)); e) {
-      return absl::InternalError(e->str());
-    }
-    return absl::OkStatus();
-  }
-
- private:
-  std::unique_ptr<RdKafka::Producer> producer_;
-};
-
-// Commits `offsets` of the input topic for the group of `kafka`, as a consumer outside the
-// group's membership may.
-absl::Status CommitInputOffsets(const v1::KafkaConfig& kafka,
-                                const std::map<int32_t, int64_t>& offsets) {
-  auto conf = kafka::MakeConf(
-      {{"bootstrap.servers", kafka.bootstrap_servers()}, {"group.id", kafka.group_id()}});
-  if (!conf.ok()) return conf.status();
-  std::string error;
-  std::unique_ptr<RdKafka::KafkaConsumer> consumer(
-      RdKafka::KafkaConsumer::create(conf->get(), error));
-  if (!consumer) return absl::InternalError(error);
-  std::vector<RdKafka::TopicPartition*> list;
-  for (const auto& [partition, offset] : offsets) {
-    list.push_back(RdKafka::TopicPartition::create(kafka.input_topic(), partition, offset));
-  }
-  const RdKafka::ErrorCode code = consumer->commitSync(list);
-  RdKafka::TopicPartition::destroy(list);
-  consumer->close();
-  if (code != RdKafka::ERR_NO_ERROR) return absl::InternalError(RdKafka::err2str(code));
-  return absl::OkStatus();
-}
-
 // Records each event's partition and offset.
 class OffsetRecordingHandler : public runtime::EventHandler {
  public:
@@ -1135,8 +1066,9 @@ TEST(PipelineStartOffsetTest, UnstableOffsetsAndAnAssignmentChangeStartAtTheComm
     }
     ASSERT_TRUE((*producer)->Flush(60'000).ok());
   }
-  ASSERT_TRUE(CommitInputOffsets(*kafka, {{0, kCommitted}, {1, kCommitted}}).ok());
-  OpenOffsetsTransaction died;
+  ASSERT_TRUE(
+      ::ccstream::testing::CommitInputOffsets(*kafka, {{0, kCommitted}, {1, kCommitted}}).ok());
+  ::ccstream::testing::OpenOffsetsTransaction died;
   ASSERT_TRUE(
       died.Open(*kafka, absl::StrCat("it-died-", run), {{0, kCommitted + 5}, {1, kCommitted + 5}})
           .ok());

@@ -30,6 +30,7 @@
 #include "state/task_state.h"
 #include "state/task_store.h"
 #include "tests/kafka/broker_env.h"
+#include "tests/kafka/group_offsets.h"
 #include "tests/support/event_builders.h"
 
 namespace ccstream {
@@ -50,6 +51,14 @@ bool WaitFor(const std::function<bool()>& done, std::chrono::seconds limit) {
     std::this_thread::sleep_for(20ms);
   }
   return true;
+}
+
+// Adds the tasks of `partition` that `tasks` handed over to `ready`; true once it holds one.
+bool TakeRestored(runtime::TaskManager& tasks, int32_t partition, std::vector<int32_t>& ready) {
+  auto taken = tasks.TakeRestored({partition});
+  EXPECT_TRUE(taken.ok()) << taken.status();
+  if (taken.ok()) ready.insert(ready.end(), taken->begin(), taken->end());
+  return !ready.empty();
 }
 
 // Records the restore metrics.
@@ -427,12 +436,7 @@ void RestoreTest::RestoreAcrossAnOpenTransaction(bool commit) {
   runtime::TaskManager tasks(config_, engine_, sink_);
   ASSERT_TRUE(tasks.OnAssigned({0}).ok());
   std::vector<int32_t> ready;
-  auto take = [&] {
-    auto taken = tasks.TakeRestored({0});
-    EXPECT_TRUE(taken.ok()) << taken.status();
-    if (taken.ok()) ready.insert(ready.end(), taken->begin(), taken->end());
-    return !ready.empty();
-  };
+  auto take = [&] { return TakeRestored(tasks, 0, ready); };
   // Long enough for the ten records before the transaction (a restore takes ~50 ms here).
   EXPECT_FALSE(WaitFor(take, 2s)) << "the task was handed over with a transaction still open";
   txn.reset(commit ? producer->commit_transaction(30'000) : producer->abort_transaction(30'000));
@@ -666,6 +670,61 @@ TEST_F(RestoreTest, InputOffsetsMovedForwardByHandSkipEventsAndKeepTheState) {
     EXPECT_EQ(contact->has_value(), kept) << id;
   }
   EXPECT_EQ((*store)->offsets().input, 13);
+}
+
+// A commit that Kafka lost (sealed_batch_it, AStoreAheadOfTheCommittedOffsetsIsRebuiltFromThe-
+// Changelog) leaves the task's store past the group's committed input offset, and the restore
+// rebuilds such a store from the changelog. After a failover, the transaction of the instance
+// that died holds the group's offsets unstable for up to its timeout: the restore asks for them
+// until Kafka answers, rather than trust the store uncompared.
+TEST_F(RestoreTest, AStoreAheadOfOffsetsHeldByAnOpenTransactionIsRebuilt) {
+  constexpr int kChangelog = 5;
+  FillChangelog(0, kChangelog);
+  constexpr char kLost[] = "of-the-lost-commit";
+  std::string path;
+  {
+    runtime::TaskManager tasks(config_, engine_, sink_);
+    path = tasks.TaskPath(0);
+  }
+  {  // The store as that commit left it: the changelog's records, one more, and input offset 10.
+    auto store = state::TaskStore::Open(path);
+    ASSERT_TRUE(store.ok()) << store.status();
+    std::vector<state::Mutation> mutations;
+    for (const std::string& id : {std::string(kMarker), std::string(kLost)}) {
+      v1::ContactState contact;
+      contact.set_contact_id(id);
+      contact.set_queue("billing");
+      mutations.push_back({state::Family::kContacts, id, contact.SerializeAsString()});
+    }
+    ASSERT_TRUE((*store)->Write(mutations, {.input = 10, .changelog = kChangelog}).ok());
+  }
+  ASSERT_TRUE(::ccstream::testing::CommitInputOffsets(config_.kafka(), {{0, 4}}).ok());
+  ::ccstream::testing::OpenOffsetsTransaction died;
+  ASSERT_TRUE(
+      died.Open(config_.kafka(), absl::StrCat(config_.kafka().group_id(), "-died"), {{0, 10}})
+          .ok());
+
+  runtime::TaskManager tasks(config_, engine_, sink_);
+  ASSERT_TRUE(tasks.OnAssigned({0}).ok());
+  std::vector<int32_t> ready;
+  auto take = [&] { return TakeRestored(tasks, 0, ready); };
+  // Two attempts unanswered: the look-up went on past its first.
+  ASSERT_TRUE(WaitFor([&] { return tasks.committed_lookup_failures() >= 2; }, 60s))
+      << "the look-up of the committed offsets was not retried";
+  EXPECT_FALSE(take()) << "the task was handed over before the committed offsets were known";
+  ASSERT_TRUE(died.Abort().ok());  // as the broker does at the transaction's timeout
+  ASSERT_TRUE(WaitFor(take, 60s)) << "the restore did not end after the transaction did";
+
+  state::TaskState* task = tasks.task(0);
+  ASSERT_NE(task, nullptr);
+  auto lost = task->GetContact(kLost);
+  ASSERT_TRUE(lost.ok()) << lost.status();
+  EXPECT_FALSE(lost->has_value()) << "the store ahead of the committed offset was kept";
+  auto marker = task->GetContact(kMarker);
+  ASSERT_TRUE(marker.ok()) << marker.status();
+  EXPECT_TRUE(marker->has_value()) << "the changelog was not restored into the rebuilt store";
+  EXPECT_EQ(task->store().offsets().changelog, kChangelog);
+  EXPECT_EQ(sink_.RestoredRecords(0), std::vector<int64_t>{kChangelog});
 }
 
 // The values of the format markers on each changelog partition, as a read_committed consumer

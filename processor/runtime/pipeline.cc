@@ -370,6 +370,7 @@ absl::Status Pipeline::StartRestoring(const std::vector<int32_t>& ids, bool paus
     at_end_.erase(partition);
     start_unknown_[partition] = ++start_generation_;
     start_at_.erase(partition);
+    progress_.erase(partition);
   }
   probe_.PartitionsWithoutStartOffset(static_cast<int>(start_unknown_.size()));
   stats_->restoring = static_cast<int>(restoring_.size());
@@ -426,9 +427,11 @@ absl::Status Pipeline::ResumeRestored() {
                                               start->second, ": ", RdKafka::err2str(code)));
     }
     at_end_.erase(partition);
+    progress_[partition] = {.sought = start->second, .since = std::chrono::steady_clock::now()};
     start_at_.erase(start);
     restoring_.erase(partition);
     it = restored_.erase(it);
+    if (options_.keep_paused_for_testing && options_.keep_paused_for_testing(partition)) continue;
     resume.list.push_back(RdKafka::TopicPartition::create(topic, partition));
   }
   stats_->restoring = static_cast<int>(restoring_.size());
@@ -506,6 +509,7 @@ void Pipeline::OnRevoke(const std::vector<RdKafka::TopicPartition*>& partitions,
     restored_.erase(tp->partition());
     start_unknown_.erase(tp->partition());
     start_at_.erase(tp->partition());
+    progress_.erase(tp->partition());
     rebuild_.erase(tp->partition());
     at_end_.erase(tp->partition());
     stream_time_.erase(tp->partition());
@@ -683,16 +687,51 @@ void Pipeline::RecordLag() {
   if (positions.list.empty() || consumer_->position(positions.list) != RdKafka::ERR_NO_ERROR) {
     return;
   }
+  const auto now = std::chrono::steady_clock::now();
+  const auto stall_after = std::chrono::milliseconds(options_.partition_stall_ms);
+  int stalled = 0;
   for (const RdKafka::TopicPartition* tp : positions.list) {
-    int64_t low = 0, high = 0;
-    if (tp->offset() < 0 ||
-        consumer_->get_watermark_offsets(tp->topic(), tp->partition(), &low, &high) !=
-            RdKafka::ERR_NO_ERROR ||
-        high < 0) {
+    const int32_t partition = tp->partition();
+    int64_t low = -1, high = -1;
+    if (consumer_->get_watermark_offsets(tp->topic(), partition, &low, &high) !=
+        RdKafka::ERR_NO_ERROR) {
+      low = high = -1;
+    }
+    int64_t position = tp->offset();
+    const auto read = progress_.find(partition);
+    // librdkafka reports no position until a record of the partition was delivered since it
+    // was sought: a started one is still where it was sought to (from its beginning: the first
+    // offset, when librdkafka knows it). It knows the high watermark from the partition's fetch
+    // responses (an empty one too): none known means that no fetch of it was answered.
+    if (position < 0 && read != progress_.end()) {
+      position = read->second.sought >= 0 ? read->second.sought : low;
+    }
+    if (high >= 0 && position >= 0) {
+      probe_.ConsumerLag(partition, std::max<int64_t>(0, high - position));
+    }
+    if (read == progress_.end()) continue;  // not started (restoring)
+    ReadProgress& progress = read->second;
+    const bool waiting = high < 0 || (position >= 0 && high > position);
+    if (!waiting || position != progress.position) {
+      progress.position = position;
+      progress.since = now;
+      if (std::exchange(progress.stalled, false)) {
+        LogInfo(absl::StrCat("partition ", partition, " reads on from offset ", position));
+      }
       continue;
     }
-    probe_.ConsumerLag(tp->partition(), std::max<int64_t>(0, high - tp->offset()));
+    if (now - progress.since < stall_after) continue;
+    ++stalled;
+    if (!std::exchange(progress.stalled, true)) {
+      LogWarning(absl::StrCat(
+          "partition ", partition, ": its read position ", position, " has not moved for ",
+          std::chrono::duration_cast<std::chrono::seconds>(now - progress.since).count(), " s ",
+          high >= 0 ? absl::StrCat("with ", high - position, " record(s) waiting")
+                    : std::string("and no fetch of it was answered"),
+          " (ccstream_partitions_stalled)"));
+    }
   }
+  probe_.PartitionsStalled(stalled);
 }
 
 absl::Status Pipeline::Tick() {
@@ -836,6 +875,9 @@ absl::Status Pipeline::AbortAndRewind(const std::string& why) {
       if (absl::Status fatal = ConsumerFatalError(); !fatal.ok()) return fatal;
       return absl::InternalError(
           absl::StrCat("rewind partition ", partition, ": ", RdKafka::err2str(code)));
+    }
+    if (auto read = progress_.find(partition); read != progress_.end()) {
+      read->second.sought = offset;
     }
   }
   batch_start_.clear();

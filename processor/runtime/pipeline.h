@@ -196,6 +196,13 @@ struct PipelineOptions {
   // made in the rebalance callback lose the race with the assignment's first fetch. Default:
   // false.
   bool skip_pause_on_assign_for_testing = false;
+  // Tests: asked for each restored partition as it is sought to its start; true leaves it
+  // paused there, as a partition whose fetch librdkafka never starts. Default: none.
+  std::function<bool(int32_t partition)> keep_paused_for_testing;
+  // How long a started partition's read position may stay put while records wait on it (or
+  // while librdkafka has answered no fetch of it at all) before it counts as stalled
+  // (ccstream_partitions_stalled). Default: 60 s.
+  int partition_stall_ms = 60'000;
 };
 
 // The pipeline's own: what a committed batch reports (metrics, totals, committed alerts).
@@ -461,6 +468,17 @@ class Pipeline {
   double changelog_bytes_per_event_ = -1;
   absl::Status fatal_;
   std::chrono::steady_clock::time_point next_lag_sample_;
+  // Each started partition (sought and resumed, not restoring): the offset it was last sought
+  // to (its start, or where an abort rewound it; negative: its beginning), which is its read
+  // position while librdkafka reports none; the position last sampled and since when it has
+  // stayed there with records waiting (RecordLag); whether it was logged as stalled.
+  struct ReadProgress {
+    int64_t sought = 0;
+    int64_t position = -1;
+    std::chrono::steady_clock::time_point since;
+    bool stalled = false;
+  };
+  std::map<int32_t, ReadProgress> progress_;
   PipelineStats own_stats_;
   PipelineStats* stats_;
   // The pending run: its events' decode buffers (reused; the first pending_.size() in use) and

@@ -116,6 +116,13 @@ PipelineProbe::PipelineProbe(prometheus::Registry& registry) {
                             "committed offset, where reading them starts, is not known yet.")
                         .Register(registry)
                         .Add({});
+  stalled_ = &prometheus::BuildGauge()
+                  .Name("ccstream_partitions_stalled")
+                  .Help(
+                      "Started input partitions whose read position has not moved for a minute "
+                      "although records wait on them, or of which no fetch was answered.")
+                  .Register(registry)
+                  .Add({});
   start_lookup_failures_ =
       &prometheus::BuildCounter()
            .Name("ccstream_start_offset_lookup_failures_total")

@@ -58,6 +58,9 @@ class PipelineProbe {
   // Assigned partitions not read yet because the group's committed offset, where reading them
   // starts, is not known yet.
   void PartitionsWithoutStartOffset(int count) { without_start_->Set(count); }
+  // Started partitions whose read position has not moved for a while although records wait
+  // on them (or no fetch of them was answered): PipelineOptions::partition_stall_ms.
+  void PartitionsStalled(int count) { stalled_->Set(count); }
   // A look-up of the group's committed offsets failed (timed out, unreachable coordinator).
   void StartOffsetLookupFailed() { start_lookup_failures_->Increment(); }
 
@@ -80,6 +83,7 @@ class PipelineProbe {
   prometheus::Counter* abandoned_commits_;
   prometheus::Gauge* assigned_;
   prometheus::Gauge* without_start_;
+  prometheus::Gauge* stalled_;
   prometheus::Counter* start_lookup_failures_;
   prometheus::Family<prometheus::Gauge>* lag_family_;
   std::map<int32_t, prometheus::Gauge*> lag_;

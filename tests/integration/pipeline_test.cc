@@ -1037,6 +1037,32 @@ class OffsetRecordingHandler : public runtime::EventHandler {
   std::atomic<int64_t> total{0};
 };
 
+// Points `kafka` at topics of its own (UseOnePartitionTopics) with an input topic of
+// `partitions` partitions, each holding `per_partition` events (GoodEvent(partition * 1000 + i)).
+absl::Status UsePartitionedInput(v1::KafkaConfig& kafka, const std::string& run, int partitions,
+                                 int per_partition) {
+  if (absl::Status s = UseOnePartitionTopics(kafka, run); !s.ok()) return s;
+  kafka.set_input_topic(absl::StrCat("it-events", partitions, "-", run));
+  if (absl::Status s = kafka::CreateTopic(kafka, kafka.input_topic(), partitions, {}, 30'000);
+      !s.ok()) {
+    return s;
+  }
+  auto producer =
+      kafka::SimpleProducer::Create(kafka::ProducerProperties(kafka, /*transactional=*/false));
+  if (!producer.ok()) return producer.status();
+  for (int32_t partition = 0; partition < partitions; ++partition) {
+    for (int i = 0; i < per_partition; ++i) {
+      const v1::ContactEvent e = GoodEvent(partition * 1000 + i);
+      if (absl::Status s = (*producer)->Produce(
+              {kafka.input_topic(), "k", e.SerializeAsString(), {}, partition});
+          !s.ok()) {
+        return s;
+      }
+    }
+  }
+  return (*producer)->Flush(60'000);
+}
+
 // After a failover, the group's committed offsets stay unstable while the transaction of the
 // instance that died is open. The new owner starts reading each partition at the offset
 // committed once they are stable, not from the start: librdkafka 2.0.2, when its assignment
@@ -1047,25 +1073,9 @@ TEST(PipelineStartOffsetTest, UnstableOffsetsAndAnAssignmentChangeStartAtTheComm
   v1::ProcessorConfig config;
   auto* kafka = config.mutable_kafka();
   const std::string run = absl::StrCat("startat-", NowMs());
-  ASSERT_TRUE(UseOnePartitionTopics(*kafka, run).ok());
-  kafka->set_input_topic(absl::StrCat("it-events2-", run));
-  ASSERT_TRUE(kafka::CreateTopic(*kafka, kafka->input_topic(), 2, {}, 30'000).ok());
   constexpr int kPerPartition = 40;
   constexpr int kCommitted = 20;
-  {
-    auto producer =
-        kafka::SimpleProducer::Create(kafka::ProducerProperties(*kafka, /*transactional=*/false));
-    ASSERT_TRUE(producer.ok()) << producer.status();
-    for (int32_t partition = 0; partition < 2; ++partition) {
-      for (int i = 0; i < kPerPartition; ++i) {
-        v1::ContactEvent e = GoodEvent(partition * 1000 + i);
-        ASSERT_TRUE((*producer)
-                        ->Produce({kafka->input_topic(), "k", e.SerializeAsString(), {}, partition})
-                        .ok());
-      }
-    }
-    ASSERT_TRUE((*producer)->Flush(60'000).ok());
-  }
+  ASSERT_TRUE(UsePartitionedInput(*kafka, run, 2, kPerPartition).ok());
   ASSERT_TRUE(
       ::ccstream::testing::CommitInputOffsets(*kafka, {{0, kCommitted}, {1, kCommitted}}).ok());
   ::ccstream::testing::OpenOffsetsTransaction died;
@@ -1141,6 +1151,64 @@ TEST(PipelineStartOffsetTest, UnstableOffsetsAndAnAssignmentChangeStartAtTheComm
         << "partition " << mine << ", offset " << i;
   }
   EXPECT_EQ(MetricValue(registry, "ccstream_partitions_not_started"), 0);
+}
+
+// A started partition whose fetch librdkafka never starts (here the test hook leaves it paused
+// once it was sought to its committed offset) has no read position and no high watermark to
+// report, so no lag: once it has stayed where it was sought to for `partition_stall_ms` it counts
+// in ccstream_partitions_stalled (and is logged). Neither the partition read to its end nor one
+// with nothing to read from its start counts; the latter, which has no read position either,
+// shows its lag (0) from where it was sought to.
+TEST(PipelineStallTest, AStartedPartitionThatIsNeverFetchedCountsAsStalled) {
+  v1::ProcessorConfig config;
+  auto* kafka = config.mutable_kafka();
+  const std::string run = absl::StrCat("stall-", NowMs());
+  constexpr int kPerPartition = 10;
+  constexpr int kCommitted = 3;
+  ASSERT_TRUE(UsePartitionedInput(*kafka, run, 3, kPerPartition).ok());
+  // Partition 2 has nothing to read past its committed offset: it idles from its start.
+  ASSERT_TRUE(::ccstream::testing::CommitInputOffsets(
+                  *kafka, {{0, kCommitted}, {1, kCommitted}, {2, kPerPartition}})
+                  .ok());
+
+  OffsetRecordingHandler handler;
+  prometheus::Registry registry;
+  runtime::PipelineProbe probe(registry);
+  runtime::PipelineOptions options;
+  options.keep_paused_for_testing = [](int32_t partition) { return partition == 0; };
+  options.partition_stall_ms = 2'000;
+  auto pipeline = runtime::Pipeline::Create(config, handler, probe, options);
+  ASSERT_TRUE(pipeline.ok()) << pipeline.status();
+  std::atomic<bool> stop{false};
+  absl::Status result;
+  std::thread runner([&] { result = (*pipeline)->Run(stop); });
+  auto wait_for = [](const std::function<bool()>& done) {
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+    while (!done() && std::chrono::steady_clock::now() < deadline) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+    return done();
+  };
+  const bool read_one =
+      wait_for([&] { return handler.total.load() >= kPerPartition - kCommitted; });
+  const bool counted =
+      wait_for([&] { return MetricValue(registry, "ccstream_partitions_stalled") >= 1; });
+  std::this_thread::sleep_for(std::chrono::milliseconds(2'500));  // the other one stays out
+  const double stalled = MetricValue(registry, "ccstream_partitions_stalled");
+  const double lag1 = MetricValue(registry, "ccstream_consumer_lag", "partition", "1");
+  const double lag2 = MetricValue(registry, "ccstream_consumer_lag", "partition", "2");
+  stop = true;
+  runner.join();
+  ASSERT_TRUE(result.ok()) << result;
+  ASSERT_TRUE(read_one) << "partition 1 was not read: " << handler.total.load() << " events";
+  EXPECT_TRUE(counted) << "the partition never fetched was not counted as stalled";
+  EXPECT_EQ(stalled, 1) << "only partition 0 is stalled, not the one read nor the idle one";
+  EXPECT_EQ(lag1, 0);
+  EXPECT_EQ(lag2, 0);
+  EXPECT_EQ(handler.total.load(), kPerPartition - kCommitted);
+  for (const auto& [key, count] : handler.seen) {
+    EXPECT_EQ(key.first, 1) << "an event of the partition left paused was read";
+  }
 }
 
 INSTANTIATE_TEST_SUITE_P(Guarantees, PipelineIntegrationTest,

@@ -18,4 +18,21 @@ inline double MetricValue(prometheus::Registry& registry, const std::string& nam
   return -1;
 }
 
+// The value of the counter or gauge `name` in `registry` whose label `label` is `value`; -1 when
+// there is none.
+inline double MetricValue(prometheus::Registry& registry, const std::string& name,
+                          const std::string& label, const std::string& value) {
+  for (const prometheus::MetricFamily& family : registry.Collect()) {
+    if (family.name != name) continue;
+    for (const prometheus::ClientMetric& metric : family.metric) {
+      for (const prometheus::ClientMetric::Label& l : metric.label) {
+        if (l.name != label || l.value != value) continue;
+        return family.type == prometheus::MetricType::Counter ? metric.counter.value
+                                                              : metric.gauge.value;
+      }
+    }
+  }
+  return -1;
+}
+
 }  // namespace ccstream::testing

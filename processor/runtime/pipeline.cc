@@ -373,7 +373,7 @@ absl::Status Pipeline::StartRestoring(const std::vector<int32_t>& ids, bool paus
     progress_.erase(partition);
   }
   probe_.PartitionsWithoutStartOffset(static_cast<int>(start_unknown_.size()));
-  stats_->restoring = static_cast<int>(restoring_.size());
+  CountRestoring();
   if (ids.empty()) return absl::OkStatus();
   // Nothing of these partitions is fetched until their state is restored; resume() then
   // fetches from their position, or from the committed offset when no record was delivered.
@@ -434,7 +434,7 @@ absl::Status Pipeline::ResumeRestored() {
     if (options_.keep_paused_for_testing && options_.keep_paused_for_testing(partition)) continue;
     resume.list.push_back(RdKafka::TopicPartition::create(topic, partition));
   }
-  stats_->restoring = static_cast<int>(restoring_.size());
+  CountRestoring();
   if (resume.list.empty()) return absl::OkStatus();
   // Fetching starts at once, not when librdkafka's fetcher next wakes up (up to a second).
   if (const RdKafka::ErrorCode code =
@@ -519,7 +519,7 @@ void Pipeline::OnRevoke(const std::vector<RdKafka::TopicPartition*>& partitions,
   }
   probe_.PartitionsAssigned(static_cast<int>(assigned_.size()));
   probe_.PartitionsWithoutStartOffset(static_cast<int>(start_unknown_.size()));
-  stats_->restoring = static_cast<int>(restoring_.size());
+  CountRestoring();
   LogInfo(absl::StrCat(lost ? "lost " : "revoked ", ids.size(), " partition(s)"));
   handler_.OnRevoked(ids, lost);
   in_rebalance_ = false;
@@ -677,6 +677,11 @@ bool Pipeline::PendingOutlasts(std::chrono::steady_clock::time_point deadline) c
 }
 
 void Pipeline::DropPending() { pending_.clear(); }
+
+void Pipeline::CountRestoring() {
+  stats_->restoring = static_cast<int>(restoring_.size());
+  probe_.PartitionsRestoring(static_cast<int>(restoring_.size() - restored_.size()));
+}
 
 void Pipeline::RecordLag() {
   PartitionList positions;

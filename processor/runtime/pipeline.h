@@ -360,6 +360,8 @@ class Pipeline {
   // them once restored.
   absl::Status StartRestoring(const std::vector<int32_t>& ids, bool pause);
   absl::Status Tick();
+  // Counts the partitions not ready yet in the stats (/readyz) and those restoring in the probe.
+  void CountRestoring();
   // Samples the consumer lag of every assigned partition into the probe.
   void RecordLag();
   int64_t ClockFor(int32_t partition) const;

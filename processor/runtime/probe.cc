@@ -116,6 +116,13 @@ PipelineProbe::PipelineProbe(prometheus::Registry& registry) {
                             "committed offset, where reading them starts, is not known yet.")
                         .Register(registry)
                         .Add({});
+  restoring_ = &prometheus::BuildGauge()
+                    .Name("ccstream_partitions_restoring")
+                    .Help(
+                        "Assigned input partitions whose state is being restored from the "
+                        "changelog, or waits for its turn; not read until it is.")
+                    .Register(registry)
+                    .Add({});
   stalled_ = &prometheus::BuildGauge()
                   .Name("ccstream_partitions_stalled")
                   .Help(

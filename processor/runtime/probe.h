@@ -58,6 +58,8 @@ class PipelineProbe {
   // Assigned partitions not read yet because the group's committed offset, where reading them
   // starts, is not known yet.
   void PartitionsWithoutStartOffset(int count) { without_start_->Set(count); }
+  // Assigned partitions whose state is being restored from the changelog (or waits for it).
+  void PartitionsRestoring(int count) { restoring_->Set(count); }
   // Started partitions whose read position has not moved for a while although records wait
   // on them (or no fetch of them was answered): PipelineOptions::partition_stall_ms.
   void PartitionsStalled(int count) { stalled_->Set(count); }
@@ -84,6 +86,7 @@ class PipelineProbe {
   prometheus::Gauge* assigned_;
   prometheus::Gauge* without_start_;
   prometheus::Gauge* stalled_;
+  prometheus::Gauge* restoring_;
   prometheus::Counter* start_lookup_failures_;
   prometheus::Family<prometheus::Gauge>* lag_family_;
   std::map<int32_t, prometheus::Gauge*> lag_;

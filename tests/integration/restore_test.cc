@@ -32,12 +32,14 @@
 #include "tests/kafka/broker_env.h"
 #include "tests/kafka/group_offsets.h"
 #include "tests/support/event_builders.h"
+#include "tests/support/metric_value.h"
 
 namespace ccstream {
 namespace {
 
 using namespace std::chrono_literals;
 namespace tb = ::ccstream::testing;
+using ::ccstream::testing::MetricValue;
 
 constexpr char kMarker[] = "restore-marker";
 
@@ -264,11 +266,14 @@ TEST_F(RestoreTest, OtherPartitionsAreProcessedWhileOneRestores) {
 
   runtime::TaskManager tasks(config_, engine_, sink_);
   ObservingHandler handler(tasks, kChangelog);
+  prometheus::Registry registry;
+  runtime::PipelineProbe probe(registry);
   // Partition 0's restore stops in the middle (after its first batch of changelog records)
   // until partition 1's events were processed and committed.
   std::atomic<bool> held{false};
   std::atomic<bool> committed_while_held{false};
   std::atomic<int64_t> events0_while_held{-1};
+  std::atomic<double> restoring_while_held{-1};
   tasks.SetRestoreHookForTesting(
       [&](int32_t partition, int64_t applied, const std::function<bool()>& cancelled) {
         if (partition != 0 || applied == 0 || held.exchange(true)) return;
@@ -276,10 +281,9 @@ TEST_F(RestoreTest, OtherPartitionsAreProcessedWhileOneRestores) {
             WaitFor([&] { return handler.committed1.load() >= kEvents || cancelled(); }, 120s);
         committed_while_held = committed_while_held && handler.committed1.load() >= kEvents;
         events0_while_held = handler.events0.load();
+        restoring_while_held = MetricValue(registry, "ccstream_partitions_restoring");
       });
 
-  prometheus::Registry registry;
-  runtime::PipelineProbe probe(registry);
   auto pipeline = runtime::Pipeline::Create(config_, handler, probe);
   ASSERT_TRUE(pipeline.ok()) << pipeline.status();
   std::atomic<bool> stop{false};
@@ -297,6 +301,8 @@ TEST_F(RestoreTest, OtherPartitionsAreProcessedWhileOneRestores) {
   EXPECT_TRUE(committed_while_held.load())
       << "partition 1 was not processed and committed while partition 0 was restoring";
   EXPECT_EQ(events0_while_held.load(), 0) << "partition 0 events handled during its restore";
+  EXPECT_EQ(restoring_while_held.load(), 1) << "ccstream_partitions_restoring during the restore";
+  EXPECT_EQ(MetricValue(registry, "ccstream_partitions_restoring"), 0) << "after the restore";
   EXPECT_TRUE(handler.problems.empty()) << handler.problems.front();
   EXPECT_EQ(handler.events0.load(), kEvents);
   EXPECT_EQ(handler.events1.load(), kEvents);

@@ -170,6 +170,9 @@ class OutcomeRecorder : public runtime::OutcomeSink {
   void Restored(int32_t partition, int64_t records, double seconds) override {
     probe_.Restored(partition, records, seconds);
   }
+  void StorePastCommittedOffset(int32_t partition) override {
+    probe_.StorePastCommittedOffset(partition);
+  }
   void TimerFired() override { probe_.TimerFired(); }
   void EventsInParallel(int64_t events) override { probe_.EventsInParallel(events); }
   void TimersPending(int64_t count) override { probe_.TimersPending(count); }

@@ -73,6 +73,12 @@ DomainProbe::DomainProbe(prometheus::Registry& r, const v1::DomainConfig& config
       restore_seconds_(Build(prometheus::BuildGauge(), r, "ccstream_restore_last_seconds",
                              "Duration of the latest restore of tasks from the changelog.")
                            .Add({})),
+      stores_past_committed_(
+          Build(prometheus::BuildCounter(), r, "ccstream_stores_past_committed_total",
+                "Restores that found a task's store past the group's committed input offset and "
+                "rebuilt it from the changelog: a commit Kafka acknowledged and then lost, or "
+                "offsets moved back by hand.")
+              .Add({})),
       timers_fired_(Build(prometheus::BuildCounter(), r, "ccstream_timers_fired_total",
                           "Timers (SLA milestones, live clocks, expiries) fired.")
                         .Add({})),

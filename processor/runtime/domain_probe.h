@@ -35,6 +35,7 @@ class DomainProbe : public OutcomeSink {
   DomainProbe(prometheus::Registry& registry, const v1::DomainConfig& config);
   void Record(const domain::Outcome& outcome) override;
   void Restored(int32_t partition, int64_t records, double seconds) override;
+  void StorePastCommittedOffset(int32_t) override { stores_past_committed_.Increment(); }
   void TimerFired() override { timers_fired_.Increment(); }
   void EventsInParallel(int64_t events) override {
     events_in_parallel_.Increment(static_cast<double>(events));
@@ -111,6 +112,7 @@ class DomainProbe : public OutcomeSink {
   prometheus::Family<prometheus::Counter>& sla_breaches_;
   prometheus::Counter& restore_records_;
   prometheus::Gauge& restore_seconds_;
+  prometheus::Counter& stores_past_committed_;
   prometheus::Counter& timers_fired_;
   prometheus::Counter& events_in_parallel_;
   prometheus::Gauge& timers_pending_;

@@ -59,6 +59,8 @@ struct TaskManager::RestoreRun {
   // so that the writes end (a future of std::async waits as it goes) before the stores close.
   std::map<int32_t, std::future<absl::Status>> writes;
   std::set<int32_t> remaining;  // in restoring_ on behalf of this run
+  // Tasks whose store was found past the group's committed input offset, and is being rebuilt.
+  std::set<int32_t> past_committed;
   int64_t handed_over = 0;
   int64_t cancelled = 0;
 };
@@ -300,6 +302,7 @@ absl::StatusOr<std::vector<int32_t>> TaskManager::TakeRestored(
   }
   std::vector<int32_t> partitions;
   for (auto& [partition, restored] : ready) {
+    if (restored.past_committed) sink_.StorePastCommittedOffset(partition);
     if (restored.records) sink_.Restored(partition, *restored.records, restored.seconds);
     tasks_[partition] = std::move(restored.task);
     unmarked_.insert(partition);
@@ -481,7 +484,8 @@ std::vector<int32_t> TaskManager::DropCancelled(RestoreRun& run) {
 void TaskManager::HandOver(RestoreRun& run, int32_t partition, std::optional<int64_t> records,
                            double seconds) {
   auto it = run.tasks.find(partition);
-  Restored restored{std::move(it->second), records, seconds};
+  Restored restored{std::move(it->second), records, seconds,
+                    run.past_committed.contains(partition)};
   run.tasks.erase(it);
   run.remaining.erase(partition);
   std::unique_lock lock(mu_);
@@ -694,6 +698,7 @@ absl::Status TaskManager::Restore(RestoreRun& run) {
                        : absl::StrCat("task ", partition, ": stored changelog offset ", from,
                                       " is past the end of ", topic, " (", high,
                                       "); rebuilding the store from the changelog"));
+      if (ahead) run.past_committed.insert(partition);
       if (absl::Status s = task->store().Clear(); !s.ok()) {
         RdKafka::TopicPartition::destroy(assignment);
         return s;

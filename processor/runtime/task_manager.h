@@ -43,6 +43,10 @@ class OutcomeSink {
   virtual void Restored(int32_t partition, int64_t records, double seconds) {
     (void)partition, (void)records, (void)seconds;
   }
+  // A restore found the task's store past the group's committed input offset and rebuilt it
+  // from the changelog: Kafka lost a commit it had acknowledged (its transaction's markers
+  // skipped while the partitions had no leader), or the offsets were moved back by hand.
+  virtual void StorePastCommittedOffset(int32_t partition) { (void)partition; }
   // A timer fired.
   virtual void TimerFired() {}
   // Events of a run that TaskManager::OnEvents shared out over more than one thread, once the
@@ -133,6 +137,7 @@ class TaskManager : public EventHandler {
     std::unique_ptr<state::TaskState> task;
     std::optional<int64_t> records;  // changelog records applied; nullopt: it was up to date
     double seconds = 0;
+    bool past_committed = false;  // rebuilt: its store was past the group's committed offset
   };
   struct RestoreRun;
   // The restore thread: takes the queued assignments one by one and restores them.

@@ -71,12 +71,21 @@ class RecordingSink : public runtime::OutcomeSink {
     std::lock_guard lock(mu);
     restored[partition].push_back(records);
   }
+  void StorePastCommittedOffset(int32_t partition) override {
+    std::lock_guard lock(mu);
+    ++past_committed[partition];
+  }
   std::vector<int64_t> RestoredRecords(int32_t partition) {
     std::lock_guard lock(mu);
     return restored[partition];
   }
+  int PastCommitted(int32_t partition) {
+    std::lock_guard lock(mu);
+    return past_committed[partition];
+  }
   std::mutex mu;
   std::map<int32_t, std::vector<int64_t>> restored;
+  std::map<int32_t, int> past_committed;
 };
 
 class RestoreTest : public ::testing::Test {
@@ -676,6 +685,7 @@ TEST_F(RestoreTest, InputOffsetsMovedForwardByHandSkipEventsAndKeepTheState) {
     EXPECT_EQ(contact->has_value(), kept) << id;
   }
   EXPECT_EQ((*store)->offsets().input, 13);
+  EXPECT_EQ(sink_.PastCommitted(0), 0) << "a store behind the committed offset was counted";
 }
 
 // A commit that Kafka lost (sealed_batch_it, AStoreAheadOfTheCommittedOffsetsIsRebuiltFromThe-
@@ -731,6 +741,7 @@ TEST_F(RestoreTest, AStoreAheadOfOffsetsHeldByAnOpenTransactionIsRebuilt) {
   EXPECT_TRUE(marker->has_value()) << "the changelog was not restored into the rebuilt store";
   EXPECT_EQ(task->store().offsets().changelog, kChangelog);
   EXPECT_EQ(sink_.RestoredRecords(0), std::vector<int64_t>{kChangelog});
+  EXPECT_EQ(sink_.PastCommitted(0), 1) << "the store past the committed offset was not counted";
 }
 
 // The values of the format markers on each changelog partition, as a read_committed consumer

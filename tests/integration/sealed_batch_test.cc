@@ -575,6 +575,14 @@ class NoSink : public runtime::OutcomeSink {
   void Record(const domain::Outcome&) override {}
 };
 
+// Counts the stores that restores found past the group's committed offset.
+class PastCommittedSink : public runtime::OutcomeSink {
+ public:
+  void Record(const domain::Outcome&) override {}
+  void StorePastCommittedOffset(int32_t) override { ++count; }
+  std::atomic<int> count{0};
+};
+
 // Generated traffic: `count` events of 300 customers, a quarter of them escalating, from `seed`.
 std::vector<v1::ContactEvent> GeneratedEvents(uint64_t seed, int count) {
   gen::GeneratorOptions options;
@@ -784,9 +792,10 @@ class RebuildTest : public ::testing::Test {
   // processing settings changed by `configure`, if given).
   Drained Drain(const std::string& name, const runtime::PipelineOptions& options,
                 prometheus::Registry* registry = nullptr,
-                const std::function<void(v1::ProcessingConfig&)>& configure = {}) {
+                const std::function<void(v1::ProcessingConfig&)>& configure = {},
+                runtime::OutcomeSink* outcomes = nullptr) {
     return DrainWithStores(events_, run_, dir_, name, v1::ProcessingConfig::EXACTLY_ONCE, options,
-                           /*partitions=*/2, registry, configure);
+                           /*partitions=*/2, registry, configure, outcomes);
   }
 
  private:
@@ -905,10 +914,14 @@ TEST_F(RebuildTest, AStoreAheadOfTheCommittedOffsetsIsRebuiltFromTheChangelog) {
   options.commit_hook_for_testing = [&] { return ++started == 6; };
   std::atomic<int> aborts_failed{0};
   options.abort_fails_for_testing = [&] { return ++aborts_failed == 1; };
-  const Drained rebuilt = Drain("ahead", options);
+  PastCommittedSink past_committed;
+  const Drained rebuilt = Drain("ahead", options, nullptr, {}, &past_committed);
   EXPECT_GE(lost.load(), 5);
   EXPECT_EQ(aborts_failed.load(), 1);
   EXPECT_EQ(stats.rebuilds.load(), 1) << "the tasks were not rebuilt from Kafka";
+  // The lost commit's batch held events of one partition or both.
+  EXPECT_GE(past_committed.count.load(), 1) << "no store was found past the committed offset";
+  EXPECT_LE(past_committed.count.load(), 2);
   ExpectAsReference(reference, rebuilt);
 }
 }  // namespace

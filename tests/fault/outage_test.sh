@@ -1,8 +1,17 @@
 #!/usr/bin/env bash
 # Broker outage: while the service processes a stream, the broker is stopped for 30 s and started
 # again (same port and data). The service must recover on its own: all the reference's alerts get
-# committed, each once, and it still stops cleanly on SIGTERM. The broker is restarted even when
-# the test fails, since later tests share it.
+# committed, each once, no restore finds a store past the group's committed offset (a commit
+# Kafka lost), and it still stops cleanly on SIGTERM. The broker is restarted even when the test
+# fails, since later tests share it.
+#
+# The service is frozen (SIGSTOP) for the moment the broker stops, and meets the outage awake
+# after it. This single broker's controlled shutdown leaves every partition without a leader
+# while it still completes transactions, and Kafka skips the markers of leaderless partitions
+# (KAFKA-5202): a commit acknowledged at that moment is lost by Kafka itself (one local CI run in
+# six read 3 duplicate alerts that way). A crash (SIGKILL) is worse: at its restart the broker
+# aborts a transaction left open while the controller still fences its old registration, and the
+# markers skipped then leave that transaction hanging for good. docs/architecture.md, step 4.
 #
 #   outage_test.sh <ccstream> <fault_tool> <work-dir>
 #
@@ -52,7 +61,13 @@ pid="${SERVICE_PID}"
 await_alerts "${alerts}" $((ref_count / 10)) 90 "${pid}"
 
 log "stopping the broker for ${OUTAGE_S} s"
-"${SOURCE_DIR}/deploy/kafka/stop.sh" "${KAFKA_DIR}" >/dev/null 2>&1 || fail "stop.sh failed"
+kill -STOP "${pid}"
+sleep 1  # a commit acknowledged just before the freeze gets its markers written
+"${SOURCE_DIR}/deploy/kafka/stop.sh" "${KAFKA_DIR}" >/dev/null 2>&1 || {
+  kill -CONT "${pid}"
+  fail "stop.sh failed"
+}
+kill -CONT "${pid}"
 sleep "${OUTAGE_S}"  # the outage itself, not a correctness wait
 if ! kill -0 "${pid}" 2>/dev/null; then
   rc=0
@@ -73,6 +88,9 @@ wait_exit "${pid}" 60 || fail "the service did not stop within 60 s of SIGTERM"
 rc="${EXIT_CODE}"
 [ "${rc}" = 0 ] || { tail -n 20 "${WORK}/service.log" >&2; fail "the service exited ${rc}"; }
 
+if grep -E "is past the group's committed offset" "${WORK}/service.log" >&2; then
+  fail "a restore found a store past the group's committed offset: Kafka lost a commit"
+fi
 dump_alerts "${alerts}" "${WORK}/alerts.got"
 same_alerts "${WORK}/alerts.ref" "${WORK}/alerts.got" "after a ${OUTAGE_S} s broker outage"
 same_cases "${REF_CONFIG}" "${config}" "after a ${OUTAGE_S} s broker outage"

@@ -77,6 +77,23 @@ absl::StatusOr<std::unique_ptr<Service>> Service::Create(const v1::ProcessorConf
     if (self->alertmanager_) self->alertmanager_->Committed(a, TakeMovedOn(*self->handler_));
     self->feed_.Publish(std::move(a));  // the feed keeps the alerts themselves, not copies
   };
+  if (config.processing().guarantee() == v1::ProcessingConfig::EXACTLY_ONCE) {
+    // A transaction of ours whose markers Kafka skipped holds back every read_committed reader
+    // of its partitions (the floor's alerts) for good; the broker does not say so.
+    std::vector<std::string> topics;
+    for (const std::string& topic :
+         {config.kafka().alerts_topic(), config.kafka().changelog_topic(),
+          config.kafka().dead_letter_topic()}) {
+      if (!topic.empty()) topics.push_back(topic);
+    }
+    runtime::PipelineProbe* probe = service->probe_.get();
+    auto watch = runtime::TransactionWatch::Start(config.kafka(), std::move(topics),
+                                                  [probe](const std::string& topic, int blocked) {
+                                                    probe->OutputPartitionsBlocked(topic, blocked);
+                                                  });
+    if (!watch.ok()) return watch.status();
+    service->watch_ = std::move(*watch);
+  }
   service->options_.pipeline.stats = &service->stats_;
   auto pipeline = runtime::Pipeline::Create(config, *service->handler_, *service->probe_,
                                             service->options_.pipeline);

@@ -10,6 +10,7 @@
 #include "processor/api/api.h"
 #include "processor/runtime/pipeline.h"
 #include "processor/runtime/process_metrics.h"
+#include "processor/runtime/transaction_watch.h"
 #include "prometheus/registry.h"
 
 namespace ccstream::http {
@@ -80,6 +81,8 @@ class Service {
   std::unique_ptr<http::Server> server_;
   std::unique_ptr<notify::AlertmanagerSink> alertmanager_;
   std::unique_ptr<runtime::PipelineProbe> probe_;
+  // EXACTLY_ONCE: watches the outputs for a transaction that does not end (reports to probe_).
+  std::unique_ptr<runtime::TransactionWatch> watch_;
   std::unique_ptr<runtime::EventHandler> handler_;
   std::unique_ptr<runtime::Pipeline> pipeline_;
   // Replaces the failed pipeline with a new one (new clients, tasks reopened on assignment).

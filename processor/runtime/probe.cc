@@ -123,6 +123,13 @@ PipelineProbe::PipelineProbe(prometheus::Registry& registry) {
                         "changelog, or waits for its turn; not read until it is.")
                     .Register(registry)
                     .Add({});
+  blocked_family_ = &prometheus::BuildGauge()
+                         .Name("ccstream_output_partitions_blocked")
+                         .Help(
+                             "Partitions of the topics ccstream writes in transactions whose "
+                             "read_committed readers have waited at one transaction for 90 s: a "
+                             "transaction that does not end (its markers skipped by Kafka).")
+                         .Register(registry);
   stalled_ = &prometheus::BuildGauge()
                   .Name("ccstream_partitions_stalled")
                   .Help(

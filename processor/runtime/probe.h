@@ -63,6 +63,11 @@ class PipelineProbe {
   // Started partitions whose read position has not moved for a while although records wait
   // on them (or no fetch of them was answered): PipelineOptions::partition_stall_ms.
   void PartitionsStalled(int count) { stalled_->Set(count); }
+  // Partitions of `topic` (an output written in transactions) where read_committed readers wait
+  // at a transaction that does not end (TransactionWatch). From the watch's thread.
+  void OutputPartitionsBlocked(const std::string& topic, int count) {
+    blocked_family_->Add({{"topic", topic}}).Set(count);
+  }
   // A look-up of the group's committed offsets failed (timed out, unreachable coordinator).
   void StartOffsetLookupFailed() { start_lookup_failures_->Increment(); }
 
@@ -86,6 +91,7 @@ class PipelineProbe {
   prometheus::Gauge* assigned_;
   prometheus::Gauge* without_start_;
   prometheus::Gauge* stalled_;
+  prometheus::Family<prometheus::Gauge>* blocked_family_;
   prometheus::Gauge* restoring_;
   prometheus::Counter* start_lookup_failures_;
   prometheus::Family<prometheus::Gauge>* lag_family_;

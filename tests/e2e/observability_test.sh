@@ -8,6 +8,8 @@
 # through Prometheus's HTTP API:
 #   - the KPI counters equal the figures computed here from the CSV (offered, answered, answered
 #     within 20 s, abandoned, CSAT responses per score);
+#   - no output partition is blocked by a transaction that does not end, and all three topics
+#     written in transactions are watched;
 #   - ccstream_sla_breaches_total equals the SLA_BREACH alerts read from the alerts topic
 #     (read_committed), and there are some (the complaints' milestones pass during the quarter);
 #   - every PromQL expression of the Grafana dashboard returns data;
@@ -191,6 +193,10 @@ for score in 1 2 3 4 5; do
     "$(expected "csat.get('$score', 0)")"
 done
 check "dead letters" "$(scalar 'sum(ccstream_events_dead_lettered_total)')" 0
+# The watch for transactions that do not end reports on each topic written in transactions.
+check "topics watched for blocked partitions" \
+  "$(scalar "count(ccstream_output_partitions_blocked{topic=~\"$run_id-.*\"})")" 3
+check "blocked output partitions" "$(scalar 'sum(ccstream_output_partitions_blocked)')" 0
 
 # ---- SLA breaches: metric vs the alerts topic (read_committed)
 "$tool" dump --bootstrap "$bootstrap" --topic "$run_id-alerts" --fields 1 --timeout-s 120 \

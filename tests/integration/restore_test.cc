@@ -33,6 +33,7 @@
 #include "tests/kafka/group_offsets.h"
 #include "tests/support/event_builders.h"
 #include "tests/support/metric_value.h"
+#include "tests/support/wait_for.h"
 
 namespace ccstream {
 namespace {
@@ -40,20 +41,11 @@ namespace {
 using namespace std::chrono_literals;
 namespace tb = ::ccstream::testing;
 using ::ccstream::testing::MetricValue;
+using ::ccstream::testing::WaitFor;
 
 constexpr char kMarker[] = "restore-marker";
 
 int64_t NowMs() { return absl::ToUnixMillis(absl::Now()); }
-
-// Waits until `done()` or the deadline; returns `done()`.
-bool WaitFor(const std::function<bool()>& done, std::chrono::seconds limit) {
-  const auto deadline = std::chrono::steady_clock::now() + limit;
-  while (!done()) {
-    if (std::chrono::steady_clock::now() >= deadline) return false;
-    std::this_thread::sleep_for(20ms);
-  }
-  return true;
-}
 
 // Adds the tasks of `partition` that `tasks` handed over to `ready`; true once it holds one.
 bool TakeRestored(runtime::TaskManager& tasks, int32_t partition, std::vector<int32_t>& ready) {

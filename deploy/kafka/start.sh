@@ -14,6 +14,9 @@
 # prints its address.
 #
 # On success prints host:port (also written to <work-dir>/bootstrap) on stdout and exits 0.
+# A second listener takes SASL_PLAINTEXT with the PLAIN mechanism, user "ccstream", password
+# "ccstream-dev-secret" (a development broker's, not a secret), at the address in
+# <work-dir>/bootstrap-sasl: tests of clients configured for a secured cluster use it.
 # On failure prints one error line (plus the broker log tail when the broker itself failed) and
 # exits non-zero; a broker this script launched is stopped again.
 #
@@ -87,6 +90,8 @@ if [ -f "${work}/ports" ]; then
   if [ -n "${CCSTREAM_KAFKA_PORT:-}" ] && [ "${CCSTREAM_KAFKA_PORT}" != "${BROKER_PORT}" ]; then
     die "${work} belongs to a broker on port ${BROKER_PORT}, not CCSTREAM_KAFKA_PORT=${CCSTREAM_KAFKA_PORT}"
   fi
+  # A work dir of a broker from before the SASL listener gets a port for it now.
+  [[ "${SASL_PORT:-}" =~ ^[0-9]+$ ]] || SASL_PORT="$(pick_free_port "${BROKER_PORT}")"
 else
   if [ -n "${CCSTREAM_KAFKA_PORT:-}" ]; then
     [[ "${CCSTREAM_KAFKA_PORT}" =~ ^[0-9]+$ ]] && [ "${CCSTREAM_KAFKA_PORT}" -ge 1 ] &&
@@ -97,14 +102,17 @@ else
     BROKER_PORT="$(pick_free_port)"
   fi
   CONTROLLER_PORT="$(pick_free_port "${BROKER_PORT}")"
+  SASL_PORT="$(pick_free_port "${BROKER_PORT}")"
+  while [ "${SASL_PORT}" = "${CONTROLLER_PORT}" ]; do SASL_PORT="$(pick_free_port "${BROKER_PORT}")"; done
 fi
-for port in "${BROKER_PORT}" "${CONTROLLER_PORT}"; do
+for port in "${BROKER_PORT}" "${CONTROLLER_PORT}" "${SASL_PORT}"; do
   if port_in_use "${port}"; then
     die "port ${port} on 127.0.0.1 is already in use (another broker or program listens there;" \
         "stop it, or choose another port with CCSTREAM_KAFKA_PORT or another work dir)"
   fi
 done
-printf 'BROKER_PORT=%s\nCONTROLLER_PORT=%s\n' "${BROKER_PORT}" "${CONTROLLER_PORT}" >"${work}/ports"
+printf 'BROKER_PORT=%s\nCONTROLLER_PORT=%s\nSASL_PORT=%s\n' "${BROKER_PORT}" "${CONTROLLER_PORT}" \
+  "${SASL_PORT}" >"${work}/ports"
 bootstrap="127.0.0.1:${BROKER_PORT}"
 
 # --- the broker's jars -------------------------------------------------------------------------
@@ -120,11 +128,15 @@ cat >"${work}/server.properties" <<PROPS
 process.roles=broker,controller
 node.id=1
 controller.quorum.voters=1@127.0.0.1:${CONTROLLER_PORT}
-listeners=PLAINTEXT://127.0.0.1:${BROKER_PORT},CONTROLLER://127.0.0.1:${CONTROLLER_PORT}
-advertised.listeners=PLAINTEXT://127.0.0.1:${BROKER_PORT}
+listeners=PLAINTEXT://127.0.0.1:${BROKER_PORT},CONTROLLER://127.0.0.1:${CONTROLLER_PORT},SASL_PLAINTEXT://127.0.0.1:${SASL_PORT}
+advertised.listeners=PLAINTEXT://127.0.0.1:${BROKER_PORT},SASL_PLAINTEXT://127.0.0.1:${SASL_PORT}
 controller.listener.names=CONTROLLER
 inter.broker.listener.name=PLAINTEXT
-listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT
+listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT,SASL_PLAINTEXT:SASL_PLAINTEXT
+
+# A listener for clients configured for a secured cluster: SASL PLAIN, one user.
+listener.name.sasl_plaintext.sasl.enabled.mechanisms=PLAIN
+listener.name.sasl_plaintext.plain.sasl.jaas.config=org.apache.kafka.common.security.plain.PlainLoginModule required user_ccstream="ccstream-dev-secret";
 log.dirs=${data}
 
 # One broker: every internal topic has one replica.
@@ -244,5 +256,6 @@ if [ ! -f "${work}/topics.created" ]; then
 fi
 
 echo "${bootstrap}" >"${work}/bootstrap"
+echo "127.0.0.1:${SASL_PORT}" >"${work}/bootstrap-sasl"
 log "broker ${CCSTREAM_KAFKA_VERSION} running on ${bootstrap} (pid ${pid}, log ${log_file})"
 echo "${bootstrap}"

@@ -169,12 +169,22 @@ Properties ProducerProperties(const v1::KafkaConfig& kafka, bool transactional) 
   return p;
 }
 
-absl::Status CheckReachable(const v1::KafkaConfig& kafka, int timeout_ms) {
+Properties ReaderProperties(const v1::KafkaConfig& kafka) {
+  Properties p = {{"bootstrap.servers", kafka.bootstrap_servers()}};
+  for (const auto& [name, value] : kafka.consumer_properties()) p[name] = value;
+  return p;
+}
+
+Properties AdminProperties(const v1::KafkaConfig& kafka) {
   Properties p = {{"bootstrap.servers", kafka.bootstrap_servers()},
                   {"client.id", kafka.client_id()},
                   {"log_level", "0"}};
   for (const auto& [name, value] : kafka.producer_properties()) p[name] = value;
-  auto conf = MakeConf(p);
+  return p;
+}
+
+absl::Status CheckReachable(const v1::KafkaConfig& kafka, int timeout_ms) {
+  auto conf = MakeConf(AdminProperties(kafka));
   if (!conf.ok()) return conf.status();
   std::string error;
   std::unique_ptr<RdKafka::Producer> producer(RdKafka::Producer::create(conf->get(), error));
@@ -192,7 +202,7 @@ absl::Status CheckReachable(const v1::KafkaConfig& kafka, int timeout_ms) {
 
 absl::StatusOr<int> PartitionCount(const v1::KafkaConfig& kafka, const std::string& topic,
                                    int timeout_ms) {
-  auto conf = MakeConf({{"bootstrap.servers", kafka.bootstrap_servers()}, {"log_level", "0"}});
+  auto conf = MakeConf(AdminProperties(kafka));
   if (!conf.ok()) return conf.status();
   std::string error;
   std::unique_ptr<RdKafka::Producer> producer(RdKafka::Producer::create(conf->get(), error));
@@ -218,7 +228,7 @@ absl::StatusOr<int> PartitionCount(const v1::KafkaConfig& kafka, const std::stri
 
 absl::Status CreateTopic(const v1::KafkaConfig& kafka, const std::string& topic, int partitions,
                          const Properties& configs, int timeout_ms) {
-  auto conf = MakeConf({{"bootstrap.servers", kafka.bootstrap_servers()}, {"log_level", "0"}});
+  auto conf = MakeConf(AdminProperties(kafka));
   if (!conf.ok()) return conf.status();
   std::string error;
   std::unique_ptr<RdKafka::Producer> producer(RdKafka::Producer::create(conf->get(), error));

@@ -109,6 +109,17 @@ class QueueRefill {
   int64_t wakes_ = 0;
 };
 
+// The base of every other client that reads from ccstream's cluster (the restore's consumer,
+// the look-ups of offsets and watermarks, the transaction watch): the bootstrap servers, then
+// kafka.consumer_properties, so that they connect as the pipeline's consumer does (security
+// settings: security.protocol, sasl.*, ssl.*). Their own settings go on top.
+Properties ReaderProperties(const v1::KafkaConfig& kafka);
+
+// The base of the short-lived clients that ask for metadata or create topics (CheckReachable,
+// PartitionCount, CreateTopic): the bootstrap servers, the client id, no log, then
+// kafka.producer_properties, so that they connect as the producer does.
+Properties AdminProperties(const v1::KafkaConfig& kafka);
+
 // The producer properties: idempotent; transactional (transactional.id, and a linger of 50 ms
 // instead of 5, see kafka.cc) when `transactional`; then kafka.producer_properties over them.
 Properties ProducerProperties(const v1::KafkaConfig& kafka, bool transactional);

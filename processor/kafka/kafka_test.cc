@@ -67,5 +67,27 @@ TEST(ProducerPropertiesTest, EveryDefaultIsAPropertyLibrdkafkaTakes) {
   }
 }
 
+// The other clients connect as the pipeline's consumer and producer do: a secured cluster's
+// settings reach them too (tests/cli/sasl_run_test.sh runs the whole service that way).
+TEST(ReaderPropertiesTest, TheConsumerPropertiesReachTheOtherReaders) {
+  v1::KafkaConfig kafka = Config();
+  (*kafka.mutable_consumer_properties())["security.protocol"] = "SASL_PLAINTEXT";
+  (*kafka.mutable_consumer_properties())["sasl.mechanism"] = "PLAIN";
+  const Properties p = ReaderProperties(kafka);
+  EXPECT_EQ(p.at("bootstrap.servers"), "broker:9092");
+  EXPECT_EQ(p.at("security.protocol"), "SASL_PLAINTEXT");
+  EXPECT_EQ(p.at("sasl.mechanism"), "PLAIN");
+  EXPECT_EQ(p.count("group.id"), 0u) << "a reader joins no group unless it says so";
+}
+
+TEST(AdminPropertiesTest, TheProducerPropertiesReachTheMetadataClients) {
+  v1::KafkaConfig kafka = Config();
+  (*kafka.mutable_producer_properties())["security.protocol"] = "SASL_SSL";
+  const Properties p = AdminProperties(kafka);
+  EXPECT_EQ(p.at("bootstrap.servers"), "broker:9092");
+  EXPECT_EQ(p.at("security.protocol"), "SASL_SSL");
+  EXPECT_TRUE(MakeConf(AdminProperties(Config())).ok());
+}
+
 }  // namespace
 }  // namespace ccstream::kafka

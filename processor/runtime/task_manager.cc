@@ -508,10 +508,11 @@ std::map<int32_t, int64_t> TaskManager::CommittedInputOffsets(const RestoreRun& 
   if (run.tasks.empty()) return out;
   // Asked as the group's consumer would (read_committed asks for stable offsets: an offset in a
   // transaction still completing is waited for), without joining the group.
-  auto conf = kafka::MakeConf({{"bootstrap.servers", config_.kafka().bootstrap_servers()},
-                               {"group.id", config_.kafka().group_id()},
-                               {"isolation.level", "read_committed"},
-                               {"enable.auto.commit", "false"}});
+  kafka::Properties lookup = kafka::ReaderProperties(config_.kafka());
+  lookup["group.id"] = config_.kafka().group_id();
+  lookup["isolation.level"] = "read_committed";
+  lookup["enable.auto.commit"] = "false";
+  auto conf = kafka::MakeConf(lookup);
   std::string error;
   std::unique_ptr<RdKafka::KafkaConsumer> consumer;
   if (conf.ok()) consumer.reset(RdKafka::KafkaConsumer::create(conf->get(), error));
@@ -609,13 +610,15 @@ absl::Status TaskManager::Restore(RestoreRun& run) {
   if (run.remaining.empty()) return absl::OkStatus();
 
   const std::string& topic = config_.kafka().changelog_topic();
-  kafka::Properties properties = {
-      {"bootstrap.servers", config_.kafka().bootstrap_servers()},
-      {"group.id", absl::StrCat(config_.kafka().group_id(), "-restore")},
-      {"enable.auto.commit", "false"},
-      {"isolation.level", "read_committed"},
-      {"enable.partition.eof", "true"},
-      {"auto.offset.reset", "earliest"}};
+  kafka::Properties properties = kafka::ReaderProperties(config_.kafka());
+  for (const auto& [name, value] :
+       kafka::Properties{{"group.id", absl::StrCat(config_.kafka().group_id(), "-restore")},
+                         {"enable.auto.commit", "false"},
+                         {"isolation.level", "read_committed"},
+                         {"enable.partition.eof", "true"},
+                         {"auto.offset.reset", "earliest"}}) {
+    properties[name] = value;
+  }
   kafka::BoundPrefetch(properties, kafka::kRestorePrefetch);
   auto conf = kafka::MakeConf(properties);
   if (!conf.ok()) return conf.status();
@@ -625,9 +628,9 @@ absl::Status TaskManager::Restore(RestoreRun& run) {
   if (!consumer) return absl::InternalError(absl::StrCat("restore consumer: ", error));
   // The changelog's end as written (the high watermark): the restore consumer, read_committed,
   // would be told where the first open transaction starts instead.
-  auto watermarks_conf =
-      kafka::MakeConf({{"bootstrap.servers", config_.kafka().bootstrap_servers()},
-                       {"isolation.level", "read_uncommitted"}});
+  kafka::Properties uncommitted = kafka::ReaderProperties(config_.kafka());
+  uncommitted["isolation.level"] = "read_uncommitted";
+  auto watermarks_conf = kafka::MakeConf(uncommitted);
   if (!watermarks_conf.ok()) return watermarks_conf.status();
   std::unique_ptr<RdKafka::Consumer> watermarks(
       RdKafka::Consumer::create(watermarks_conf->get(), error));

@@ -17,10 +17,7 @@ absl::StatusOr<std::unique_ptr<TransactionWatch>> TransactionWatch::Start(
   watch->options_ = options;
   for (const auto& [isolation, client] : {std::pair{"read_committed", &watch->committed_},
                                           std::pair{"read_uncommitted", &watch->uncommitted_}}) {
-    // The user's consumer properties too (security, addresses), but its own isolation level.
-    kafka::Properties properties = {{"bootstrap.servers", kafka.bootstrap_servers()},
-                                    {"log_level", "3"}};
-    for (const auto& [name, value] : kafka.consumer_properties()) properties[name] = value;
+    kafka::Properties properties = kafka::ReaderProperties(kafka);
     properties["client.id"] = absl::StrCat(kafka.client_id(), "-txn-watch");
     properties["isolation.level"] = isolation;
     auto conf = kafka::MakeConf(properties);

@@ -91,7 +91,10 @@ if [ -f "${work}/ports" ]; then
     die "${work} belongs to a broker on port ${BROKER_PORT}, not CCSTREAM_KAFKA_PORT=${CCSTREAM_KAFKA_PORT}"
   fi
   # A work dir of a broker from before the SASL listener gets a port for it now.
-  [[ "${SASL_PORT:-}" =~ ^[0-9]+$ ]] || SASL_PORT="$(pick_free_port "${BROKER_PORT}")"
+  if ! [[ "${SASL_PORT:-}" =~ ^[0-9]+$ ]]; then
+    SASL_PORT="$(pick_free_port "${BROKER_PORT}")"
+    while [ "${SASL_PORT}" = "${CONTROLLER_PORT}" ]; do SASL_PORT="$(pick_free_port "${BROKER_PORT}")"; done
+  fi
 else
   if [ -n "${CCSTREAM_KAFKA_PORT:-}" ]; then
     [[ "${CCSTREAM_KAFKA_PORT}" =~ ^[0-9]+$ ]] && [ "${CCSTREAM_KAFKA_PORT}" -ge 1 ] &&

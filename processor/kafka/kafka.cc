@@ -207,10 +207,16 @@ absl::StatusOr<int> PartitionCount(const v1::KafkaConfig& kafka, const std::stri
   std::string error;
   std::unique_ptr<RdKafka::Producer> producer(RdKafka::Producer::create(conf->get(), error));
   if (!producer) return absl::InternalError(error);
-  std::unique_ptr<RdKafka::Topic> handle(
-      RdKafka::Topic::create(producer.get(), topic, nullptr, error));
+  return PartitionCount(*producer, topic, timeout_ms);
+}
+
+absl::StatusOr<int> PartitionCount(RdKafka::Handle& client, const std::string& topic,
+                                   int timeout_ms) {
+  std::string error;
+  std::unique_ptr<RdKafka::Topic> handle(RdKafka::Topic::create(&client, topic, nullptr, error));
+  if (!handle) return absl::InternalError(absl::StrCat("topic ", topic, ": ", error));
   RdKafka::Metadata* metadata = nullptr;
-  const RdKafka::ErrorCode code = producer->metadata(false, handle.get(), &metadata, timeout_ms);
+  const RdKafka::ErrorCode code = client.metadata(false, handle.get(), &metadata, timeout_ms);
   std::unique_ptr<RdKafka::Metadata> owned(metadata);
   if (code != RdKafka::ERR_NO_ERROR) {
     return absl::UnavailableError(

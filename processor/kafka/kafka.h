@@ -146,6 +146,9 @@ absl::Status CheckReachable(const v1::KafkaConfig& kafka, int timeout_ms);
 // Number of partitions of `topic`, or an error when it does not exist.
 absl::StatusOr<int> PartitionCount(const v1::KafkaConfig& kafka, const std::string& topic,
                                    int timeout_ms);
+// The same, asked through `client` (any client of the cluster).
+absl::StatusOr<int> PartitionCount(RdKafka::Handle& client, const std::string& topic,
+                                   int timeout_ms);
 
 // Creates `topic` with `partitions` partitions (replication 1) and topic configs; OK when it
 // already exists with that name.

@@ -611,14 +611,11 @@ absl::Status TaskManager::Restore(RestoreRun& run) {
 
   const std::string& topic = config_.kafka().changelog_topic();
   kafka::Properties properties = kafka::ReaderProperties(config_.kafka());
-  for (const auto& [name, value] :
-       kafka::Properties{{"group.id", absl::StrCat(config_.kafka().group_id(), "-restore")},
-                         {"enable.auto.commit", "false"},
-                         {"isolation.level", "read_committed"},
-                         {"enable.partition.eof", "true"},
-                         {"auto.offset.reset", "earliest"}}) {
-    properties[name] = value;
-  }
+  properties["group.id"] = absl::StrCat(config_.kafka().group_id(), "-restore");
+  properties["enable.auto.commit"] = "false";
+  properties["isolation.level"] = "read_committed";
+  properties["enable.partition.eof"] = "true";
+  properties["auto.offset.reset"] = "earliest";
   kafka::BoundPrefetch(properties, kafka::kRestorePrefetch);
   auto conf = kafka::MakeConf(properties);
   if (!conf.ok()) return conf.status();

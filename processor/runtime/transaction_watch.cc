@@ -52,34 +52,17 @@ void TransactionWatch::Loop() {
   }
 }
 
-int TransactionWatch::PartitionCount(const std::string& topic) {
-  std::string error;
-  std::unique_ptr<RdKafka::Topic> handle(
-      RdKafka::Topic::create(uncommitted_.get(), topic, nullptr, error));
-  if (!handle) return 0;
-  RdKafka::Metadata* metadata = nullptr;
-  const RdKafka::ErrorCode code =
-      uncommitted_->metadata(false, handle.get(), &metadata, options_.query_timeout_ms);
-  std::unique_ptr<RdKafka::Metadata> owned(metadata);
-  if (code != RdKafka::ERR_NO_ERROR) return 0;
-  for (const RdKafka::TopicMetadata* t : *metadata->topics()) {
-    if (t->topic() == topic && t->err() == RdKafka::ERR_NO_ERROR) {
-      return static_cast<int>(t->partitions()->size());
-    }
-  }
-  return 0;
-}
-
 void TransactionWatch::Pass() {
   auto stopping = [this] {
     std::lock_guard lock(mu_);
     return stopping_;
   };
   for (const std::string& topic : topics_) {
-    const int partitions = PartitionCount(topic);
-    if (partitions == 0) continue;  // not known now: the last report stands
+    const absl::StatusOr<int> partitions =
+        kafka::PartitionCount(*uncommitted_, topic, options_.query_timeout_ms);
+    if (!partitions.ok()) continue;  // not known now: the last report stands
     int blocked = 0;
-    for (int32_t partition = 0; partition < partitions; ++partition) {
+    for (int32_t partition = 0; partition < *partitions; ++partition) {
       if (stopping()) return;
       PartitionState& state = states_[{topic, partition}];
       const Clock::time_point now = Clock::now();
@@ -90,8 +73,11 @@ void TransactionWatch::Pass() {
               topic, partition, &low, &high, options_.query_timeout_ms) != RdKafka::ERR_NO_ERROR) {
         // Unknown meanwhile (the broker away): a partition not blocked yet waits afresh, so that
         // an outage longer than `blocked_after` does not read as a transaction that hangs.
-        if (!state.blocked) state.since = now;
-        if (state.blocked) ++blocked;
+        if (state.blocked) {
+          ++blocked;
+        } else {
+          state.since = now;
+        }
         continue;
       }
       if (stable >= high || stable != state.stable) {

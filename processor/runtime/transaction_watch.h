@@ -62,7 +62,6 @@ class TransactionWatch {
   TransactionWatch() = default;
   void Loop();
   void Pass();
-  int PartitionCount(const std::string& topic);
 
   using Clock = std::chrono::steady_clock;
   struct PartitionState {

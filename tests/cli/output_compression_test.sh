@@ -15,13 +15,12 @@ run_id="compression-$$-$(date +%s)"
 trap 'rm -rf "$work"' EXIT
 fail() { echo "FAIL: $*"; exit 1; }
 
-topics="$src/deploy/kafka/topics.sh"
-"$topics" "$CCSTREAM_KAFKA_DIR" "$run_id-in" 3 max.message.bytes=16777216 >/dev/null || fail "topic"
+# shellcheck source=lib.sh
+source "$src/tests/cli/lib.sh"
+cli_input_topic "$run_id-in"
 total=3000
 start_ms=$(( $(date +%s) * 1000 - 3600 * 1000 ))
-"$bin" gen --bootstrap "$bootstrap" --topic "$run_id-in" --rate 2000 --duration-s 600 \
-  --max-events "$total" --seed 5 --start-ms "$start_ms" --no-pace >"$work/gen.out" 2>"$work/gen.err" \
-  || fail "gen: $(tail -3 "$work/gen.err")"
+cli_gen "$bootstrap" "$run_id-in" "$total" 5 "$start_ms"
 
 # The codec of every record batch in the topic's log segments, one per line, read from the
 # record batch format (v2: base offset, length, leader epoch, magic, CRC, then the attributes,
@@ -80,9 +79,7 @@ PY
 # run NAME GUARANTEE [PRODUCER_PROPERTY_LINE]: a drained run over the input with its own topics.
 run() {
   local name="$1" guarantee="$2" extra="${3:-}" id="$run_id-$1"
-  "$topics" "$CCSTREAM_KAFKA_DIR" "$id-alerts" 3 >/dev/null || fail "topic"
-  "$topics" "$CCSTREAM_KAFKA_DIR" "$id-dead" 1 max.message.bytes=16777216 >/dev/null || fail "topic"
-  "$topics" "$CCSTREAM_KAFKA_DIR" "$id-changelog" 3 cleanup.policy=compact >/dev/null || fail "topic"
+  cli_output_topics "$id"
   cat >"$work/$name.textproto" <<CFG
 kafka {
   bootstrap_servers: "$bootstrap"

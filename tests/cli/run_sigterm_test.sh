@@ -17,18 +17,14 @@ cleanup() {
 trap cleanup EXIT
 fail() { echo "FAIL: $*"; [ -f "$work/run1.err" ] && tail -20 "$work/run1.err"; exit 1; }
 
-topics="$src/deploy/kafka/topics.sh"
-"$topics" "$CCSTREAM_KAFKA_DIR" "$run_id-in" 3 max.message.bytes=16777216 >/dev/null || fail "topic"
-"$topics" "$CCSTREAM_KAFKA_DIR" "$run_id-alerts" 3 >/dev/null || fail "topic"
-"$topics" "$CCSTREAM_KAFKA_DIR" "$run_id-dead" 1 max.message.bytes=16777216 >/dev/null || fail "topic"
-"$topics" "$CCSTREAM_KAFKA_DIR" "$run_id-changelog" 3 cleanup.policy=compact >/dev/null || fail "topic"
+# shellcheck source=lib.sh
+source "$src/tests/cli/lib.sh"
+cli_input_topic "$run_id-in"
+cli_output_topics "$run_id"
 
 total=20000
 start_ms=$(( $(date +%s) * 1000 - 3600 * 1000 ))
-"$bin" gen --bootstrap "$bootstrap" --topic "$run_id-in" --rate 2000 --duration-s 600 \
-  --max-events "$total" --seed 11 --start-ms "$start_ms" --no-pace >"$work/gen.out" 2>"$work/gen.err" \
-  || fail "gen: $(tail -3 "$work/gen.err")"
-grep -q "\"produced\": $total" "$work/gen.out" || fail "gen produced $(cat "$work/gen.out")"
+cli_gen "$bootstrap" "$run_id-in" "$total" 11 "$start_ms"
 
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 cat >"$work/config.textproto" <<CFG

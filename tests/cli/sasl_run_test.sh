@@ -22,17 +22,14 @@ fail() {
 sasl=$(cat "$CCSTREAM_KAFKA_DIR/bootstrap-sasl") || fail "the broker has no SASL listener"
 run_id="sasl-$$-$(date +%s)"
 
-topics="$src/deploy/kafka/topics.sh"
-"$topics" "$CCSTREAM_KAFKA_DIR" "$run_id-in" 3 max.message.bytes=16777216 >/dev/null || fail "topic"
-"$topics" "$CCSTREAM_KAFKA_DIR" "$run_id-alerts" 3 >/dev/null || fail "topic"
-"$topics" "$CCSTREAM_KAFKA_DIR" "$run_id-dead" 1 max.message.bytes=16777216 >/dev/null || fail "topic"
-"$topics" "$CCSTREAM_KAFKA_DIR" "$run_id-changelog" 3 cleanup.policy=compact >/dev/null || fail "topic"
+# shellcheck source=lib.sh
+source "$src/tests/cli/lib.sh"
+cli_input_topic "$run_id-in"
+cli_output_topics "$run_id"
 
 total=3000
 start_ms=$(( $(date +%s) * 1000 - 3600 * 1000 ))
-"$bin" gen --bootstrap "$plain" --topic "$run_id-in" --rate 2000 --duration-s 600 \
-  --max-events "$total" --seed 5 --start-ms "$start_ms" --no-pace >"$work/gen.out" 2>"$work/gen.err" \
-  || fail "gen: $(tail -3 "$work/gen.err")"
+cli_gen "$plain" "$run_id-in" "$total" 5 "$start_ms"
 
 # write_config <file> <password> <state dir>
 write_config() {

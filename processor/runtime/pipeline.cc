@@ -29,6 +29,12 @@ constexpr int kWakeFetchTimeoutMs = 200;
 // How long one look-up of the group's committed offsets may wait (StartOffsets); it is asked
 // again after a second.
 constexpr int kStartLookupTimeoutMs = 10'000;
+// How long the pipeline's thread waits for the broker's answer when it asks where the partitions
+// librdkafka has no watermark of begin and end (Pipeline::AskOffsets), and how soon it asks
+// again after an answer (the lag is sampled every second) and after none.
+constexpr int kAskOffsetsTimeoutMs = 500;
+constexpr auto kAskOffsetsEvery = std::chrono::seconds(1);
+constexpr auto kAskOffsetsAfterFailure = std::chrono::seconds(10);
 
 // Output records the broker refused for what they are: how many, and the largest (topic,
 // partition, key, size and the broker's reason: the broker refuses a whole request's batch of
@@ -371,6 +377,7 @@ absl::Status Pipeline::StartRestoring(const std::vector<int32_t>& ids, bool paus
     start_unknown_[partition] = ++start_generation_;
     start_at_.erase(partition);
     progress_.erase(partition);
+    asked_.erase(partition);
   }
   probe_.PartitionsWithoutStartOffset(static_cast<int>(start_unknown_.size()));
   CountRestoring();
@@ -510,6 +517,7 @@ void Pipeline::OnRevoke(const std::vector<RdKafka::TopicPartition*>& partitions,
     start_unknown_.erase(tp->partition());
     start_at_.erase(tp->partition());
     progress_.erase(tp->partition());
+    asked_.erase(tp->partition());
     rebuild_.erase(tp->partition());
     at_end_.erase(tp->partition());
     stream_time_.erase(tp->partition());
@@ -683,6 +691,40 @@ void Pipeline::CountRestoring() {
   probe_.PartitionsRestoring(static_cast<int>(restoring_.size() - restored_.size()));
 }
 
+void Pipeline::AskOffsets(const std::vector<int32_t>& unknown,
+                          std::chrono::steady_clock::time_point now) {
+  std::erase_if(asked_, [&](const auto& entry) {
+    return std::find(unknown.begin(), unknown.end(), entry.first) == unknown.end();
+  });
+  if (unknown.empty() || now < next_ask_) return;
+  // Where each ends (ListOffsets for the latest offset), in one request per broker; where those
+  // without a committed offset begin, as they will be read from there.
+  const std::string& topic = config_.kafka().input_topic();
+  PartitionList ends;
+  PartitionList begins;
+  for (const int32_t partition : unknown) {
+    ends.list.push_back(
+        RdKafka::TopicPartition::create(topic, partition, RdKafka::Topic::OFFSET_END));
+    const auto start = start_at_.find(partition);
+    if (start != start_at_.end() && start->second < 0) {
+      begins.list.push_back(
+          RdKafka::TopicPartition::create(topic, partition, RdKafka::Topic::OFFSET_BEGINNING));
+    }
+  }
+  RdKafka::ErrorCode code = consumer_->offsetsForTimes(ends.list, kAskOffsetsTimeoutMs);
+  if (code == RdKafka::ERR_NO_ERROR && !begins.list.empty()) {
+    code = consumer_->offsetsForTimes(begins.list, kAskOffsetsTimeoutMs);
+  }
+  next_ask_ = now + (code == RdKafka::ERR_NO_ERROR ? kAskOffsetsEvery : kAskOffsetsAfterFailure);
+  if (code != RdKafka::ERR_NO_ERROR) return;
+  for (const RdKafka::TopicPartition* tp : ends.list) {
+    asked_[tp->partition()].end = tp->err() == RdKafka::ERR_NO_ERROR ? tp->offset() : -1;
+  }
+  for (const RdKafka::TopicPartition* tp : begins.list) {
+    asked_[tp->partition()].begin = tp->err() == RdKafka::ERR_NO_ERROR ? tp->offset() : -1;
+  }
+}
+
 void Pipeline::RecordLag() {
   PartitionList positions;
   for (const int32_t partition : assigned_) {
@@ -693,26 +735,46 @@ void Pipeline::RecordLag() {
     return;
   }
   const auto now = std::chrono::steady_clock::now();
+  // librdkafka knows the watermarks from the partition's fetch responses (an empty one too):
+  // none known means that no fetch of it was answered, as for a partition restoring.
+  std::map<int32_t, std::pair<int64_t, int64_t>> watermarks;
+  std::vector<int32_t> unknown;
+  for (const RdKafka::TopicPartition* tp : positions.list) {
+    int64_t low = -1, high = -1;
+    if (consumer_->get_watermark_offsets(tp->topic(), tp->partition(), &low, &high) !=
+        RdKafka::ERR_NO_ERROR) {
+      low = high = -1;
+    }
+    watermarks[tp->partition()] = {low, high};
+    if (high < 0) unknown.push_back(tp->partition());
+  }
+  AskOffsets(unknown, now);
   const auto stall_after = std::chrono::milliseconds(options_.partition_stall_ms);
   int stalled = 0;
   for (const RdKafka::TopicPartition* tp : positions.list) {
     const int32_t partition = tp->partition();
-    int64_t low = -1, high = -1;
-    if (consumer_->get_watermark_offsets(tp->topic(), partition, &low, &high) !=
-        RdKafka::ERR_NO_ERROR) {
-      low = high = -1;
-    }
+    auto [low, high] = watermarks[partition];
     int64_t position = tp->offset();
     const auto read = progress_.find(partition);
+    const auto asked = asked_.find(partition);
     // librdkafka reports no position until a record of the partition was delivered since it
     // was sought: a started one is still where it was sought to (from its beginning: the first
-    // offset, when librdkafka knows it). It knows the high watermark from the partition's fetch
-    // responses (an empty one too): none known means that no fetch of it was answered.
+    // offset, when librdkafka knows it). One not started yet (restoring) will start at the
+    // group's committed offset, or at its beginning without one.
     if (position < 0 && read != progress_.end()) {
       position = read->second.sought >= 0 ? read->second.sought : low;
+    } else if (position < 0) {
+      const auto start = start_at_.find(partition);
+      if (start != start_at_.end()) {
+        position = start->second >= 0      ? start->second
+                   : asked != asked_.end() ? asked->second.begin
+                                           : -1;
+      }
     }
-    if (high >= 0 && position >= 0) {
-      probe_.ConsumerLag(partition, std::max<int64_t>(0, high - position));
+    // Without a fetch of it answered, its end as the broker last told it.
+    const int64_t end = high >= 0 ? high : asked != asked_.end() ? asked->second.end : -1;
+    if (end >= 0 && position >= 0) {
+      probe_.ConsumerLag(partition, std::max<int64_t>(0, end - position));
     }
     if (read == progress_.end()) continue;  // not started (restoring)
     ReadProgress& progress = read->second;

@@ -364,6 +364,10 @@ class Pipeline {
   void CountRestoring();
   // Samples the consumer lag of every assigned partition into the probe.
   void RecordLag();
+  // Asks the broker where the partitions librdkafka knows no watermark of (`unknown`: restoring,
+  // so paused since their assignment, or of which no fetch was answered) end, and where those
+  // without a committed offset begin, into `asked_` (RecordLag), when it is time to ask again.
+  void AskOffsets(const std::vector<int32_t>& unknown, std::chrono::steady_clock::time_point now);
   int64_t ClockFor(int32_t partition) const;
   bool Drained() const;
   // Resumes the partitions whose restore finished and whose start offset is known (see
@@ -481,6 +485,14 @@ class Pipeline {
     bool stalled = false;
   };
   std::map<int32_t, ReadProgress> progress_;
+  // The offsets AskOffsets last had from the broker, by partition (-1: not known), and when it
+  // asks next.
+  struct AskedOffsets {
+    int64_t begin = -1;
+    int64_t end = -1;
+  };
+  std::map<int32_t, AskedOffsets> asked_;
+  std::chrono::steady_clock::time_point next_ask_;
   PipelineStats own_stats_;
   PipelineStats* stats_;
   // The pending run: its events' decode buffers (reused; the first pending_.size() in use) and

@@ -1154,9 +1154,10 @@ TEST(PipelineStartOffsetTest, UnstableOffsetsAndAnAssignmentChangeStartAtTheComm
 }
 
 // A started partition whose fetch librdkafka never starts (here the test hook leaves it paused
-// once it was sought to its committed offset) has no read position and no high watermark to
-// report, so no lag: once it has stayed where it was sought to for `partition_stall_ms` it counts
-// in ccstream_partitions_stalled (and is logged). Neither the partition read to its end nor one
+// once it was sought to its committed offset) has no read position and no high watermark from
+// librdkafka: its lag runs from where it was sought to, to its end as the broker tells it, and
+// once it has stayed there for `partition_stall_ms` it counts in ccstream_partitions_stalled (and
+// is logged). Neither the partition read to its end nor one
 // with nothing to read from its start counts; the latter, which has no read position either,
 // shows its lag (0) from where it was sought to.
 TEST(PipelineStallTest, AStartedPartitionThatIsNeverFetchedCountsAsStalled) {
@@ -1195,6 +1196,7 @@ TEST(PipelineStallTest, AStartedPartitionThatIsNeverFetchedCountsAsStalled) {
       wait_for([&] { return MetricValue(registry, "ccstream_partitions_stalled") >= 1; });
   std::this_thread::sleep_for(std::chrono::milliseconds(2'500));  // the other one stays out
   const double stalled = MetricValue(registry, "ccstream_partitions_stalled");
+  const double lag0 = MetricValue(registry, "ccstream_consumer_lag", "partition", "0");
   const double lag1 = MetricValue(registry, "ccstream_consumer_lag", "partition", "1");
   const double lag2 = MetricValue(registry, "ccstream_consumer_lag", "partition", "2");
   stop = true;
@@ -1203,6 +1205,7 @@ TEST(PipelineStallTest, AStartedPartitionThatIsNeverFetchedCountsAsStalled) {
   ASSERT_TRUE(read_one) << "partition 1 was not read: " << handler.total.load() << " events";
   EXPECT_TRUE(counted) << "the partition never fetched was not counted as stalled";
   EXPECT_EQ(stalled, 1) << "only partition 0 is stalled, not the one read nor the idle one";
+  EXPECT_EQ(lag0, kPerPartition - kCommitted) << "the lag of the partition never fetched";
   EXPECT_EQ(lag1, 0);
   EXPECT_EQ(lag2, 0);
   EXPECT_EQ(handler.total.load(), kPerPartition - kCommitted);

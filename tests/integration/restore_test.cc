@@ -258,6 +258,19 @@ class ObservingHandler : public runtime::EventHandler {
   const int64_t changelog_records_;
 };
 
+// The consumer lag of `partition` once the pipeline has sampled one (within 30 s, unless
+// `cancelled`); -1 without one.
+double AwaitLag(prometheus::Registry& registry, const std::string& partition,
+                const std::function<bool()>& cancelled) {
+  WaitFor(
+      [&] {
+        return MetricValue(registry, "ccstream_consumer_lag", "partition", partition) >= 0 ||
+               cancelled();
+      },
+      30s);
+  return MetricValue(registry, "ccstream_consumer_lag", "partition", partition);
+}
+
 TEST_F(RestoreTest, OtherPartitionsAreProcessedWhileOneRestores) {
   constexpr int kChangelog = 300'000;
   constexpr int kEvents = 50;
@@ -275,6 +288,7 @@ TEST_F(RestoreTest, OtherPartitionsAreProcessedWhileOneRestores) {
   std::atomic<bool> committed_while_held{false};
   std::atomic<int64_t> events0_while_held{-1};
   std::atomic<double> restoring_while_held{-1};
+  std::atomic<double> lag0_while_held{-1};
   tasks.SetRestoreHookForTesting(
       [&](int32_t partition, int64_t applied, const std::function<bool()>& cancelled) {
         if (partition != 0 || applied == 0 || held.exchange(true)) return;
@@ -283,6 +297,9 @@ TEST_F(RestoreTest, OtherPartitionsAreProcessedWhileOneRestores) {
         committed_while_held = committed_while_held && handler.committed1.load() >= kEvents;
         events0_while_held = handler.events0.load();
         restoring_while_held = MetricValue(registry, "ccstream_partitions_restoring");
+        // Never fetched while it restores, its lag is what waits from where it will start
+        // (its beginning: nothing committed) to its end, both asked from the broker.
+        lag0_while_held = AwaitLag(registry, "0", cancelled);
       });
 
   auto pipeline = runtime::Pipeline::Create(config_, handler, probe);
@@ -292,6 +309,8 @@ TEST_F(RestoreTest, OtherPartitionsAreProcessedWhileOneRestores) {
   std::thread runner([&] { result = (*pipeline)->Run(stop); });
   const bool all_seen = WaitFor(
       [&] { return handler.events0.load() >= kEvents && handler.events1.load() >= kEvents; }, 240s);
+  const bool lag0_caught_up = WaitFor(
+      [&] { return MetricValue(registry, "ccstream_consumer_lag", "partition", "0") == 0; }, 10s);
   stop = true;
   runner.join();
   ASSERT_TRUE(result.ok()) << result;
@@ -303,12 +322,61 @@ TEST_F(RestoreTest, OtherPartitionsAreProcessedWhileOneRestores) {
       << "partition 1 was not processed and committed while partition 0 was restoring";
   EXPECT_EQ(events0_while_held.load(), 0) << "partition 0 events handled during its restore";
   EXPECT_EQ(restoring_while_held.load(), 1) << "ccstream_partitions_restoring during the restore";
+  EXPECT_EQ(lag0_while_held.load(), kEvents) << "the lag of the partition restoring";
+  EXPECT_TRUE(lag0_caught_up) << "the lag of partition 0 once its events were handled: "
+                              << MetricValue(registry, "ccstream_consumer_lag", "partition", "0");
   EXPECT_EQ(MetricValue(registry, "ccstream_partitions_restoring"), 0) << "after the restore";
   EXPECT_TRUE(handler.problems.empty()) << handler.problems.front();
   EXPECT_EQ(handler.events0.load(), kEvents);
   EXPECT_EQ(handler.events1.load(), kEvents);
   EXPECT_EQ(sink_.RestoredRecords(0), std::vector<int64_t>{kChangelog});
   EXPECT_TRUE(sink_.RestoredRecords(1).empty()) << "partition 1 had nothing to restore";
+}
+
+// A partition restoring has never been fetched, so librdkafka knows none of its watermarks: its
+// lag comes from where it will start (the group's committed offset) to its end as the broker
+// tells it.
+TEST_F(RestoreTest, APartitionRestoringShowsItsLagFromTheCommittedOffset) {
+  constexpr int kChangelog = 30'000;
+  constexpr int kEvents = 50;
+  constexpr int kCommitted = 20;
+  FillChangelog(0, kChangelog);
+  ProduceEvents(0, kEvents);
+  // The group's offset of partition 0, as an earlier instance would have committed it.
+  ASSERT_TRUE(::ccstream::testing::CommitInputOffsets(config_.kafka(), {{0, kCommitted}}).ok());
+
+  runtime::TaskManager tasks(config_, engine_, sink_);
+  ObservingHandler handler(tasks, kChangelog);
+  prometheus::Registry registry;
+  runtime::PipelineProbe probe(registry);
+  std::atomic<bool> held{false};
+  std::atomic<double> lag_while_held{-1};
+  tasks.SetRestoreHookForTesting(
+      [&](int32_t partition, int64_t applied, const std::function<bool()>& cancelled) {
+        if (partition != 0 || applied == 0 || held.exchange(true)) return;
+        lag_while_held = AwaitLag(registry, "0", cancelled);
+      });
+
+  auto pipeline = runtime::Pipeline::Create(config_, handler, probe);
+  ASSERT_TRUE(pipeline.ok()) << pipeline.status();
+  std::atomic<bool> stop{false};
+  absl::Status result;
+  std::thread runner([&] { result = (*pipeline)->Run(stop); });
+  const bool all_seen =
+      WaitFor([&] { return handler.events0.load() >= kEvents - kCommitted; }, 120s);
+  const bool caught_up = WaitFor(
+      [&] { return MetricValue(registry, "ccstream_consumer_lag", "partition", "0") == 0; }, 10s);
+  stop = true;
+  runner.join();
+  ASSERT_TRUE(result.ok()) << result;
+  ASSERT_TRUE(all_seen) << "events of partition 0 seen: " << handler.events0.load();
+
+  EXPECT_TRUE(held.load()) << "partition 0's restore never reached its middle";
+  EXPECT_EQ(lag_while_held.load(), kEvents - kCommitted) << "the lag of the partition restoring";
+  EXPECT_TRUE(caught_up) << "the lag once its events were handled: "
+                         << MetricValue(registry, "ccstream_consumer_lag", "partition", "0");
+  EXPECT_EQ(handler.events0.load(), kEvents - kCommitted);
+  EXPECT_TRUE(handler.problems.empty()) << handler.problems.front();
 }
 
 TEST_F(RestoreTest, RestoreErrorStopsThePipeline) {

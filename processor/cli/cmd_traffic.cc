@@ -191,18 +191,27 @@ absl::Status SendGenerated(const gen::GeneratorOptions& options, bool paced,
 }  // namespace
 
 int GenCommand(int argc, char** argv) {
-  auto flags = Flags::Parse(
-      argc, argv, 2,
-      {"bootstrap", "rate", "duration-s", "seed", "topic", "max-events", "start-ms", "warmup-s"},
-      {"no-pace"});
+  auto flags = Flags::Parse(argc, argv, 2,
+                            {"bootstrap", "config", "rate", "duration-s", "seed", "topic",
+                             "max-events", "start-ms", "warmup-s"},
+                            {"no-pace"});
   if (!flags.ok()) return Fail("gen", flags.status(), kExitUsage);
-  if (!flags->Has("bootstrap")) {
-    return Fail("gen", absl::InvalidArgumentError("--bootstrap HOST:PORT is required"), kExitUsage);
+  if (!flags->Has("bootstrap") && !flags->Has("config")) {
+    return Fail("gen",
+                absl::InvalidArgumentError("--bootstrap HOST:PORT or --config FILE is required"),
+                kExitUsage);
   }
   auto options = GeneratorOptionsFrom(*flags, 0);
   if (!options.ok()) return Fail("gen", options.status(), kExitUsage);
+  // A service configuration gives the cluster, its input topic and the producer's properties (a
+  // secured cluster's credentials); --bootstrap and --topic override it.
   v1::KafkaConfig kafka;
-  kafka.set_bootstrap_servers(flags->Get("bootstrap"));
+  if (flags->Has("config")) {
+    auto config = BaseConfig(*flags);
+    if (!config.ok()) return Fail("gen", config.status(), kExitUsage);
+    kafka = config->kafka();
+  }
+  if (flags->Has("bootstrap")) kafka.set_bootstrap_servers(flags->Get("bootstrap"));
   if (absl::Status s = kafka::CheckReachable(kafka, 10'000); !s.ok()) {
     return Fail("gen", s, kExitUnreachable);
   }

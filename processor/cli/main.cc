@@ -27,8 +27,10 @@ commands:
   replay --format pwc-calls|ibm-conversations|cfpb-complaints --file PATH
          (--embedded | --bootstrap HOST:PORT) [--speed X] [--config FILE] [--metrics-out FILE]
         turn a real data set into ContactEvents and process or publish them
-  gen --bootstrap HOST:PORT [--rate N] [--duration-s S] [--seed K] [--max-events N] [--no-pace]
-        publish realistic synthetic contact-centre traffic
+  gen (--bootstrap HOST:PORT | --config FILE) [--topic T] [--rate N] [--duration-s S] [--seed K]
+      [--max-events N] [--no-pace]
+        publish realistic synthetic contact-centre traffic (--config: the cluster, input topic
+        and producer properties of a service configuration, e.g. a secured cluster's)
   cases --config FILE [--state-dir DIR] [--state OPEN|ACKNOWLEDGED|...] [--with-audit]
         the complaint cases in this instance's local stores, one JSON object per line
   check-config FILE

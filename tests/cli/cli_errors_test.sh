@@ -143,6 +143,10 @@ expect run_unreachable 3 'cannot reach Kafka at 127.0.0.1:9' -- \
   "$bin" run --config "$work/unreachable.textproto"
 expect gen_unreachable 3 'cannot reach Kafka' -- \
   "$bin" gen --bootstrap 127.0.0.1:9 --rate 10 --duration-s 1
+expect gen_no_cluster 2 'bootstrap HOST:PORT or --config FILE is required' -- "$bin" gen --rate 10
+expect gen_missing_config 2 'nope.textproto' -- "$bin" gen --config "$work/nope.textproto"
+expect gen_config_unreachable 3 'cannot reach Kafka at 127.0.0.1:9' -- \
+  "$bin" gen --config "$work/unreachable.textproto" --max-events 1
 expect unknown_flag 2 'unknown flag --bogus' -- "$bin" run --bogus
 expect unknown_command 2 "unknown command 'fly'" -- "$bin" fly
 expect replay_bad_format 2 'format' -- "$bin" replay --format nope --file x --embedded

@@ -6,12 +6,14 @@
 # watermarks, the transaction watch) must connect with them, or nothing is processed. Two
 # drained runs: the first processes the input; the second, on a fresh state dir, restores the
 # state from the changelog. A wrong password is refused at start-up (exit 3), so the listener
-# does check.
-# Usage: sasl_run_test.sh <ccstream binary>   (env from the kafka fixture)
+# does check. The input itself goes in over the secured listener too, with `gen --config` and,
+# given the data sets, `replay --bootstrap ... --config` (the producer properties of the
+# configuration); `gen` with the wrong password exits 3.
+# Usage: sasl_run_test.sh <ccstream binary> [<datasets dir>]   (env from the kafka fixture)
 set -uo pipefail
 bin="$1"
+datasets="${2:-}"
 src="${CCSTREAM_SOURCE_DIR:?}"
-plain=$(cat "${CCSTREAM_KAFKA_BOOTSTRAP_FILE:?}")
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 fail() {
@@ -26,10 +28,6 @@ run_id="sasl-$$-$(date +%s)"
 source "$src/tests/cli/lib.sh"
 cli_input_topic "$run_id-in"
 cli_output_topics "$run_id"
-
-total=3000
-start_ms=$(( $(date +%s) * 1000 - 3600 * 1000 ))
-cli_gen "$plain" "$run_id-in" "$total" 5 "$start_ms"
 
 # write_config <file> <password> <state dir>
 write_config() {
@@ -64,7 +62,31 @@ code=$?
 [ "$code" -eq 3 ] || fail "a wrong password: exit $code, want 3 (unreachable)"
 rm -f "$work/run0.err"
 
+# The input, over the secured listener: the configuration gives the cluster, the input topic and
+# the credentials.
+total=3000
+start_ms=$(( $(date +%s) * 1000 - 3600 * 1000 ))
+timeout 120 "$bin" gen --config "$work/wrong.textproto" --max-events 10 --no-pace \
+  >"$work/gen0.out" 2>"$work/gen0.err"
+code=$?
+[ "$code" -eq 3 ] || fail "gen with a wrong password: exit $code, want 3 (unreachable)"
 write_config "$work/first.textproto" "ccstream-dev-secret" "$work/state-1"
+"$bin" gen --config "$work/first.textproto" --rate 2000 --duration-s 600 --max-events "$total" \
+  --seed 5 --start-ms "$start_ms" --no-pace >"$work/gen.out" 2>"$work/gen.err" ||
+  fail "gen over SASL: $(tail -3 "$work/gen.err")"
+grep -q "\"produced\": $total}" "$work/gen.out" || fail "gen produced $(cat "$work/gen.out")"
+if [ -n "$datasets" ]; then
+  # A real data set after the generated traffic (its event times are years earlier: the run
+  # counts them as events like any other).
+  "$bin" replay --format pwc-calls --file "$datasets/calls_pwc/call_center_dataset_pwc.csv" \
+    --bootstrap "$sasl" --config "$work/first.textproto" --topic "$run_id-in" \
+    >"$work/replay.out" 2>"$work/replay.err" || fail "replay over SASL: $(tail -3 "$work/replay.err")"
+  replayed=$(tail -n 1 "$work/replay.out" | python3 -c 'import json,sys; print(json.load(sys.stdin)["produced"])')
+  [ "$replayed" -gt 0 ] || fail "replay over SASL produced $replayed events"
+  total=$((total + replayed))
+  echo "replayed $replayed events over SASL"
+fi
+
 timeout 300 "$bin" run --config "$work/first.textproto" --drain >"$work/run1.out" 2>"$work/run1.err" \
   || fail "first run exited $?"
 first=$(events_of "$work/run1.out")

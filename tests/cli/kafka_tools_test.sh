@@ -12,7 +12,7 @@ src="${CCSTREAM_SOURCE_DIR:?}"
 bootstrap=$(cat "${CCSTREAM_KAFKA_BOOTSTRAP_FILE:?}")
 dir="${CCSTREAM_KAFKA_DIR:?}"
 work=$(mktemp -d)
-trap '[ -n "${KEEP:-}" ] || rm -rf "$work"' EXIT
+trap 'rm -rf "$work"' EXIT
 fail() {
   echo "FAIL: $*"
   for f in "$work"/*.err; do [ -f "$f" ] && { echo "--- $f"; grep -v '^%' "$f" | tail -8; }; done

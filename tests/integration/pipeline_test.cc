@@ -23,6 +23,7 @@
 #include "prometheus/metric_family.h"
 #include "prometheus/registry.h"
 #include "tests/kafka/broker_env.h"
+#include "tests/kafka/committed_reader.h"
 #include "tests/kafka/group_offsets.h"
 #include "tests/support/metric_value.h"
 
@@ -188,38 +189,28 @@ TEST_P(PipelineIntegrationTest, GoodEventsOnceBadOnesDeadLetteredRestartResumes)
   }
 
   // The dead letters, read as a read_committed consumer would.
-  auto conf = kafka::MakeConf({{"bootstrap.servers", config_.kafka().bootstrap_servers()},
-                               {"group.id", absl::StrCat(config_.kafka().group_id(), "-reader")},
-                               {"auto.offset.reset", "earliest"},
-                               {"isolation.level", "read_committed"},
-                               {"enable.partition.eof", "true"},
-                               {"max.partition.fetch.bytes", "16777216"},
-                               {"fetch.max.bytes", "67108864"},
-                               {"receive.message.max.bytes", "100000000"}});
-  ASSERT_TRUE(conf.ok());
-  std::string error;
-  std::unique_ptr<RdKafka::KafkaConsumer> reader(
-      RdKafka::KafkaConsumer::create(conf->get(), error));
-  ASSERT_TRUE(reader) << error;
-  ASSERT_EQ(reader->subscribe({config_.kafka().dead_letter_topic()}), RdKafka::ERR_NO_ERROR);
   std::map<std::string, std::string> dead_reason_by_key;
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
-  bool at_end = false;
-  while (!at_end && std::chrono::steady_clock::now() < deadline) {
-    std::unique_ptr<RdKafka::Message> m(reader->consume(500));
-    if (m->err() == RdKafka::ERR__PARTITION_EOF && dead_reason_by_key.size() >= kBad) at_end = true;
-    if (m->err() != RdKafka::ERR_NO_ERROR) continue;
-    const std::string key = *m->key();
-    RdKafka::Headers::Header reason = m->headers()->get_last("ccstream.reason");
-    ASSERT_EQ(reason.err(), RdKafka::ERR_NO_ERROR) << "dead letter without a reason header";
-    ASSERT_FALSE(m->headers()->get_last("ccstream.detail").err());
-    EXPECT_EQ(std::string(static_cast<const char*>(m->payload()), m->len()), bad_bytes_by_key[key])
-        << "dead letter " << key << " does not carry the original bytes";
-    ASSERT_FALSE(dead_reason_by_key.contains(key)) << "dead letter " << key << " twice";
-    dead_reason_by_key[key] =
-        std::string(static_cast<const char*>(reason.value()), reason.value_size());
-  }
-  reader->close();
+  testing::CommittedReadOptions dead_letters;
+  dead_letters.done = [&] { return dead_reason_by_key.size() >= kBad; };
+  dead_letters.properties = {{"max.partition.fetch.bytes", "16777216"},
+                             {"fetch.max.bytes", "67108864"},
+                             {"receive.message.max.bytes", "100000000"}};
+  EXPECT_TRUE(testing::ReadCommitted(
+      config_.kafka().bootstrap_servers(), config_.kafka().dead_letter_topic(),
+      [&](RdKafka::Message& m) {
+        const std::string key = *m.key();
+        RdKafka::Headers::Header reason = m.headers()->get_last("ccstream.reason");
+        ASSERT_EQ(reason.err(), RdKafka::ERR_NO_ERROR) << "dead letter without a reason header";
+        ASSERT_FALSE(m.headers()->get_last("ccstream.detail").err());
+        EXPECT_EQ(std::string(static_cast<const char*>(m.payload()), m.len()),
+                  bad_bytes_by_key[key])
+            << "dead letter " << key << " does not carry the original bytes";
+        EXPECT_FALSE(dead_reason_by_key.contains(key)) << "dead letter " << key << " twice";
+        dead_reason_by_key[key] =
+            std::string(static_cast<const char*>(reason.value()), reason.value_size());
+      },
+      dead_letters))
+      << "the dead letters were not read to their end";
   EXPECT_EQ(dead_reason_by_key, bad_reason_by_key);
 
   // A restart resumes after the last committed offset: only the new events arrive.
@@ -482,33 +473,17 @@ class AlertingHandler : public runtime::EventHandler {
 // consumer reads it to its end.
 std::map<std::string, int> CommittedAlertIds(const v1::KafkaConfig& kafka) {
   std::map<std::string, int> ids;
-  auto conf = kafka::MakeConf({{"bootstrap.servers", kafka.bootstrap_servers()},
-                               {"group.id", absl::StrCat(kafka.group_id(), "-alerts")},
-                               {"isolation.level", "read_committed"},
-                               {"enable.partition.eof", "true"}});
-  EXPECT_TRUE(conf.ok()) << conf.status();
-  if (!conf.ok()) return ids;
-  std::string error;
-  std::unique_ptr<RdKafka::KafkaConsumer> reader(
-      RdKafka::KafkaConsumer::create(conf->get(), error));
-  EXPECT_TRUE(reader) << error;
-  if (!reader) return ids;
-  std::vector<RdKafka::TopicPartition*> partitions = {
-      RdKafka::TopicPartition::create(kafka.alerts_topic(), 0, RdKafka::Topic::OFFSET_BEGINNING)};
-  EXPECT_EQ(reader->assign(partitions), RdKafka::ERR_NO_ERROR);
-  RdKafka::TopicPartition::destroy(partitions);
-  bool at_end = false;
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
-  while (!at_end && std::chrono::steady_clock::now() < deadline) {
-    std::unique_ptr<RdKafka::Message> m(reader->consume(500));
-    if (m->err() == RdKafka::ERR__PARTITION_EOF) at_end = true;
-    if (m->err() != RdKafka::ERR_NO_ERROR) continue;
-    v1::Alert alert;
-    EXPECT_TRUE(alert.ParseFromArray(m->payload(), static_cast<int>(m->len())));
-    ++ids[alert.alert_id()];
-  }
-  EXPECT_TRUE(at_end) << "the alerts were not read to their end";
-  reader->close();
+  testing::CommittedReadOptions options;
+  options.partitions = {0};
+  EXPECT_TRUE(testing::ReadCommitted(
+      kafka.bootstrap_servers(), kafka.alerts_topic(),
+      [&](RdKafka::Message& m) {
+        v1::Alert alert;
+        EXPECT_TRUE(alert.ParseFromArray(m.payload(), static_cast<int>(m.len())));
+        ++ids[alert.alert_id()];
+      },
+      options))
+      << "the alerts were not read to their end";
   return ids;
 }
 

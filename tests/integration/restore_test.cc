@@ -30,6 +30,7 @@
 #include "state/task_state.h"
 #include "state/task_store.h"
 #include "tests/kafka/broker_env.h"
+#include "tests/kafka/committed_reader.h"
 #include "tests/kafka/group_offsets.h"
 #include "tests/support/event_builders.h"
 #include "tests/support/metric_value.h"
@@ -808,37 +809,17 @@ TEST_F(RestoreTest, AStoreAheadOfOffsetsHeldByAnOpenTransactionIsRebuilt) {
 // reads them to the end of both partitions.
 std::map<int32_t, std::vector<std::string>> FormatMarkers(const v1::KafkaConfig& kafka) {
   std::map<int32_t, std::vector<std::string>> markers;
-  auto conf = kafka::MakeConf({{"bootstrap.servers", kafka.bootstrap_servers()},
-                               {"group.id", absl::StrCat(kafka.group_id(), "-markers")},
-                               {"isolation.level", "read_committed"},
-                               {"enable.partition.eof", "true"}});
-  EXPECT_TRUE(conf.ok()) << conf.status();
-  if (!conf.ok()) return markers;
-  std::string error;
-  std::unique_ptr<RdKafka::KafkaConsumer> reader(
-      RdKafka::KafkaConsumer::create(conf->get(), error));
-  EXPECT_TRUE(reader) << error;
-  if (!reader) return markers;
-  std::vector<RdKafka::TopicPartition*> partitions;
-  for (int32_t partition : {0, 1}) {
-    partitions.push_back(RdKafka::TopicPartition::create(kafka.changelog_topic(), partition,
-                                                         RdKafka::Topic::OFFSET_BEGINNING));
-  }
-  EXPECT_EQ(reader->assign(partitions), RdKafka::ERR_NO_ERROR);
-  RdKafka::TopicPartition::destroy(partitions);
-  std::set<int32_t> at_end;
-  const auto deadline = std::chrono::steady_clock::now() + 60s;
-  while (at_end.size() < 2 && std::chrono::steady_clock::now() < deadline) {
-    std::unique_ptr<RdKafka::Message> m(reader->consume(500));
-    if (m->err() == RdKafka::ERR__PARTITION_EOF) at_end.insert(m->partition());
-    if (m->err() != RdKafka::ERR_NO_ERROR) continue;
-    at_end.erase(m->partition());
-    if (m->key() != nullptr && *m->key() == state::ChangelogFormatKey()) {
-      markers[m->partition()].emplace_back(static_cast<const char*>(m->payload()), m->len());
-    }
-  }
-  EXPECT_EQ(at_end.size(), 2u) << "the changelog was not read to its end";
-  reader->close();
+  testing::CommittedReadOptions options;
+  options.partitions = {0, 1};
+  EXPECT_TRUE(testing::ReadCommitted(
+      kafka.bootstrap_servers(), kafka.changelog_topic(),
+      [&](RdKafka::Message& m) {
+        if (m.key() != nullptr && *m.key() == state::ChangelogFormatKey()) {
+          markers[m.partition()].emplace_back(static_cast<const char*>(m.payload()), m.len());
+        }
+      },
+      options))
+      << "the changelog was not read to its end";
   return markers;
 }
 

@@ -46,6 +46,7 @@
 #include "prometheus/registry.h"
 #include "state/task_store.h"
 #include "tests/kafka/broker_env.h"
+#include "tests/kafka/committed_reader.h"
 #include "tests/support/metric_value.h"
 
 namespace ccstream {
@@ -272,44 +273,16 @@ TEST(AtLeastOnceTest, ADrainReadsAgainWhatTheLastCommitAborted) {
 // deadline).
 std::map<std::string, int> CommittedAlerts(const v1::KafkaConfig& kafka, size_t want) {
   std::map<std::string, int> seen;
-  auto conf = kafka::MakeConf({{"bootstrap.servers", kafka.bootstrap_servers()},
-                               {"group.id", absl::StrCat(kafka.group_id(), "-reader")},
-                               {"auto.offset.reset", "earliest"},
-                               {"isolation.level", "read_committed"},
-                               {"enable.partition.eof", "true"}});
-  EXPECT_TRUE(conf.ok()) << conf.status();
-  if (!conf.ok()) return seen;
-  std::string error;
-  std::unique_ptr<RdKafka::KafkaConsumer> reader(
-      RdKafka::KafkaConsumer::create(conf->get(), error));
-  EXPECT_TRUE(reader) << error;
-  if (!reader) return seen;
-  EXPECT_EQ(reader->subscribe({kafka.alerts_topic()}), RdKafka::ERR_NO_ERROR);
-  const auto deadline = std::chrono::steady_clock::now() + 60s;
-  std::set<int32_t> at_end;
-  auto all_at_end = [&] {
-    std::vector<RdKafka::TopicPartition*> assigned;
-    reader->assignment(assigned);
-    bool all = !assigned.empty();
-    for (const RdKafka::TopicPartition* tp : assigned)
-      all = all && at_end.contains(tp->partition());
-    RdKafka::TopicPartition::destroy(assigned);
-    return all;
-  };
-  while (std::chrono::steady_clock::now() < deadline) {
-    std::unique_ptr<RdKafka::Message> m(reader->consume(500));
-    if (m->err() == RdKafka::ERR__PARTITION_EOF) {
-      at_end.insert(m->partition());
-      if (seen.size() >= want && all_at_end()) break;
-      continue;
-    }
-    if (m->err() != RdKafka::ERR_NO_ERROR) continue;
-    at_end.erase(m->partition());
-    v1::Alert alert;
-    EXPECT_TRUE(alert.ParseFromArray(m->payload(), static_cast<int>(m->len())));
-    ++seen[alert.alert_id()];
-  }
-  reader->close();
+  testing::CommittedReadOptions options;
+  options.done = [&] { return seen.size() >= want; };
+  testing::ReadCommitted(
+      kafka.bootstrap_servers(), kafka.alerts_topic(),
+      [&](RdKafka::Message& m) {
+        v1::Alert alert;
+        EXPECT_TRUE(alert.ParseFromArray(m.payload(), static_cast<int>(m.len())));
+        ++seen[alert.alert_id()];
+      },
+      options);
   return seen;
 }
 

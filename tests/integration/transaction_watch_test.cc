@@ -26,6 +26,7 @@
 #include "processor/kafka/kafka.h"
 #include "processor/runtime/transaction_watch.h"
 #include "tests/kafka/broker_env.h"
+#include "tests/kafka/committed_reader.h"
 #include "tests/support/wait_for.h"
 
 namespace ccstream {
@@ -166,34 +167,19 @@ std::vector<int64_t> OpenTransactionStarts(const std::string& table) {
 }
 
 // The values a read_committed reader finds on the partition, from its start to its end.
-std::vector<std::string> ReadCommitted(const v1::KafkaConfig& kafka, const std::string& topic,
-                                       int32_t partition) {
+std::vector<std::string> CommittedValues(const v1::KafkaConfig& kafka, const std::string& topic,
+                                         int32_t partition) {
   std::vector<std::string> values;
-  auto conf = kafka::MakeConf({{"bootstrap.servers", kafka.bootstrap_servers()},
-                               {"group.id", absl::StrCat(topic, "-reader")},
-                               {"isolation.level", "read_committed"},
-                               {"enable.partition.eof", "true"},
-                               {"enable.auto.commit", "false"}});
-  EXPECT_TRUE(conf.ok()) << conf.status();
-  if (!conf.ok()) return values;
-  std::string error;
-  std::unique_ptr<RdKafka::KafkaConsumer> consumer(
-      RdKafka::KafkaConsumer::create(conf->get(), error));
-  EXPECT_TRUE(consumer) << error;
-  if (!consumer) return values;
-  std::unique_ptr<RdKafka::TopicPartition> tp(
-      RdKafka::TopicPartition::create(topic, partition, RdKafka::Topic::OFFSET_BEGINNING));
-  std::vector<RdKafka::TopicPartition*> list = {tp.get()};
-  EXPECT_EQ(consumer->assign(list), RdKafka::ERR_NO_ERROR);
-  const auto deadline = std::chrono::steady_clock::now() + 30s;
-  while (std::chrono::steady_clock::now() < deadline) {
-    std::unique_ptr<RdKafka::Message> message(consumer->consume(500));
-    if (message->err() == RdKafka::ERR__PARTITION_EOF) break;
-    if (message->err() == RdKafka::ERR_NO_ERROR) {
-      values.emplace_back(static_cast<const char*>(message->payload()), message->len());
-    }
-  }
-  consumer->close();
+  testing::CommittedReadOptions options;
+  options.partitions = {partition};
+  options.timeout = 30s;
+  EXPECT_TRUE(testing::ReadCommitted(
+      kafka.bootstrap_servers(), topic,
+      [&](RdKafka::Message& m) {
+        values.emplace_back(static_cast<const char*>(m.payload()), m.len());
+      },
+      options))
+      << topic << " [" << partition << "] was not read to its end";
   return values;
 }
 
@@ -232,7 +218,7 @@ TEST(TransactionWatchTest, TheRunbookFindsTheOpenTransactionAndItsAbortFreesTheP
   ASSERT_FALSE(txn) << txn->str();
   Produce(*open, topic, 0, "never-committed");
   commit({"after-1", "after-2"});
-  EXPECT_EQ(ReadCommitted(kafka, topic, 0), (std::vector<std::string>{"before-1", "before-2"}))
+  EXPECT_EQ(CommittedValues(kafka, topic, 0), (std::vector<std::string>{"before-1", "before-2"}))
       << "the open transaction did not hold back what was committed after it";
 
   Reports reports;
@@ -260,7 +246,7 @@ TEST(TransactionWatchTest, TheRunbookFindsTheOpenTransactionAndItsAbortFreesTheP
   ASSERT_EQ(status, 0) << aborted;
   EXPECT_TRUE(WaitFor([&] { return reports.Get(topic) == 0; }, 30s))
       << "still counted after the runbook's abort";
-  EXPECT_EQ(ReadCommitted(kafka, topic, 0),
+  EXPECT_EQ(CommittedValues(kafka, topic, 0),
             (std::vector<std::string>{"before-1", "before-2", "after-1", "after-2"}))
       << "read_committed readers did not get past the aborted transaction, or got its record";
   EXPECT_TRUE(

@@ -13,10 +13,12 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "gtest/gtest.h"
 #include "tests/kafka/broker_env.h"
+#include "tests/kafka/committed_reader.h"
 
 namespace ccstream {
 namespace {
@@ -47,6 +49,22 @@ std::unique_ptr<RdKafka::Producer> MakeProducer(
   std::unique_ptr<RdKafka::Producer> producer(
       RdKafka::Producer::create(MakeConf(settings).get(), error));
   EXPECT_NE(producer, nullptr) << error;
+  return producer;
+}
+
+// Passes when a transactional call returned no error (takes it), else fails the test naming it.
+bool Check(RdKafka::Error* error, const char* what) {
+  std::unique_ptr<RdKafka::Error> owned(error);
+  EXPECT_EQ(owned, nullptr) << what << ": " << owned->str();
+  return owned == nullptr;
+}
+
+// A producer with a transactional id of its own, its transactions initialised (null on failure).
+std::unique_ptr<RdKafka::Producer> MakeTransactionalProducer(const std::string& prefix) {
+  auto producer = MakeProducer({{"transactional.id", UniqueName(prefix)}});
+  if (producer == nullptr || !Check(producer->init_transactions(kTimeoutMs), "init_transactions")) {
+    return nullptr;
+  }
   return producer;
 }
 
@@ -230,23 +248,17 @@ TEST_F(KafkaSmokeTest, ProducedMessagesAreConsumedInOrder) {
 
 TEST_F(KafkaSmokeTest, AbortedTransactionIsInvisibleToReadCommitted) {
   const std::string topic = CreateTopic("ccstream.smoke.txn");
-  auto producer = MakeProducer({{"transactional.id", UniqueName("ccstream.smoke.txn")}});
+  auto producer = MakeTransactionalProducer("ccstream.smoke.txn");
   ASSERT_NE(producer, nullptr);
-  auto check = [](RdKafka::Error* error, const char* what) {
-    std::unique_ptr<RdKafka::Error> owned(error);
-    EXPECT_EQ(owned, nullptr) << what << ": " << owned->str();
-    return owned == nullptr;
-  };
-  ASSERT_TRUE(check(producer->init_transactions(kTimeoutMs), "init_transactions"));
 
-  ASSERT_TRUE(check(producer->begin_transaction(), "begin_transaction"));
+  ASSERT_TRUE(Check(producer->begin_transaction(), "begin_transaction"));
   for (int i = 0; i < 3; ++i) Produce(*producer, topic, "k", "aborted-" + std::to_string(i));
   ASSERT_EQ(producer->flush(kTimeoutMs), RdKafka::ERR_NO_ERROR);
-  ASSERT_TRUE(check(producer->abort_transaction(kTimeoutMs), "abort_transaction"));
+  ASSERT_TRUE(Check(producer->abort_transaction(kTimeoutMs), "abort_transaction"));
 
-  ASSERT_TRUE(check(producer->begin_transaction(), "begin_transaction"));
+  ASSERT_TRUE(Check(producer->begin_transaction(), "begin_transaction"));
   for (int i = 0; i < 3; ++i) Produce(*producer, topic, "k", "committed-" + std::to_string(i));
-  ASSERT_TRUE(check(producer->commit_transaction(kTimeoutMs), "commit_transaction"));
+  ASSERT_TRUE(Check(producer->commit_transaction(kTimeoutMs), "commit_transaction"));
 
   // The aborted records really are in the log: a read_uncommitted reader sees both batches ...
   auto uncommitted = MakeConsumer(topic, "read_uncommitted");
@@ -260,6 +272,44 @@ TEST_F(KafkaSmokeTest, AbortedTransactionIsInvisibleToReadCommitted) {
   ASSERT_NE(committed, nullptr);
   const std::vector<std::string> visible = {"committed-0", "committed-1", "committed-2"};
   EXPECT_EQ(ReadToEnd(*committed, visible.size()), visible);
+}
+
+// testing::ReadCommitted (committed_reader.h) reads every partition to its end, and with `done`
+// it reads on past an end reached while a transaction was still open, until that transaction's
+// records are readable.
+TEST_F(KafkaSmokeTest, CommittedReaderReadsOnUntilWhatTheTestExpectsIsCommitted) {
+  const std::string topic = CreateTopic("ccstream.smoke.reader");
+  auto producer = MakeTransactionalProducer("ccstream.smoke.reader");
+  ASSERT_NE(producer, nullptr);
+  ASSERT_TRUE(Check(producer->begin_transaction(), "begin_transaction"));
+  for (int i = 0; i < 2; ++i) Produce(*producer, topic, "k", "first-" + std::to_string(i));
+  ASSERT_TRUE(Check(producer->commit_transaction(kTimeoutMs), "commit_transaction"));
+
+  std::vector<std::string> values;
+  const auto collect = [&](RdKafka::Message& m) {
+    values.emplace_back(static_cast<const char*>(m.payload()), m.len());
+  };
+  EXPECT_TRUE(testing::ReadCommitted(TestBootstrapServers(), topic, collect));
+  EXPECT_EQ(values, (std::vector<std::string>{"first-0", "first-1"}));
+
+  // A transaction open while the reader reaches the end: committed a second later.
+  ASSERT_TRUE(Check(producer->begin_transaction(), "begin_transaction"));
+  for (int i = 0; i < 2; ++i) Produce(*producer, topic, "k", "second-" + std::to_string(i));
+  ASSERT_EQ(producer->flush(kTimeoutMs), RdKafka::ERR_NO_ERROR);
+  RdKafka::Error* committed = nullptr;
+  std::thread commit([&] {
+    std::this_thread::sleep_for(std::chrono::seconds(1));
+    committed = producer->commit_transaction(kTimeoutMs);
+  });
+  values.clear();
+  testing::CommittedReadOptions options;
+  options.done = [&] { return values.size() >= 4; };
+  options.timeout = std::chrono::seconds(30);
+  const bool ended = testing::ReadCommitted(TestBootstrapServers(), topic, collect, options);
+  commit.join();
+  EXPECT_TRUE(Check(committed, "commit_transaction"));
+  EXPECT_TRUE(ended);
+  EXPECT_EQ(values, (std::vector<std::string>{"first-0", "first-1", "second-0", "second-1"}));
 }
 
 }  // namespace

@@ -205,12 +205,9 @@ int GenCommand(int argc, char** argv) {
   if (!options.ok()) return Fail("gen", options.status(), kExitUsage);
   // A service configuration gives the cluster, its input topic and the producer's properties (a
   // secured cluster's credentials); --bootstrap and --topic override it.
-  v1::KafkaConfig kafka;
-  if (flags->Has("config")) {
-    auto config = BaseConfig(*flags);
-    if (!config.ok()) return Fail("gen", config.status(), kExitUsage);
-    kafka = config->kafka();
-  }
+  auto config = BaseConfig(*flags);
+  if (!config.ok()) return Fail("gen", config.status(), kExitUsage);
+  v1::KafkaConfig& kafka = *config->mutable_kafka();
   if (flags->Has("bootstrap")) kafka.set_bootstrap_servers(flags->Get("bootstrap"));
   if (absl::Status s = kafka::CheckReachable(kafka, 10'000); !s.ok()) {
     return Fail("gen", s, kExitUnreachable);

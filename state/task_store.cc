@@ -113,6 +113,7 @@ StoreMemory SharedStoreMemory() {
   if (const SharedMemory* shared = shared_memory.load(); shared != nullptr) {
     memory.block_cache = static_cast<int64_t>(shared->cache->GetUsage());
     memory.memtables = static_cast<int64_t>(shared->write_buffers->memory_usage());
+    memory.memtables_budget = static_cast<int64_t>(shared->write_buffers->buffer_size());
   }
   return memory;
 }

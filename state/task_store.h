@@ -80,9 +80,18 @@ struct StoreMemory {
   int64_t block_cache = 0;
   // The memtables of every store, mutable and immutable (within block_cache).
   int64_t memtables = 0;
+  // Their share (TaskStoreOptions::write_buffers_total_bytes of the first store opened).
+  int64_t memtables_budget = 0;
   // Index and filter blocks of the stores' open table files, held outside the cache (only of
   // the stores whose TableReadersBytes were added).
   int64_t table_readers = 0;
+
+  // The memtables hold more than their share: flushes are behind the writes (RocksDB flushes
+  // the largest memtable once the mutable ones pass 7/8 of the share, and frees it only when
+  // the flush is done).
+  bool memtables_over_budget() const {
+    return memtables_budget > 0 && memtables > memtables_budget;
+  }
 };
 
 // The shared block cache and memtables (table_readers 0); all zero before a store was opened.

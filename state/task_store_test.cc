@@ -112,6 +112,17 @@ TEST_F(TaskStoreTest, TheMemtableFilterAnswersAbsentKeysOfTheKeyedFamilies) {
   EXPECT_GE(passed, keyed.size());    // each present key
 }
 
+TEST(StoreMemoryTest, TheMemtablesAreOverBudgetOnlyPastTheirShare) {
+  StoreMemory memory;
+  memory.memtables_budget = 100;
+  memory.memtables = 100;
+  EXPECT_FALSE(memory.memtables_over_budget());
+  memory.memtables = 101;
+  EXPECT_TRUE(memory.memtables_over_budget());
+  memory.memtables_budget = 0;  // no store opened yet
+  EXPECT_FALSE(memory.memtables_over_budget());
+}
+
 TEST_F(TaskStoreTest, MemoryCountsTheMemtablesTheCacheAndTheTableReaders) {
   TaskStoreOptions options;
   options.write_buffer_bytes = 64u << 10;  // small memtables: the writes below flush to files
@@ -129,6 +140,9 @@ TEST_F(TaskStoreTest, MemoryCountsTheMemtablesTheCacheAndTheTableReaders) {
   }
   const StoreMemory memory = SharedStoreMemory();
   EXPECT_GT(memory.memtables, 0);
+  // The share of every test's first store (the defaults), which ~1 MB of writes stays within.
+  EXPECT_EQ(memory.memtables_budget, int64_t{96} << 20);
+  EXPECT_FALSE(memory.memtables_over_budget());
   EXPECT_GE(memory.block_cache, memory.memtables);  // the memtables are charged to the cache
   EXPECT_EQ(memory.table_readers, 0);               // left to the caller, per store
   // ~1 MB through 64 KiB memtables: flushed to table files, whose readers hold index and filter

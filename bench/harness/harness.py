@@ -653,8 +653,8 @@ def main():
     p.add_argument("--commit-interval-ms", type=int, default=50)
     p.add_argument("--max-batch-events", type=int, default=10000)
     p.add_argument("--max-batch-bytes", type=int, default=2097152)
-    p.add_argument("--catch-up-interval-ms", type=int, default=0)
-    p.add_argument("--max-catch-up-batch-bytes", type=int, default=2097152)
+    p.add_argument("--catch-up-interval-ms", type=int, default=1000)
+    p.add_argument("--max-catch-up-batch-bytes", type=int, default=2621440)
     p.add_argument("--linger-ms", type=int, default=None,
                    help="ccstream's producer linger.ms (default: ccstream's own)")
     p.add_argument("--consumer-property", action="append", metavar="KEY=VALUE",

@@ -13,6 +13,7 @@
 #include "absl/time/clock.h"
 #include "processor/kafka/kafka.h"
 #include "processor/runtime/log.h"
+#include "state/task_store.h"
 
 namespace ccstream::runtime {
 namespace {
@@ -1369,6 +1370,11 @@ void Pipeline::AbandonCommit() {
   output_topics_.clear();
 }
 
+bool Pipeline::StateOverBudget() const {
+  if (options_.state_over_budget) return options_.state_over_budget();
+  return state::SharedStoreMemory().memtables_over_budget();
+}
+
 bool Pipeline::Drained() const {
   if (options_.drain_when == nullptr || !options_.drain_when->load()) return false;
   // A restoring partition is paused, not at its end.
@@ -1414,17 +1420,21 @@ absl::Status Pipeline::RunLoop(const std::atomic<bool>& stop) {
       max_batch = static_cast<uint32_t>(std::clamp<double>(
           static_cast<double>(max_batch_bytes) / changelog_bytes_per_event_, 1.0, max_batch));
     }
-    // Past the interval, a batch of a backlog runs to at most this many records: the catch-up
-    // byte bound likewise (not extended before a batch ended; events that wrote no
-    // changelog are not bounded by it).
-    uint32_t catch_up_max = max_batch;
-    if (max_catch_up_bytes > 0 && changelog_bytes_per_event_ != 0) {
+    // Past the interval, a batch of a backlog runs to at most this many records (0: catch-up
+    // off): max_batch_events and the catch-up byte bound, which takes the place of
+    // max_batch_bytes (not extended before a batch ended; events that wrote no changelog are
+    // not bounded by it). Not extended at all while the state's memtables hold more than their
+    // share: the flushes are behind the writes, and a larger batch would add to what waits.
+    uint32_t catch_up_max = catch_up > interval ? max_batch_events : 0;
+    if (catch_up_max > 0 && max_catch_up_bytes > 0 && changelog_bytes_per_event_ != 0) {
       catch_up_max = changelog_bytes_per_event_ < 0
                          ? 0
-                         : static_cast<uint32_t>(
-                               std::min<double>(max_batch, static_cast<double>(max_catch_up_bytes) /
-                                                               changelog_bytes_per_event_));
+                         : static_cast<uint32_t>(std::min<double>(
+                               max_batch_events, static_cast<double>(max_catch_up_bytes) /
+                                                     changelog_bytes_per_event_));
     }
+    const bool held = catch_up_max > 0 && StateOverBudget();
+    if (held) catch_up_max = 0;
     // Behind the input while no poll of the batch came back empty or reached the end of a
     // partition: the batch may then run to the catch-up interval.
     bool behind = true;
@@ -1435,7 +1445,7 @@ absl::Status Pipeline::RunLoop(const std::atomic<bool>& stop) {
     stats_->last_loop_steady_ms =
         std::chrono::duration_cast<std::chrono::milliseconds>(batch_started.time_since_epoch())
             .count();
-    while (!stop.load() && in_batch < max_batch &&
+    while (!stop.load() && in_batch < (behind ? std::max(max_batch, catch_up_max) : max_batch) &&
            std::chrono::steady_clock::now() - batch_started < batch_limit()) {
       // Those left by an abort in the rebalance callback (whose own partitions went).
       if (absl::Status s = RebuildTasks(); !s.ok()) return s;
@@ -1489,6 +1499,7 @@ absl::Status Pipeline::RunLoop(const std::atomic<bool>& stop) {
     if (absl::Status s = Tick(); !s.ok()) return s;
     next_tick = std::chrono::steady_clock::now() + kTickEvery;
     batch_behind_ = behind && in_batch > 0;
+    if (held && batch_behind_) probe_.CatchUpHeld();
     if (absl::Status s = CommitBatch(/*wait=*/false); !s.ok()) return s;
     if (!fatal_.ok()) return fatal_;
     if (Drained()) {

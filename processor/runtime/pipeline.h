@@ -165,6 +165,11 @@ struct PipelineOptions {
   // published (after EventHandler::OnCommitted), which it may move out (the pipeline clears
   // the vector after); must return quickly. Default: none.
   std::function<void(std::vector<v1::Alert>&)> on_committed_alerts;
+  // Asked at the start of each batch while processing.catch_up_interval_ms is on: true keeps a
+  // batch of a backlog to the commit interval (ccstream_catch_up_batches_held_total). Default:
+  // none, the state's RocksDB memtables holding more than their share (state.write_buffers_mib):
+  // flushes behind the writes.
+  std::function<bool()> state_over_budget;
   // Tests: asked before each commit; true aborts and rewinds the batch instead, as an abortable
   // Kafka error does. Default: none.
   std::function<bool()> abort_commit_for_testing;
@@ -369,6 +374,8 @@ class Pipeline {
   // without a committed offset begin, into `asked_` (RecordLag), when it is time to ask again.
   void AskOffsets(const std::vector<int32_t>& unknown, std::chrono::steady_clock::time_point now);
   int64_t ClockFor(int32_t partition) const;
+  // PipelineOptions::state_over_budget, or the RocksDB stores' memtables over their share.
+  bool StateOverBudget() const;
   bool Drained() const;
   // Resumes the partitions whose restore finished and whose start offset is known (see
   // StartOffsets), sought to it first; the error of a failed restore.

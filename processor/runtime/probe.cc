@@ -69,6 +69,16 @@ PipelineProbe::PipelineProbe(prometheus::Registry& registry) {
                                                       5000, 10000, 20000, 50000, 100000};
   batch_events_live_ = &batch_events.Add({{"behind", "false"}}, sizes);
   batch_events_behind_ = &batch_events.Add({{"behind", "true"}}, sizes);
+  catch_up_held_ = &prometheus::BuildCounter()
+                        .Name("ccstream_catch_up_batches_held_total")
+                        .Help(
+                            "Batches that closed while the input still had records waiting but "
+                            "were kept to the commit interval (not run to "
+                            "processing.catch_up_interval_ms): the state's RocksDB memtables "
+                            "held more than their share (state.write_buffers_mib) when the batch "
+                            "began, their flushes behind the writes.")
+                        .Register(registry)
+                        .Add({});
   changelog_records_ = &prometheus::BuildCounter()
                             .Name("ccstream_changelog_records_total")
                             .Help("State changes written to the changelog by committed batches.")

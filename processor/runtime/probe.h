@@ -42,6 +42,9 @@ class PipelineProbe {
     commit_seconds_->Observe(seconds);
     (behind ? batch_events_behind_ : batch_events_live_)->Observe(static_cast<double>(events));
   }
+  // A batch that closed while behind its input was kept to the commit interval: the state's
+  // memory was over its share when it began (PipelineOptions::state_over_budget).
+  void CatchUpHeld() { catch_up_held_->Increment(); }
   // A committed batch wrote `records` changelog records of `bytes` (keys and values).
   void ChangelogCommitted(int64_t records, int64_t bytes) {
     if (records == 0) return;
@@ -73,6 +76,7 @@ class PipelineProbe {
 
  private:
   prometheus::Counter* events_processed_;
+  prometheus::Counter* catch_up_held_;
   std::array<prometheus::Counter*, static_cast<size_t>(ingest::RefusalReason::kInvalidField) + 1>
       dead_lettered_{};
   prometheus::Family<prometheus::Counter>* alerts_family_;

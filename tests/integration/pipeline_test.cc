@@ -862,7 +862,7 @@ class CatchUpBatchTest : public ::testing::Test {
     SlowHandler handler(value_bytes, local_);
     prometheus::Registry registry;
     runtime::PipelineProbe probe(registry);
-    auto pipeline = runtime::Pipeline::Create(config_, handler, probe);
+    auto pipeline = runtime::Pipeline::Create(config_, handler, probe, options_);
     EXPECT_TRUE(pipeline.ok()) << pipeline.status();
     if (!pipeline.ok()) return -1;
     std::atomic<bool> stop{false};
@@ -897,6 +897,9 @@ class CatchUpBatchTest : public ::testing::Test {
       if (family.name == "ccstream_changelog_records_total") {
         changelog_records_ = static_cast<int64_t>(family.metric.at(0).counter.value);
       }
+      if (family.name == "ccstream_catch_up_batches_held_total") {
+        held_batches_ = static_cast<int64_t>(family.metric.at(0).counter.value);
+      }
       if (family.name != "ccstream_batch_events") continue;
       for (const prometheus::ClientMetric& metric : family.metric) {
         const bool behind = metric.label.at(0).value == "true";
@@ -912,8 +915,11 @@ class CatchUpBatchTest : public ::testing::Test {
   uint32_t commit_interval_ms_ = 1;
   uint64_t max_batch_bytes_ = 0;
   bool local_ = false;
-  // ccstream_changelog_records_total after Run.
+  // What the pipeline is created with.
+  runtime::PipelineOptions options_;
+  // ccstream_changelog_records_total and ccstream_catch_up_batches_held_total after Run.
   int64_t changelog_records_ = -1;
+  int64_t held_batches_ = -1;
   // Committed batches in ccstream_batch_events by its `behind` label, after Run.
   int64_t behind_batches_ = -1;
   int64_t live_batches_ = -1;
@@ -933,6 +939,26 @@ TEST_F(CatchUpBatchTest, ABacklogIsCommittedInFullBatches) {
   // Closed with input waiting (all but the last, which reached the end of the partition).
   EXPECT_GE(behind_batches_, 6);
   EXPECT_EQ(behind_batches_ + live_batches_, batches);
+  EXPECT_EQ(held_batches_, 0);  // the state within its share (no store here: none held)
+}
+
+// While the state's memory is over its share (by default: RocksDB's memtables, their flushes
+// behind the writes), a batch of a backlog is not extended: the commit interval closes it, as
+// without catch-up, and it is counted as held.
+TEST_F(CatchUpBatchTest, AStateOverItsShareKeepsABacklogToTheCommitInterval) {
+  std::atomic<int> asked{0};
+  options_.state_over_budget = [&asked] {
+    ++asked;
+    return true;
+  };
+  const int64_t batches = Run(/*catch_up_interval_ms=*/60'000, /*backlog=*/200, /*live=*/0,
+                              /*value_bytes=*/0, /*max_bytes=*/1 << 20);
+  EXPECT_GE(batches, 60);  // one or two events per 1 ms batch
+  EXPECT_GT(asked.load(), 0);
+  // Every batch that closed behind the input, the first (nothing known of its bytes: not
+  // extended anyway, not asked) aside.
+  EXPECT_GE(held_batches_, behind_batches_ - 1);
+  EXPECT_GT(held_batches_, 50);
 }
 
 TEST_F(CatchUpBatchTest, WithoutCatchUpTheIntervalClosesBatchesOfABacklog) {
@@ -947,6 +973,17 @@ TEST_F(CatchUpBatchTest, TheChangelogBytesPerEventBoundABacklogBatch) {
                               /*value_bytes=*/1000, /*max_bytes=*/30'000);
   EXPECT_GE(batches, 20);
   EXPECT_LE(batches, 25);
+}
+
+// While behind, the catch-up byte bound takes the place of max_batch_bytes: 1,000 bytes of
+// changelog per event (and its key) against 60,000, batches of ~59 events, where
+// max_batch_bytes (30,000) would close them at ~29.
+TEST_F(CatchUpBatchTest, TheCatchUpByteBoundTakesThePlaceOfMaxBatchBytes) {
+  max_batch_bytes_ = 30'000;
+  const int64_t batches = Run(/*catch_up_interval_ms=*/60'000, /*backlog=*/600, /*live=*/0,
+                              /*value_bytes=*/1000, /*max_bytes=*/60'000);
+  EXPECT_GE(batches, 10);
+  EXPECT_LE(batches, 14);
 }
 
 TEST_F(CatchUpBatchTest, WithoutAByteBoundMaxBatchEventsBoundsIt) {

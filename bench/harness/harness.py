@@ -266,6 +266,7 @@ domain {{ pseudonymisation_key: "{KEY}" }}
         last = {}
         while not self.exited(proc):
             values = self.metrics(port, timeout=0.5)
+            check_not_stalled(values, name)
             if values is not None:
                 last = values
                 samples.append((time.monotonic(), values.get("ccstream_events_processed_total", 0)
@@ -412,6 +413,7 @@ domain {{ pseudonymisation_key: "{KEY}" }}
         at_peak = {}
         while True:
             values = self.metrics(port) or {}
+            check_not_stalled(values, "rec-a")
             done = values.get("ccstream_events_processed_total", 0)
             if (values.get("process_resident_memory_bytes", 0) >
                     at_peak.get("process_resident_memory_bytes", 0)):
@@ -445,9 +447,17 @@ domain {{ pseudonymisation_key: "{KEY}" }}
         resume_s = time.monotonic() - t_kill
         log(f"resumed {resume_s:.2f} s after kill -9 (state of {keys:,} keys); "
             f"peak RSS while building it {rss_mib} MiB")
-        while (self.metrics(port) or {}).get("ccstream_events_processed_total", 0) < 2000:
+        deadline = time.monotonic() + 300
+        while True:
+            values = self.metrics(port) or {}
+            check_not_stalled(values, "rec-b")
+            if values.get("ccstream_events_processed_total", 0) >= 2000:
+                break
             if self.exited(proc):
                 raise RuntimeError("ccstream stopped; see rec-b.log")
+            if time.monotonic() > deadline:
+                raise RuntimeError("ccstream did not process the 2,000 events added after the "
+                                   "kill within 300 s; see rec-b.log")
             time.sleep(0.1)
         self.stop(proc)
 
@@ -515,6 +525,17 @@ def add_commit_figures(detail, values):
     if cache + store:
         # The share of committed-state reads answered from the decoded records in memory.
         detail["state_reads_from_cache"] = round(cache / (cache + store), 3)
+
+
+def check_not_stalled(values, name):
+    """Raises when ccstream's scrape shows started input partitions that do not read on
+    (ccstream_partitions_stalled, after the processor's own minute): a drained run would never
+    reach their ends, and a wait for their events would never end."""
+    stalled = int((values or {}).get("ccstream_partitions_stalled", 0))
+    if stalled > 0:
+        raise RuntimeError(f"ccstream {name}: {stalled} input partition(s) stalled "
+                           f"(ccstream_partitions_stalled: records wait that it does not read); "
+                           f"see {name}.log")
 
 
 def memory_mib(values):

@@ -2,7 +2,8 @@
 """Unit tests of the harness's own parts that need no broker: reading ccstream's /metrics,
 including a response cut off as the process exits (a drained run ends while it is polled); the
 commit figures taken from it; the producer properties of the configurations it writes; the size
-of the warm-up; the names of the reports; the machine's speed in the report."""
+of the warm-up; the names of the reports; the machine's speed in the report; a stalled
+partition ending a wait."""
 import importlib.util
 import os
 import socket
@@ -87,6 +88,18 @@ class CommitFiguresTest(unittest.TestCase):
         harness.add_commit_figures(detail, {"ccstream_batch_commit_seconds_count": 0.0})
         harness.add_commit_figures(detail, {})
         self.assertEqual(detail, {"alerts": 3})
+
+
+class StalledPartitionsTest(unittest.TestCase):
+    def test_a_stalled_partition_ends_the_wait_naming_the_log(self):
+        with self.assertRaisesRegex(RuntimeError,
+                                    r"rec-b: 1 input partition\(s\) stalled.*rec-b\.log"):
+            harness.check_not_stalled({"ccstream_partitions_stalled": 1.0}, "rec-b")
+
+    def test_none_stalled_or_not_up_waits_on(self):
+        harness.check_not_stalled({"ccstream_partitions_stalled": 0.0}, "eos")
+        harness.check_not_stalled({}, "eos")
+        harness.check_not_stalled(None, "eos")
 
 
 class ProducerPropertiesTest(unittest.TestCase):

@@ -435,7 +435,10 @@ absl::Status Pipeline::ResumeRestored() {
                                               start->second, ": ", RdKafka::err2str(code)));
     }
     at_end_.erase(partition);
-    progress_[partition] = {.sought = start->second, .since = std::chrono::steady_clock::now()};
+    progress_[partition] = {.sought = start->second,
+                            .since = std::chrono::steady_clock::now(),
+                            .stalled = false,
+                            .restarted = {}};
     start_at_.erase(start);
     restoring_.erase(partition);
     it = restored_.erase(it);
@@ -796,10 +799,33 @@ void Pipeline::RecordLag() {
           std::chrono::duration_cast<std::chrono::seconds>(now - progress.since).count(), " s ",
           high >= 0 ? absl::StrCat("with ", high - position, " record(s) waiting")
                     : std::string("and no fetch of it was answered"),
-          " (ccstream_partitions_stalled)"));
+          " (ccstream_partitions_stalled); starting its fetch again"));
+    }
+    if (now - progress.restarted >= stall_after) {
+      progress.restarted = now;
+      RestartFetch(partition, position >= 0 ? position : progress.sought);
     }
   }
   probe_.PartitionsStalled(stalled);
+}
+
+void Pipeline::RestartFetch(int32_t partition, int64_t offset) {
+  const std::string& topic = config_.kafka().input_topic();
+  std::unique_ptr<RdKafka::TopicPartition> at(RdKafka::TopicPartition::create(
+      topic, partition, offset >= 0 ? offset : RdKafka::Topic::OFFSET_BEGINNING));
+  if (const RdKafka::ErrorCode code = consumer_->seek(*at, 5000); code != RdKafka::ERR_NO_ERROR) {
+    LogWarning(absl::StrCat("partition ", partition, ": seek to ", offset,
+                            " to start its fetch again: ", RdKafka::err2str(code)));
+    return;
+  }
+  PartitionList resume;
+  resume.list.push_back(RdKafka::TopicPartition::create(topic, partition));
+  if (const RdKafka::ErrorCode code =
+          kafka::ResumeAndFetch(*consumer_, resume.list, kWakeFetchTimeoutMs);
+      code != RdKafka::ERR_NO_ERROR) {
+    LogWarning(absl::StrCat("partition ", partition,
+                            ": resume to start its fetch again: ", RdKafka::err2str(code)));
+  }
 }
 
 absl::Status Pipeline::Tick() {

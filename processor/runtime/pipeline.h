@@ -367,8 +367,15 @@ class Pipeline {
   absl::Status Tick();
   // Counts the partitions not ready yet in the stats (/readyz) and those restoring in the probe.
   void CountRestoring();
-  // Samples the consumer lag of every assigned partition into the probe.
+  // Samples the consumer lag of every assigned partition into the probe; a started partition
+  // that does not read on counts as stalled, and its fetch is started again (RestartFetch).
   void RecordLag();
+  // Seeks a stalled partition to `offset` (negative: its beginning) and resumes it, waking the
+  // fetchers: librdkafka 2.0.2 can lose a resume or a seek made close to the pause of an
+  // assignment (confluentinc/librdkafka#5591, #2190), which leaves the partition unfetched with
+  // no error; a second seek and resume, well after, start its fetch. Records already delivered
+  // are before `offset`, so nothing is read twice or skipped.
+  void RestartFetch(int32_t partition, int64_t offset);
   // Asks the broker where the partitions librdkafka knows no watermark of (`unknown`: restoring,
   // so paused since their assignment, or of which no fetch was answered) end, and where those
   // without a committed offset begin, into `asked_` (RecordLag), when it is time to ask again.
@@ -484,12 +491,14 @@ class Pipeline {
   // Each started partition (sought and resumed, not restoring): the offset it was last sought
   // to (its start, or where an abort rewound it; negative: its beginning), which is its read
   // position while librdkafka reports none; the position last sampled and since when it has
-  // stayed there with records waiting (RecordLag); whether it was logged as stalled.
+  // stayed there with records waiting (RecordLag); whether it was logged as stalled, and when
+  // its fetch was last started again (RestartFetch: at most once per partition_stall_ms).
   struct ReadProgress {
     int64_t sought = 0;
     int64_t position = -1;
     std::chrono::steady_clock::time_point since;
     bool stalled = false;
+    std::chrono::steady_clock::time_point restarted;
   };
   std::map<int32_t, ReadProgress> progress_;
   // The offsets AskOffsets last had from the broker, by partition (-1: not known), and when it

@@ -1166,13 +1166,15 @@ TEST(PipelineStartOffsetTest, UnstableOffsetsAndAnAssignmentChangeStartAtTheComm
 }
 
 // A started partition whose fetch librdkafka never starts (here the test hook leaves it paused
-// once it was sought to its committed offset) has no read position and no high watermark from
-// librdkafka: its lag runs from where it was sought to, to its end as the broker tells it, and
-// once it has stayed there for `partition_stall_ms` it counts in ccstream_partitions_stalled (and
-// is logged). Neither the partition read to its end nor one
-// with nothing to read from its start counts; the latter, which has no read position either,
-// shows its lag (0) from where it was sought to.
-TEST(PipelineStallTest, AStartedPartitionThatIsNeverFetchedCountsAsStalled) {
+// once it was sought to its committed offset, as librdkafka does when it loses the resume) has
+// no read position and no high watermark from librdkafka: its lag runs from where it was sought
+// to, to its end as the broker tells it, and once it has stayed there for `partition_stall_ms`
+// it counts in ccstream_partitions_stalled (and is logged), and its fetch is started again (a
+// seek to where it stands and a resume): it then reads on, each of its records once, and no
+// longer counts. Neither the partition read to its end nor one with nothing to read from its
+// start counts; the latter, which has no read position either, shows its lag (0) from where it
+// was sought to.
+TEST(PipelineStallTest, AStartedPartitionThatIsNeverFetchedCountsAsStalledAndIsStartedAgain) {
   v1::ProcessorConfig config;
   auto* kafka = config.mutable_kafka();
   const std::string run = absl::StrCat("stall-", NowMs());
@@ -1198,32 +1200,49 @@ TEST(PipelineStallTest, AStartedPartitionThatIsNeverFetchedCountsAsStalled) {
   auto wait_for = [](const std::function<bool()>& done) {
     const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
     while (!done() && std::chrono::steady_clock::now() < deadline) {
-      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
     }
     return done();
   };
   const bool read_one =
       wait_for([&] { return handler.total.load() >= kPerPartition - kCommitted; });
-  const bool counted =
-      wait_for([&] { return MetricValue(registry, "ccstream_partitions_stalled") >= 1; });
-  std::this_thread::sleep_for(std::chrono::milliseconds(2'500));  // the other one stays out
-  const double stalled = MetricValue(registry, "ccstream_partitions_stalled");
-  const double lag0 = MetricValue(registry, "ccstream_consumer_lag", "partition", "0");
+  // Before the stall is seen, only partition 1 is read.
+  const int64_t read_before = handler.total.load();
+  // The lag sampled with the stall (the sample that counts it starts the fetch again).
+  double lag0_before = -1;
+  const bool counted = wait_for([&] {
+    if (MetricValue(registry, "ccstream_partitions_stalled") < 1) return false;
+    lag0_before = MetricValue(registry, "ccstream_consumer_lag", "partition", "0");
+    return true;
+  });
+  const bool read_on =
+      wait_for([&] { return handler.total.load() >= 2 * (kPerPartition - kCommitted); });
+  const bool cleared = wait_for([&] {
+    return MetricValue(registry, "ccstream_partitions_stalled") == 0 &&
+           MetricValue(registry, "ccstream_consumer_lag", "partition", "0") == 0;
+  });
+  std::this_thread::sleep_for(std::chrono::milliseconds(1'500));  // nothing more is read
   const double lag1 = MetricValue(registry, "ccstream_consumer_lag", "partition", "1");
   const double lag2 = MetricValue(registry, "ccstream_consumer_lag", "partition", "2");
   stop = true;
   runner.join();
   ASSERT_TRUE(result.ok()) << result;
   ASSERT_TRUE(read_one) << "partition 1 was not read: " << handler.total.load() << " events";
+  EXPECT_EQ(read_before, kPerPartition - kCommitted) << "partition 0 was read before its stall";
+  EXPECT_EQ(lag0_before, kPerPartition - kCommitted) << "the lag of the partition never fetched";
   EXPECT_TRUE(counted) << "the partition never fetched was not counted as stalled";
-  EXPECT_EQ(stalled, 1) << "only partition 0 is stalled, not the one read nor the idle one";
-  EXPECT_EQ(lag0, kPerPartition - kCommitted) << "the lag of the partition never fetched";
+  EXPECT_TRUE(read_on) << "the stalled partition was not read on: " << handler.total.load();
+  EXPECT_TRUE(cleared) << "the partition read on still counts as stalled, or shows lag";
   EXPECT_EQ(lag1, 0);
   EXPECT_EQ(lag2, 0);
-  EXPECT_EQ(handler.total.load(), kPerPartition - kCommitted);
+  EXPECT_EQ(handler.total.load(), 2 * (kPerPartition - kCommitted));
+  std::map<int32_t, int> per_partition;
   for (const auto& [key, count] : handler.seen) {
-    EXPECT_EQ(key.first, 1) << "an event of the partition left paused was read";
+    EXPECT_EQ(count, 1) << "partition " << key.first << " event " << key.second << " read twice";
+    ++per_partition[key.first];
   }
+  EXPECT_EQ(per_partition[0], kPerPartition - kCommitted);
+  EXPECT_EQ(per_partition[1], kPerPartition - kCommitted);
 }
 
 INSTANTIATE_TEST_SUITE_P(Guarantees, PipelineIntegrationTest,

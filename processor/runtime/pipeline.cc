@@ -427,9 +427,8 @@ absl::Status Pipeline::ResumeRestored() {
       continue;
     }
     // No offset committed yet: from the start, as the group's auto.offset.reset (earliest).
-    std::unique_ptr<RdKafka::TopicPartition> at(RdKafka::TopicPartition::create(
-        topic, partition, start->second >= 0 ? start->second : RdKafka::Topic::OFFSET_BEGINNING));
-    if (const RdKafka::ErrorCode code = consumer_->seek(*at, 5000); code != RdKafka::ERR_NO_ERROR) {
+    if (const RdKafka::ErrorCode code = SeekInput(partition, start->second);
+        code != RdKafka::ERR_NO_ERROR) {
       if (absl::Status fatal = ConsumerFatalError(); !fatal.ok()) return fatal;
       return absl::InternalError(absl::StrCat("start partition ", partition, " at offset ",
                                               start->second, ": ", RdKafka::err2str(code)));
@@ -809,17 +808,21 @@ void Pipeline::RecordLag() {
   probe_.PartitionsStalled(stalled);
 }
 
+RdKafka::ErrorCode Pipeline::SeekInput(int32_t partition, int64_t offset) {
+  std::unique_ptr<RdKafka::TopicPartition> at(
+      RdKafka::TopicPartition::create(config_.kafka().input_topic(), partition,
+                                      offset >= 0 ? offset : RdKafka::Topic::OFFSET_BEGINNING));
+  return consumer_->seek(*at, 5000);
+}
+
 void Pipeline::RestartFetch(int32_t partition, int64_t offset) {
-  const std::string& topic = config_.kafka().input_topic();
-  std::unique_ptr<RdKafka::TopicPartition> at(RdKafka::TopicPartition::create(
-      topic, partition, offset >= 0 ? offset : RdKafka::Topic::OFFSET_BEGINNING));
-  if (const RdKafka::ErrorCode code = consumer_->seek(*at, 5000); code != RdKafka::ERR_NO_ERROR) {
+  if (const RdKafka::ErrorCode code = SeekInput(partition, offset); code != RdKafka::ERR_NO_ERROR) {
     LogWarning(absl::StrCat("partition ", partition, ": seek to ", offset,
                             " to start its fetch again: ", RdKafka::err2str(code)));
     return;
   }
   PartitionList resume;
-  resume.list.push_back(RdKafka::TopicPartition::create(topic, partition));
+  resume.list.push_back(RdKafka::TopicPartition::create(config_.kafka().input_topic(), partition));
   if (const RdKafka::ErrorCode code =
           kafka::ResumeAndFetch(*consumer_, resume.list, kWakeFetchTimeoutMs);
       code != RdKafka::ERR_NO_ERROR) {

@@ -376,6 +376,8 @@ class Pipeline {
   // no error; a second seek and resume, well after, start its fetch. Records already delivered
   // are before `offset`, so nothing is read twice or skipped.
   void RestartFetch(int32_t partition, int64_t offset);
+  // Seeks the input's `partition` to `offset` (negative: its beginning).
+  RdKafka::ErrorCode SeekInput(int32_t partition, int64_t offset);
   // Asks the broker where the partitions librdkafka knows no watermark of (`unknown`: restoring,
   // so paused since their assignment, or of which no fetch was answered) end, and where those
   // without a committed offset begin, into `asked_` (RecordLag), when it is time to ask again.

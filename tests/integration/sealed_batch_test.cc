@@ -727,8 +727,10 @@ TEST(ProcessingThreadsTest, FourThreadsEndAsOne) {
   OutcomeLog four_log;
   const Drained four = process("four", 4, four_log);
   EXPECT_EQ(one_log.in_parallel, 0);
-  // Most of the input comes in runs of several partitions (a fetch brings several).
-  EXPECT_GT(four_log.in_parallel, static_cast<int64_t>(events.size() / 4))
+  // Much of the input comes in runs of several partitions (a fetch brings several). How much
+  // depends on how often the pipeline empties librdkafka's queue: 2,349 to 7,198 of the 8,000
+  // events in 13 runs here, quiet and under CPU load, and once 1,983 (under load, in a suite).
+  EXPECT_GT(four_log.in_parallel, static_cast<int64_t>(events.size() / 10))
       << "too few events were handled on more than one thread to compare";
   ExpectAsReference(one, four);
   // The partitions' records interleave as each run's fetches brought them, so the outcomes are

@@ -459,6 +459,7 @@ domain {{ pseudonymisation_key: "{KEY}" }}
                 raise RuntimeError("ccstream did not process the 2,000 events added after the "
                                    "kill within 300 s; see rec-b.log")
             time.sleep(0.1)
+        restarts_after_kill = int(values.get("ccstream_partition_fetch_restarts_total", 0))
         self.stop(proc)
 
         # A fresh instance (empty state directory) restores everything from the changelog.
@@ -480,6 +481,7 @@ domain {{ pseudonymisation_key: "{KEY}" }}
             "keys": keys, "resume_after_kill_s": round(resume_s, 3),
             "restore_records": int(records), "restore_seconds": round(seconds, 3),
             "fresh_instance_ready_s": round(ready_s, 2),
+            "fetch_restarts_after_kill": restarts_after_kill,
             "peak_rss_mib_building_state": rss_mib,
             "peak_rss_mib_restored": round(usage_c.ru_maxrss / 1024, 1),
             "cases_open": build_metrics.get("ccstream_cases_open", 0),
@@ -512,8 +514,9 @@ MEMORY_SERIES = {
 def add_commit_figures(detail, values):
     """Adds to `detail` the time the processing thread waited for commits (transaction or offset
     commit) as of one scrape of /metrics: the commits, their wait in all (commit_s) and per commit
-    (commit_ms_per_batch); and the share of state reads the decoded cache answered
-    (state_reads_from_cache)."""
+    (commit_ms_per_batch); the share of state reads the decoded cache answered
+    (state_reads_from_cache); and the fetches of input partitions the processor started again
+    because they did not read on (fetch_restarts: none is expected on a healthy broker)."""
     commits = values.get("ccstream_batch_commit_seconds_count")
     if commits:
         waited = values.get("ccstream_batch_commit_seconds_sum", 0.0)
@@ -525,6 +528,9 @@ def add_commit_figures(detail, values):
     if cache + store:
         # The share of committed-state reads answered from the decoded records in memory.
         detail["state_reads_from_cache"] = round(cache / (cache + store), 3)
+    restarts = values.get("ccstream_partition_fetch_restarts_total")
+    if restarts is not None:
+        detail["fetch_restarts"] = int(restarts)
 
 
 def check_not_stalled(values, name):

@@ -83,6 +83,13 @@ class CommitFiguresTest(unittest.TestCase):
                                             'ccstream_state_reads_total{source="store"}': 100.0})
         self.assertEqual(detail, {"state_reads_from_cache": 0.75})
 
+    def test_the_fetches_started_again(self):
+        detail = {}
+        harness.add_commit_figures(detail, {"ccstream_partition_fetch_restarts_total": 2.0})
+        self.assertEqual(detail, {"fetch_restarts": 2})
+        harness.add_commit_figures(detail, {"ccstream_partition_fetch_restarts_total": 0.0})
+        self.assertEqual(detail, {"fetch_restarts": 0})
+
     def test_nothing_added_before_a_commit(self):
         detail = {"alerts": 3}
         harness.add_commit_figures(detail, {"ccstream_batch_commit_seconds_count": 0.0})

@@ -35,6 +35,8 @@ constexpr int kStartLookupTimeoutMs = 10'000;
 // again after an answer (the lag is sampled every second) and after none.
 constexpr int kAskOffsetsTimeoutMs = 500;
 constexpr auto kAskOffsetsEvery = std::chrono::seconds(1);
+// How often Tick samples the consumer lag (RecordLag), at most.
+constexpr auto kLagSampleEvery = std::chrono::seconds(1);
 constexpr auto kAskOffsetsAfterFailure = std::chrono::seconds(10);
 
 // Output records the broker refused for what they are: how many, and the largest (topic,
@@ -435,9 +437,10 @@ absl::Status Pipeline::ResumeRestored() {
     }
     at_end_.erase(partition);
     progress_[partition] = {.sought = start->second,
-                            .since = std::chrono::steady_clock::now(),
+                            .since = lag_clock_.elapsed(),
                             .stalled = false,
-                            .restarted = {}};
+                            .restarted = {},
+                            .restarts = 0};
     start_at_.erase(start);
     restoring_.erase(partition);
     it = restored_.erase(it);
@@ -753,6 +756,10 @@ void Pipeline::RecordLag() {
   }
   AskOffsets(unknown, now);
   const auto stall_after = std::chrono::milliseconds(options_.partition_stall_ms);
+  const auto restart_after = std::chrono::milliseconds(options_.partition_restart_ms);
+  // How long a partition has not read on is counted on the clock of these samples, which
+  // counts a gap between them (the pipeline's thread held elsewhere) as 2 s at most.
+  const SampledClock::Duration sampled = lag_clock_.Sample(now);
   int stalled = 0;
   for (const RdKafka::TopicPartition* tp : positions.list) {
     const int32_t partition = tp->partition();
@@ -784,25 +791,37 @@ void Pipeline::RecordLag() {
     const bool waiting = high < 0 || (position >= 0 && high > position);
     if (!waiting || position != progress.position) {
       progress.position = position;
-      progress.since = now;
-      if (std::exchange(progress.stalled, false)) {
-        LogInfo(absl::StrCat("partition ", partition, " reads on from offset ", position));
+      progress.since = sampled;
+      const int restarts = std::exchange(progress.restarts, 0);
+      if (std::exchange(progress.stalled, false) || restarts > 0) {
+        LogInfo(absl::StrCat("partition ", partition, " reads on from offset ", position, " after ",
+                             restarts, " start(s) of its fetch"));
       }
       continue;
     }
-    if (now - progress.since < stall_after) continue;
+    const auto unmoved = sampled - progress.since;
+    const auto stuck = [&, high = high] {
+      return absl::StrCat("partition ", partition, ": its read position ", position,
+                          " has not moved for ",
+                          std::chrono::duration_cast<std::chrono::seconds>(unmoved).count(), " s ",
+                          high >= 0 ? absl::StrCat("with ", high - position, " record(s) waiting")
+                                    : std::string("and no fetch of it was answered"));
+    };
+    if (unmoved >= restart_after && sampled - progress.restarted >= restart_after) {
+      // Logged at the first start of a stretch; counted each time. Not a warning: in a backlog,
+      // partitions late in the fetch order wait for those before them (docs/performance.md).
+      if (progress.restarts++ == 0) LogInfo(absl::StrCat(stuck(), "; starting its fetch again"));
+      progress.restarted = sampled;
+      probe_.FetchRestarted();
+      // Sought there again: where it stands while librdkafka reports no position.
+      if (position >= 0) progress.sought = position;
+      RestartFetch(partition, progress.sought);
+    }
+    if (unmoved < stall_after) continue;
     ++stalled;
     if (!std::exchange(progress.stalled, true)) {
-      LogWarning(absl::StrCat(
-          "partition ", partition, ": its read position ", position, " has not moved for ",
-          std::chrono::duration_cast<std::chrono::seconds>(now - progress.since).count(), " s ",
-          high >= 0 ? absl::StrCat("with ", high - position, " record(s) waiting")
-                    : std::string("and no fetch of it was answered"),
-          " (ccstream_partitions_stalled); starting its fetch again"));
-    }
-    if (now - progress.restarted >= stall_after) {
-      progress.restarted = now;
-      RestartFetch(partition, position >= 0 ? position : progress.sought);
+      LogWarning(absl::StrCat(stuck(), " (ccstream_partitions_stalled) after ", progress.restarts,
+                              " start(s) of its fetch"));
     }
   }
   probe_.PartitionsStalled(stalled);
@@ -836,7 +855,7 @@ absl::Status Pipeline::Tick() {
   if (absl::Status s = HandlePending(); !s.ok()) return s;
   if (const auto now = std::chrono::steady_clock::now(); now >= next_lag_sample_) {
     RecordLag();
-    next_lag_sample_ = now + std::chrono::seconds(1);
+    next_lag_sample_ = now + kLagSampleEvery;
   }
   for (const int32_t partition : assigned_) {
     if (restoring_.contains(partition)) continue;  // its task is not ready yet

@@ -22,6 +22,7 @@
 #include "processor/ingest/validate.h"
 #include "processor/kafka/kafka.h"
 #include "processor/runtime/probe.h"
+#include "processor/runtime/sampled_clock.h"
 
 namespace ccstream::runtime {
 
@@ -208,6 +209,12 @@ struct PipelineOptions {
   // while librdkafka has answered no fetch of it at all) before it counts as stalled
   // (ccstream_partitions_stalled). Default: 60 s.
   int partition_stall_ms = 60'000;
+  // How long a started partition's read position may stay put so (records waiting, or no fetch
+  // answered) before its fetch is started again (RestartFetch), and again after as long while
+  // it stays put (ccstream_partition_fetch_restarts_total). Default: 10 s.
+  // Both count the time on the pipeline's SampledClock (RecordLag's samples): a gap between two
+  // samples (its thread held elsewhere, as by a commit waiting for the broker) counts as 2 s.
+  int partition_restart_ms = 10'000;
 };
 
 // The pipeline's own: what a committed batch reports (metrics, totals, committed alerts).
@@ -368,7 +375,8 @@ class Pipeline {
   // Counts the partitions not ready yet in the stats (/readyz) and those restoring in the probe.
   void CountRestoring();
   // Samples the consumer lag of every assigned partition into the probe; a started partition
-  // that does not read on counts as stalled, and its fetch is started again (RestartFetch).
+  // that does not read on has its fetch started again (RestartFetch), and later counts as
+  // stalled.
   void RecordLag();
   // Seeks a stalled partition to `offset` (negative: its beginning) and resumes it, waking the
   // fetchers: librdkafka 2.0.2 can lose a resume or a seek made close to the pause of an
@@ -490,17 +498,21 @@ class Pipeline {
   double changelog_bytes_per_event_ = -1;
   absl::Status fatal_;
   std::chrono::steady_clock::time_point next_lag_sample_;
+  // The time RecordLag sampled over, a gap between its samples counted as 2 s at most.
+  SampledClock lag_clock_{std::chrono::seconds(2)};
   // Each started partition (sought and resumed, not restoring): the offset it was last sought
   // to (its start, or where an abort rewound it; negative: its beginning), which is its read
   // position while librdkafka reports none; the position last sampled and since when it has
-  // stayed there with records waiting (RecordLag); whether it was logged as stalled, and when
-  // its fetch was last started again (RestartFetch: at most once per partition_stall_ms).
+  // stayed there with records waiting (RecordLag); whether it was logged as stalled, when its
+  // fetch was last started again (RestartFetch: at most once per partition_restart_ms) and how
+  // often since it last read on. The times are readings of lag_clock_.
   struct ReadProgress {
     int64_t sought = 0;
     int64_t position = -1;
-    std::chrono::steady_clock::time_point since;
+    SampledClock::Duration since{};
     bool stalled = false;
-    std::chrono::steady_clock::time_point restarted;
+    SampledClock::Duration restarted{};
+    int restarts = 0;
   };
   std::map<int32_t, ReadProgress> progress_;
   // The offsets AskOffsets last had from the broker, by partition (-1: not known), and when it

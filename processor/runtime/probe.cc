@@ -147,6 +147,15 @@ PipelineProbe::PipelineProbe(prometheus::Registry& registry) {
                       "although records wait on them, or of which no fetch was answered.")
                   .Register(registry)
                   .Add({});
+  fetch_restarts_ = &prometheus::BuildCounter()
+                         .Name("ccstream_partition_fetch_restarts_total")
+                         .Help(
+                             "Fetches of started input partitions started again (a seek to where "
+                             "the partition stands and a resume): its read position had not "
+                             "moved for 10 s although records waited on it, or no fetch of it "
+                             "was answered; again every 10 s while it stays so.")
+                         .Register(registry)
+                         .Add({});
   start_lookup_failures_ =
       &prometheus::BuildCounter()
            .Name("ccstream_start_offset_lookup_failures_total")

@@ -66,6 +66,9 @@ class PipelineProbe {
   // Started partitions whose read position has not moved for a while although records wait
   // on them (or no fetch of them was answered): PipelineOptions::partition_stall_ms.
   void PartitionsStalled(int count) { stalled_->Set(count); }
+  // The fetch of a started partition that did not read on was started again (a seek to where it
+  // stands and a resume): PipelineOptions::partition_restart_ms.
+  void FetchRestarted() { fetch_restarts_->Increment(); }
   // Partitions of `topic` (an output written in transactions) where read_committed readers wait
   // at a transaction that does not end (TransactionWatch). From the watch's thread.
   void OutputPartitionsBlocked(const std::string& topic, int count) {
@@ -95,6 +98,7 @@ class PipelineProbe {
   prometheus::Gauge* assigned_;
   prometheus::Gauge* without_start_;
   prometheus::Gauge* stalled_;
+  prometheus::Counter* fetch_restarts_;
   prometheus::Family<prometheus::Gauge>* blocked_family_;
   prometheus::Gauge* restoring_;
   prometheus::Counter* start_lookup_failures_;

@@ -1,6 +1,7 @@
 // The foundation's promise against a real broker: every good event reaches the engine exactly
 // once, every bad record lands in the dead-letter topic with its reason and original bytes,
 // and a restart resumes after the last committed offset.
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <functional>
@@ -1165,84 +1166,203 @@ TEST(PipelineStartOffsetTest, UnstableOffsetsAndAnAssignmentChangeStartAtTheComm
   EXPECT_EQ(MetricValue(registry, "ccstream_partitions_not_started"), 0);
 }
 
-// A started partition whose fetch librdkafka never starts (here the test hook leaves it paused
-// once it was sought to its committed offset, as librdkafka does when it loses the resume) has
-// no read position and no high watermark from librdkafka: its lag runs from where it was sought
-// to, to its end as the broker tells it, and once it has stayed there for `partition_stall_ms`
-// it counts in ccstream_partitions_stalled (and is logged), and its fetch is started again (a
-// seek to where it stands and a resume): it then reads on, each of its records once, and no
-// longer counts. Neither the partition read to its end nor one with nothing to read from its
-// start counts; the latter, which has no read position either, shows its lag (0) from where it
-// was sought to.
-TEST(PipelineStallTest, AStartedPartitionThatIsNeverFetchedCountsAsStalledAndIsStartedAgain) {
+// What a run of PipelineStall saw.
+struct StallRun {
+  bool set_up = false;       // the input and the group's offsets were there
+  bool read_one = false;     // partition 1 was read to its end
+  int64_t read_before = 0;   // events read by then
+  bool counted = false;      // ccstream_partitions_stalled reached 1
+  double lag0_counted = -1;  // partition 0's lag as it was counted
+  double most_stalled = 0;   // the largest ccstream_partitions_stalled seen
+  bool read_on = false;      // partition 0 was read too
+  bool cleared = false;      // then no partition counted as stalled, and partition 0 showed no lag
+  double lag1 = -1, lag2 = -1;
+  double restarts = -1;  // ccstream_partition_fetch_restarts_total at the end
+  int64_t total = 0;
+  std::map<std::pair<int32_t, std::string>, int> seen;
+};
+
+// Three partitions of 10 events, 3 of them committed on partitions 0 and 1, all on partition 2
+// (which idles from its start); the test hook leaves partition 0 paused once it was sought to
+// its committed offset, as librdkafka does when it loses the resume. Runs a pipeline with
+// `stall_ms` and `restart_ms` (PipelineOptions) until partition 0 is read and counts no longer
+// (or a minute); `count_stall` waits for it to count as stalled first.
+StallRun RunWithAPartitionNeverFetched(int stall_ms, int restart_ms, bool count_stall) {
+  StallRun out;
   v1::ProcessorConfig config;
   auto* kafka = config.mutable_kafka();
   const std::string run = absl::StrCat("stall-", NowMs());
   constexpr int kPerPartition = 10;
   constexpr int kCommitted = 3;
-  ASSERT_TRUE(UsePartitionedInput(*kafka, run, 3, kPerPartition).ok());
-  // Partition 2 has nothing to read past its committed offset: it idles from its start.
-  ASSERT_TRUE(::ccstream::testing::CommitInputOffsets(
-                  *kafka, {{0, kCommitted}, {1, kCommitted}, {2, kPerPartition}})
-                  .ok());
-
+  if (absl::Status s = UsePartitionedInput(*kafka, run, 3, kPerPartition); !s.ok()) {
+    ADD_FAILURE() << s;
+    return out;
+  }
+  if (absl::Status s = ::ccstream::testing::CommitInputOffsets(
+          *kafka, {{0, kCommitted}, {1, kCommitted}, {2, kPerPartition}});
+      !s.ok()) {
+    ADD_FAILURE() << s;
+    return out;
+  }
+  out.set_up = true;
   OffsetRecordingHandler handler;
   prometheus::Registry registry;
   runtime::PipelineProbe probe(registry);
   runtime::PipelineOptions options;
   options.keep_paused_for_testing = [](int32_t partition) { return partition == 0; };
+  options.partition_stall_ms = stall_ms;
+  options.partition_restart_ms = restart_ms;
+  auto pipeline = runtime::Pipeline::Create(config, handler, probe, options);
+  EXPECT_TRUE(pipeline.ok()) << pipeline.status();
+  if (!pipeline.ok()) return out;
+  std::atomic<bool> stop{false};
+  absl::Status result;
+  std::thread runner([&] { result = (*pipeline)->Run(stop); });
+  auto wait_for = [&](const std::function<bool()>& done) {
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+    while (!done() && std::chrono::steady_clock::now() < deadline) {
+      out.most_stalled =
+          std::max(out.most_stalled, MetricValue(registry, "ccstream_partitions_stalled"));
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    return done();
+  };
+  out.read_one = wait_for([&] { return handler.total.load() >= kPerPartition - kCommitted; });
+  out.read_before = handler.total.load();
+  if (count_stall) {
+    // The lag sampled as the stall is counted.
+    out.counted = wait_for([&] {
+      if (MetricValue(registry, "ccstream_partitions_stalled") < 1) return false;
+      out.lag0_counted = MetricValue(registry, "ccstream_consumer_lag", "partition", "0");
+      return true;
+    });
+  }
+  out.read_on = wait_for([&] { return handler.total.load() >= 2 * (kPerPartition - kCommitted); });
+  out.cleared = wait_for([&] {
+    return MetricValue(registry, "ccstream_partitions_stalled") == 0 &&
+           MetricValue(registry, "ccstream_consumer_lag", "partition", "0") == 0;
+  });
+  std::this_thread::sleep_for(std::chrono::milliseconds(1'500));  // nothing more is read
+  out.lag1 = MetricValue(registry, "ccstream_consumer_lag", "partition", "1");
+  out.lag2 = MetricValue(registry, "ccstream_consumer_lag", "partition", "2");
+  out.restarts = MetricValue(registry, "ccstream_partition_fetch_restarts_total");
+  stop = true;
+  runner.join();
+  EXPECT_TRUE(result.ok()) << result;
+  out.total = handler.total.load();
+  out.seen = handler.seen;
+  return out;
+}
+
+// Partition 0's 7 events and partition 1's, each read once, and no other; no lag left.
+void ExpectEachReadOnce(const StallRun& run) {
+  EXPECT_TRUE(run.read_on) << "the partition never fetched was not read on: " << run.total;
+  EXPECT_TRUE(run.cleared) << "the partition read on still counts as stalled, or shows lag";
+  EXPECT_EQ(run.lag1, 0);
+  EXPECT_EQ(run.lag2, 0);
+  EXPECT_EQ(run.total, 14);
+  std::map<int32_t, int> per_partition;
+  for (const auto& [key, count] : run.seen) {
+    EXPECT_EQ(count, 1) << "partition " << key.first << " event " << key.second << " read twice";
+    ++per_partition[key.first];
+  }
+  EXPECT_EQ(per_partition[0], 7);
+  EXPECT_EQ(per_partition[1], 7);
+}
+
+// A started partition whose fetch librdkafka never starts has no read position and no high
+// watermark from librdkafka: its lag runs from where it was sought to, to its end as the broker
+// tells it. Once it has stayed there for `partition_restart_ms` its fetch is started again (a
+// seek to where it stands and a resume, ccstream_partition_fetch_restarts_total): it then reads
+// on, each of its records once, and never counts as stalled (`partition_stall_ms`, a minute).
+// Neither the partition read to its end nor one with nothing to read from its start is
+// restarted; the latter, which has no read position either, shows its lag (0) from where it was
+// sought to.
+TEST(PipelineStallTest, AStartedPartitionThatIsNeverFetchedHasItsFetchStartedAgain) {
+  const StallRun run = RunWithAPartitionNeverFetched(/*stall_ms=*/60'000, /*restart_ms=*/1'000,
+                                                     /*count_stall=*/false);
+  ASSERT_TRUE(run.set_up);
+  ASSERT_TRUE(run.read_one) << "partition 1 was not read: " << run.total << " events";
+  EXPECT_EQ(run.read_before, 7) << "partition 0 was read before its fetch was started again";
+  ExpectEachReadOnce(run);
+  EXPECT_EQ(run.restarts, 1) << "only partition 0's fetch, once";
+  EXPECT_EQ(run.most_stalled, 0) << "a partition counted as stalled";
+}
+
+// Should its fetch not be started again in time (`partition_restart_ms` 4 s, past the
+// `partition_stall_ms` of 2 s here), the partition counts in ccstream_partitions_stalled (and is
+// logged) with its lag (7); once its fetch is started again it reads on and no longer counts.
+TEST(PipelineStallTest, AStartedPartitionThatIsNeverFetchedCountsAsStalledUntilItReadsOn) {
+  const StallRun run = RunWithAPartitionNeverFetched(/*stall_ms=*/2'000, /*restart_ms=*/4'000,
+                                                     /*count_stall=*/true);
+  ASSERT_TRUE(run.set_up);
+  ASSERT_TRUE(run.read_one) << "partition 1 was not read: " << run.total << " events";
+  EXPECT_EQ(run.read_before, 7) << "partition 0 was read before its stall";
+  EXPECT_TRUE(run.counted) << "the partition never fetched was not counted as stalled";
+  EXPECT_EQ(run.lag0_counted, 7) << "the lag of the partition never fetched";
+  EXPECT_EQ(run.most_stalled, 1) << "only partition 0 counts";
+  ExpectEachReadOnce(run);
+  EXPECT_EQ(run.restarts, 1);
+}
+
+// An input written in transactions (as by an upstream exactly-once job) ends each partition with
+// a commit marker, a record the consumer never delivers: read to its end, a partition's read
+// position must step over it, or it would look as if a record waited that is never read, and its
+// fetch would be started again every partition_restart_ms (1 s here).
+TEST(PipelineStallTest, AnInputWrittenInTransactionsIsReadToItsEndAndNotStartedAgain) {
+  v1::ProcessorConfig config;
+  auto* kafka = config.mutable_kafka();
+  ASSERT_TRUE(UseOnePartitionTopics(*kafka, absl::StrCat("txn-input-", NowMs())).ok());
+  auto conf = kafka::MakeConf({{"bootstrap.servers", kafka->bootstrap_servers()},
+                               {"transactional.id", absl::StrCat(kafka->input_topic(), "-up")},
+                               {"enable.idempotence", "true"}});
+  ASSERT_TRUE(conf.ok()) << conf.status();
+  std::string error;
+  std::unique_ptr<RdKafka::Producer> upstream(RdKafka::Producer::create(conf->get(), error));
+  ASSERT_TRUE(upstream) << error;
+  std::unique_ptr<RdKafka::Error> txn(upstream->init_transactions(30'000));
+  ASSERT_FALSE(txn) << txn->str();
+  constexpr int kEvents = 10;
+  for (int t = 0; t < 2; ++t) {  // two transactions of five events
+    txn.reset(upstream->begin_transaction());
+    ASSERT_FALSE(txn) << txn->str();
+    for (int i = 0; i < kEvents / 2; ++i) {
+      const std::string value = GoodEvent(t * 100 + i).SerializeAsString();
+      ASSERT_EQ(
+          upstream->produce(kafka->input_topic(), 0, RdKafka::Producer::RK_MSG_COPY,
+                            const_cast<char*>(value.data()), value.size(), "k", 1, 0, nullptr),
+          RdKafka::ERR_NO_ERROR);
+    }
+    txn.reset(upstream->commit_transaction(30'000));
+    ASSERT_FALSE(txn) << txn->str();
+  }
+
+  RecordingHandler handler;
+  prometheus::Registry registry;
+  runtime::PipelineProbe probe(registry);
+  runtime::PipelineOptions options;
+  options.partition_restart_ms = 1'000;
   options.partition_stall_ms = 2'000;
   auto pipeline = runtime::Pipeline::Create(config, handler, probe, options);
   ASSERT_TRUE(pipeline.ok()) << pipeline.status();
   std::atomic<bool> stop{false};
   absl::Status result;
   std::thread runner([&] { result = (*pipeline)->Run(stop); });
-  auto wait_for = [](const std::function<bool()>& done) {
-    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
-    while (!done() && std::chrono::steady_clock::now() < deadline) {
-      std::this_thread::sleep_for(std::chrono::milliseconds(20));
-    }
-    return done();
-  };
-  const bool read_one =
-      wait_for([&] { return handler.total.load() >= kPerPartition - kCommitted; });
-  // Before the stall is seen, only partition 1 is read.
-  const int64_t read_before = handler.total.load();
-  // The lag sampled with the stall (the sample that counts it starts the fetch again).
-  double lag0_before = -1;
-  const bool counted = wait_for([&] {
-    if (MetricValue(registry, "ccstream_partitions_stalled") < 1) return false;
-    lag0_before = MetricValue(registry, "ccstream_consumer_lag", "partition", "0");
-    return true;
-  });
-  const bool read_on =
-      wait_for([&] { return handler.total.load() >= 2 * (kPerPartition - kCommitted); });
-  const bool cleared = wait_for([&] {
-    return MetricValue(registry, "ccstream_partitions_stalled") == 0 &&
-           MetricValue(registry, "ccstream_consumer_lag", "partition", "0") == 0;
-  });
-  std::this_thread::sleep_for(std::chrono::milliseconds(1'500));  // nothing more is read
-  const double lag1 = MetricValue(registry, "ccstream_consumer_lag", "partition", "1");
-  const double lag2 = MetricValue(registry, "ccstream_consumer_lag", "partition", "2");
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+  while (handler.total.load() < kEvents && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  std::this_thread::sleep_for(std::chrono::milliseconds(3'500));  // past both thresholds
+  const double lag = MetricValue(registry, "ccstream_consumer_lag", "partition", "0");
+  const double restarts = MetricValue(registry, "ccstream_partition_fetch_restarts_total");
+  const double stalled = MetricValue(registry, "ccstream_partitions_stalled");
   stop = true;
   runner.join();
   ASSERT_TRUE(result.ok()) << result;
-  ASSERT_TRUE(read_one) << "partition 1 was not read: " << handler.total.load() << " events";
-  EXPECT_EQ(read_before, kPerPartition - kCommitted) << "partition 0 was read before its stall";
-  EXPECT_EQ(lag0_before, kPerPartition - kCommitted) << "the lag of the partition never fetched";
-  EXPECT_TRUE(counted) << "the partition never fetched was not counted as stalled";
-  EXPECT_TRUE(read_on) << "the stalled partition was not read on: " << handler.total.load();
-  EXPECT_TRUE(cleared) << "the partition read on still counts as stalled, or shows lag";
-  EXPECT_EQ(lag1, 0);
-  EXPECT_EQ(lag2, 0);
-  EXPECT_EQ(handler.total.load(), 2 * (kPerPartition - kCommitted));
-  std::map<int32_t, int> per_partition;
-  for (const auto& [key, count] : handler.seen) {
-    EXPECT_EQ(count, 1) << "partition " << key.first << " event " << key.second << " read twice";
-    ++per_partition[key.first];
-  }
-  EXPECT_EQ(per_partition[0], kPerPartition - kCommitted);
-  EXPECT_EQ(per_partition[1], kPerPartition - kCommitted);
+  EXPECT_EQ(handler.total.load(), kEvents);
+  EXPECT_EQ(lag, 0) << "the commit marker counts as a record waiting";
+  EXPECT_EQ(restarts, 0) << "the fetch of a partition read to its end was started again";
+  EXPECT_EQ(stalled, 0);
 }
 
 INSTANTIATE_TEST_SUITE_P(Guarantees, PipelineIntegrationTest,

@@ -516,8 +516,8 @@ def add_commit_figures(detail, values):
     commit) as of one scrape of /metrics: the commits, their wait in all (commit_s) and per commit
     (commit_ms_per_batch); the share of state reads the decoded cache answered
     (state_reads_from_cache); and the fetches of input partitions the processor started again
-    because they had not read on for 10 s (fetch_restarts: in a backlog, partitions late in
-    librdkafka's fetch order, docs/performance.md; or a fetch librdkafka lost)."""
+    because they had not read on for 10 s of its waiting for records (fetch_restarts: a fetch
+    librdkafka lost; none expected)."""
     commits = values.get("ccstream_batch_commit_seconds_count")
     if commits:
         waited = values.get("ccstream_batch_commit_seconds_sum", 0.0)

@@ -436,11 +436,8 @@ absl::Status Pipeline::ResumeRestored() {
                                               start->second, ": ", RdKafka::err2str(code)));
     }
     at_end_.erase(partition);
-    progress_[partition] = {.sought = start->second,
-                            .since = lag_clock_.elapsed(),
-                            .stalled = false,
-                            .restarted = {},
-                            .restarts = 0};
+    progress_[partition] = {
+        .sought = start->second, .since = idle_, .stalled = false, .restarted = {}, .restarts = 0};
     start_at_.erase(start);
     restoring_.erase(partition);
     it = restored_.erase(it);
@@ -757,9 +754,10 @@ void Pipeline::RecordLag() {
   AskOffsets(unknown, now);
   const auto stall_after = std::chrono::milliseconds(options_.partition_stall_ms);
   const auto restart_after = std::chrono::milliseconds(options_.partition_restart_ms);
-  // How long a partition has not read on is counted on the clock of these samples, which
-  // counts a gap between them (the pipeline's thread held elsewhere) as 2 s at most.
-  const SampledClock::Duration sampled = lag_clock_.Sample(now);
+  // How long a partition has not read on is counted in the time the pipeline waited for records
+  // and got none: a partition behind others in a backlog, or held up while the pipeline's
+  // thread is elsewhere, is not counted.
+  const std::chrono::steady_clock::duration idle = idle_;
   int stalled = 0;
   for (const RdKafka::TopicPartition* tp : positions.list) {
     const int32_t partition = tp->partition();
@@ -791,7 +789,7 @@ void Pipeline::RecordLag() {
     const bool waiting = high < 0 || (position >= 0 && high > position);
     if (!waiting || position != progress.position) {
       progress.position = position;
-      progress.since = sampled;
+      progress.since = idle;
       const int restarts = std::exchange(progress.restarts, 0);
       if (std::exchange(progress.stalled, false) || restarts > 0) {
         LogInfo(absl::StrCat("partition ", partition, " reads on from offset ", position, " after ",
@@ -799,19 +797,20 @@ void Pipeline::RecordLag() {
       }
       continue;
     }
-    const auto unmoved = sampled - progress.since;
+    const auto unmoved = idle - progress.since;
     const auto stuck = [&, high = high] {
       return absl::StrCat("partition ", partition, ": its read position ", position,
-                          " has not moved for ",
-                          std::chrono::duration_cast<std::chrono::seconds>(unmoved).count(), " s ",
+                          " has not moved while the instance waited for records for ",
+                          std::chrono::duration_cast<std::chrono::seconds>(unmoved).count(), " s, ",
                           high >= 0 ? absl::StrCat("with ", high - position, " record(s) waiting")
                                     : std::string("and no fetch of it was answered"));
     };
-    if (unmoved >= restart_after && sampled - progress.restarted >= restart_after) {
-      // Logged at the first start of a stretch; counted each time. Not a warning: in a backlog,
-      // partitions late in the fetch order wait for those before them (docs/performance.md).
-      if (progress.restarts++ == 0) LogInfo(absl::StrCat(stuck(), "; starting its fetch again"));
-      progress.restarted = sampled;
+    if (unmoved >= restart_after && idle - progress.restarted >= restart_after) {
+      // Logged at the first start of a stretch; counted each time.
+      if (progress.restarts++ == 0) {
+        LogWarning(absl::StrCat(stuck(), "; starting its fetch again"));
+      }
+      progress.restarted = idle;
       probe_.FetchRestarted();
       // Sought there again: where it stands while librdkafka reports no position.
       if (position >= 0) progress.sought = position;
@@ -1501,6 +1500,8 @@ absl::Status Pipeline::RunLoop(const std::atomic<bool>& stop) {
       // With events pending, only what is already waiting: when nothing is, they are handled
       // before the poll waits.
       const bool waits = pending_.empty();
+      const auto poll_started =
+          waits ? std::chrono::steady_clock::now() : std::chrono::steady_clock::time_point{};
       std::unique_ptr<RdKafka::Message> message(consumer_->consume(waits ? poll_ms : 0));
       if (!fatal_.ok()) return fatal_;
       switch (message->err()) {
@@ -1523,6 +1524,9 @@ absl::Status Pipeline::RunLoop(const std::atomic<bool>& stop) {
             if (absl::Status s = HandlePending(); !s.ok()) return s;
             break;
           }
+          // Waited for records and got none: the clock on which RecordLag times a partition
+          // that does not read on.
+          idle_ += std::chrono::steady_clock::now() - poll_started;
           behind = false;
           break;
         default:

@@ -22,7 +22,6 @@
 #include "processor/ingest/validate.h"
 #include "processor/kafka/kafka.h"
 #include "processor/runtime/probe.h"
-#include "processor/runtime/sampled_clock.h"
 
 namespace ccstream::runtime {
 
@@ -212,8 +211,10 @@ struct PipelineOptions {
   // How long a started partition's read position may stay put so (records waiting, or no fetch
   // answered) before its fetch is started again (RestartFetch), and again after as long while
   // it stays put (ccstream_partition_fetch_restarts_total). Default: 10 s.
-  // Both count the time on the pipeline's SampledClock (RecordLag's samples): a gap between two
-  // samples (its thread held elsewhere, as by a commit waiting for the broker) counts as 2 s.
+  // Both count only the time the pipeline waited for records (idle_): while it is busy with
+  // other partitions (a backlog, which the broker serves in the order librdkafka names the
+  // partitions) or held elsewhere (a commit waiting for the broker), a partition is not
+  // counted as not reading on.
   int partition_restart_ms = 10'000;
 };
 
@@ -498,20 +499,21 @@ class Pipeline {
   double changelog_bytes_per_event_ = -1;
   absl::Status fatal_;
   std::chrono::steady_clock::time_point next_lag_sample_;
-  // The time RecordLag sampled over, a gap between its samples counted as 2 s at most.
-  SampledClock lag_clock_{std::chrono::seconds(2)};
+  // The time the pipeline spent in polls that waited for records and got none: the clock on
+  // which a partition that does not read on is timed (RecordLag).
+  std::chrono::steady_clock::duration idle_{};
   // Each started partition (sought and resumed, not restoring): the offset it was last sought
   // to (its start, or where an abort rewound it; negative: its beginning), which is its read
   // position while librdkafka reports none; the position last sampled and since when it has
   // stayed there with records waiting (RecordLag); whether it was logged as stalled, when its
   // fetch was last started again (RestartFetch: at most once per partition_restart_ms) and how
-  // often since it last read on. The times are readings of lag_clock_.
+  // often since it last read on. The times are readings of idle_.
   struct ReadProgress {
     int64_t sought = 0;
     int64_t position = -1;
-    SampledClock::Duration since{};
+    std::chrono::steady_clock::duration since{};
     bool stalled = false;
-    SampledClock::Duration restarted{};
+    std::chrono::steady_clock::duration restarted{};
     int restarts = 0;
   };
   std::map<int32_t, ReadProgress> progress_;

@@ -144,7 +144,8 @@ PipelineProbe::PipelineProbe(prometheus::Registry& registry) {
                   .Name("ccstream_partitions_stalled")
                   .Help(
                       "Started input partitions whose read position has not moved for a minute "
-                      "although records wait on them, or of which no fetch was answered.")
+                      "of the instance's waiting for records although records wait on them, or "
+                      "of which no fetch was answered.")
                   .Register(registry)
                   .Add({});
   fetch_restarts_ = &prometheus::BuildCounter()
@@ -152,8 +153,9 @@ PipelineProbe::PipelineProbe(prometheus::Registry& registry) {
                          .Help(
                              "Fetches of started input partitions started again (a seek to where "
                              "the partition stands and a resume): its read position had not "
-                             "moved for 10 s although records waited on it, or no fetch of it "
-                             "was answered; again every 10 s while it stays so.")
+                             "moved for 10 s of the instance's waiting for records although "
+                             "records waited on it, or no fetch of it was answered; again every "
+                             "10 s while it stays so.")
                          .Register(registry)
                          .Add({});
   start_lookup_failures_ =

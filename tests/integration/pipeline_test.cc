@@ -1305,6 +1305,65 @@ TEST(PipelineStallTest, AStartedPartitionThatIsNeverFetchedCountsAsStalledUntilI
   EXPECT_EQ(run.restarts, 1);
 }
 
+// Takes 2 ms over each event, as a busy engine would.
+class BusyHandler : public OffsetRecordingHandler {
+ public:
+  absl::Status OnEvent(int32_t partition, const v1::ContactEvent& event, int64_t now_ms,
+                       HandlerOutput& out) override {
+    std::this_thread::sleep_for(std::chrono::milliseconds(2));
+    return OffsetRecordingHandler::OnEvent(partition, event, now_ms, out);
+  }
+};
+
+// Only the time the pipeline waited for records counts against a partition that does not read
+// on: while the others keep it busy (in a backlog the broker serves partitions in the order
+// librdkafka names them, and one can wait for the others' backlog to be done), it is neither
+// started again nor counted. Partition 0 is never fetched (the test hook, as above); partition
+// 1's 1,500 events keep the pipeline busy for 3 s or more, past the 1 s partition_restart_ms, in
+// batches of 50 (a lag sample, RecordLag, at most every second between two batches).
+TEST(PipelineStallTest, APartitionIsNotStartedAgainWhileTheOthersKeepThePipelineBusy) {
+  v1::ProcessorConfig config;
+  auto* kafka = config.mutable_kafka();
+  constexpr int kPerPartition = 1'500;
+  ASSERT_TRUE(UsePartitionedInput(*kafka, absl::StrCat("busy-", NowMs()), 2, kPerPartition).ok());
+  config.mutable_processing()->set_max_batch_events(50);
+  BusyHandler handler;
+  prometheus::Registry registry;
+  runtime::PipelineProbe probe(registry);
+  runtime::PipelineOptions options;
+  options.keep_paused_for_testing = [](int32_t partition) { return partition == 0; };
+  options.partition_restart_ms = 1'000;
+  auto pipeline = runtime::Pipeline::Create(config, handler, probe, options);
+  ASSERT_TRUE(pipeline.ok()) << pipeline.status();
+  std::atomic<bool> stop{false};
+  absl::Status result;
+  std::thread runner([&] { result = (*pipeline)->Run(stop); });
+  auto wait_for = [](const std::function<bool()>& done) {
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+    while (!done() && std::chrono::steady_clock::now() < deadline) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    }
+    return done();
+  };
+  const auto started = std::chrono::steady_clock::now();
+  const bool read_one = wait_for([&] { return handler.total.load() >= kPerPartition; });
+  const auto busy = std::chrono::steady_clock::now() - started;
+  const double restarts_while_busy =
+      MetricValue(registry, "ccstream_partition_fetch_restarts_total");
+  const bool read_both = wait_for([&] { return handler.total.load() >= 2 * kPerPartition; });
+  std::this_thread::sleep_for(std::chrono::milliseconds(500));  // nothing more is read
+  const double restarts = MetricValue(registry, "ccstream_partition_fetch_restarts_total");
+  stop = true;
+  runner.join();
+  ASSERT_TRUE(result.ok()) << result;
+  ASSERT_TRUE(read_one) << "partition 1 was not read: " << handler.total.load();
+  EXPECT_GE(busy, std::chrono::seconds(2)) << "partition 1 did not keep the pipeline busy";
+  EXPECT_EQ(restarts_while_busy, 0) << "partition 0 was started again while the pipeline was busy";
+  EXPECT_TRUE(read_both) << "partition 0 was not read on once the pipeline waited";
+  EXPECT_EQ(restarts, 1);
+  EXPECT_EQ(handler.total.load(), 2 * kPerPartition);
+}
+
 // An input written in transactions (as by an upstream exactly-once job) ends each partition with
 // a commit marker, a record the consumer never delivers: read to its end, a partition's read
 // position must step over it, or it would look as if a record waited that is never read, and its

@@ -27,6 +27,7 @@
 #include "tests/kafka/committed_reader.h"
 #include "tests/kafka/group_offsets.h"
 #include "tests/support/metric_value.h"
+#include "tests/support/wait_for.h"
 
 namespace ccstream {
 namespace {
@@ -1339,11 +1340,7 @@ TEST(PipelineStallTest, APartitionIsNotStartedAgainWhileTheOthersKeepThePipeline
   absl::Status result;
   std::thread runner([&] { result = (*pipeline)->Run(stop); });
   auto wait_for = [](const std::function<bool()>& done) {
-    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
-    while (!done() && std::chrono::steady_clock::now() < deadline) {
-      std::this_thread::sleep_for(std::chrono::milliseconds(5));
-    }
-    return done();
+    return ::ccstream::testing::WaitFor(done, std::chrono::seconds(60));
   };
   const auto started = std::chrono::steady_clock::now();
   const bool read_one = wait_for([&] { return handler.total.load() >= kPerPartition; });
